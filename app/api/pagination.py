@@ -1,0 +1,79 @@
+"""Mastodon pagination: max_id / since_id / min_id / limit, and the Link header.
+
+    page = Page.from_params(params)
+    query = page.apply(select(Status), Status.id)
+    rows = ...
+    return json_response(items, headers=page.link_header(request, [r.id for r in rows]))
+
+max_id: older than; since_id: newer than (newest first); min_id: newer than,
+oldest first (so scrolling up never skips). Results are always returned newest first.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+
+from app.errors import ApiError
+
+
+def _id(params: dict, name: str) -> int | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    text = str(raw).strip()
+    if not text.isdigit() or len(text) > 19:
+        raise ApiError(f"{name} must be a numeric ID", 422)
+    return int(text)
+
+
+@dataclass
+class Page:
+    max_id: int | None = None
+    since_id: int | None = None
+    min_id: int | None = None
+    limit: int = 20
+
+    @classmethod
+    def from_params(cls, params: dict, default: int = 20, maximum: int = 40) -> "Page":
+        raw_limit = params.get("limit")
+        limit = default
+        if raw_limit not in (None, ""):
+            try:
+                limit = int(str(raw_limit))
+            except ValueError:
+                raise ApiError("limit must be an integer", 422) from None
+            if limit < 1:
+                raise ApiError("limit must be at least 1", 422)
+            limit = min(limit, maximum)  # Mastodon clamps rather than refuses
+        return cls(_id(params, "max_id"), _id(params, "since_id"), _id(params, "min_id"), limit)
+
+    def apply(self, query, column):
+        """Filter and order a SQLAlchemy select by `column` (a snowflake ID column)."""
+        if self.max_id is not None:
+            query = query.where(column < self.max_id)
+        if self.since_id is not None:
+            query = query.where(column > self.since_id)
+        if self.min_id is not None:
+            query = query.where(column > self.min_id).order_by(column.asc())
+        else:
+            query = query.order_by(column.desc())
+        return query.limit(self.limit)
+
+    def order(self, rows: list, key=lambda row: row.id) -> list:
+        """Rows fetched with `apply`, newest first (min_id fetches oldest first)."""
+        return sorted(rows, key=key, reverse=True) if self.min_id is not None else rows
+
+    def link_header(self, request: Request, ids: list[int]) -> dict[str, str]:
+        """`Link` with next (older) and prev (newer) pages; empty when there is nothing."""
+        if not ids:
+            return {}
+        base = str(request.url.replace(query=""))
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("max_id", "since_id", "min_id")]
+
+        def url(key: str, value: int) -> str:
+            return f"{base}?{urlencode(kept + [(key, str(value))])}"
+
+        return {"Link": f'<{url("max_id", min(ids))}>; rel="next", <{url("min_id", max(ids))}>; rel="prev"'}

@@ -1,0 +1,126 @@
+"""Request parameters as Mastodon clients send them.
+
+Clients send query strings, JSON, urlencoded or multipart bodies, with Rails-style
+names (``fields_attributes[0][name]``, ``scopes[]``). ``read_params`` merges them
+into one nested dict; the ``Params`` accessors coerce and validate values.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+
+from app.errors import ApiError
+
+_KEY_PART = re.compile(r"\[([^\]]*)\]")
+
+
+def _insert(target: dict, name: str, value: Any) -> None:
+    head, _, rest = name.partition("[")
+    parts = [head] + (_KEY_PART.findall("[" + rest) if rest else [])
+    node: Any = target
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if part == "":  # `key[]` appends to a list
+            continue
+        appends = not last and parts[i + 1] == "" and i + 1 == len(parts) - 1
+        if last:
+            if isinstance(node, dict):
+                node[part] = value
+            return
+        if appends:
+            existing = node.setdefault(part, [])
+            if isinstance(existing, list):
+                existing.append(value)
+            return
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+
+
+class Params(dict):
+    """A dict with typed accessors that raise Mastodon-style 422s for bad values."""
+
+    def str(self, name: str, default: str | None = None) -> str | None:
+        value = self.get(name, default)
+        if value is None:
+            return None
+        if isinstance(value, (dict, list, UploadFile)):
+            raise ApiError(f"{name} must be a string", 422)
+        return str(value)
+
+    def bool(self, name: str, default: bool | None = None) -> bool | None:
+        value = self.get(name)
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "t", "on", "yes"):
+            return True
+        if text in ("0", "false", "f", "off", "no"):
+            return False
+        raise ApiError(f"{name} must be a boolean", 422)
+
+    def int(self, name: str, default: int | None = None, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
+        value = self.get(name)
+        if value is None or value == "":
+            return default
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ApiError(f"{name} must be an integer", 422) from None
+        if minimum is not None and number < minimum:
+            raise ApiError(f"{name} must be at least {minimum}", 422)
+        if maximum is not None and number > maximum:
+            number = maximum
+        return number
+
+    def list(self, name: str) -> list:
+        value = self.get(name)
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return value
+        if isinstance(value, dict):  # fields_attributes[0][name] style
+            return [value[k] for k in sorted(value, key=lambda k: (len(k), k))]
+        return [value]
+
+    def file(self, name: str) -> UploadFile | None:
+        value = self.get(name)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, UploadFile):
+            raise ApiError(f"{name} must be a file upload", 422)
+        return value
+
+
+async def read_params(request: Request) -> Params:
+    params = Params()
+    for key, value in request.query_params.multi_items():
+        _insert(params, key, value)
+    if request.method in ("GET", "HEAD", "DELETE") and not request.headers.get("content-length"):
+        return params
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json" or content_type.endswith("+json"):
+        raw = await request.body()
+        if raw.strip():
+            try:
+                body = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                raise ApiError("Invalid JSON in request body", 400) from None
+            if not isinstance(body, dict):
+                raise ApiError("Request body must be a JSON object", 400)
+            params.update(body)
+    elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        try:
+            form = await request.form(max_files=10, max_fields=1000)
+        except Exception as exc:  # malformed multipart
+            raise ApiError(f"Malformed form body: {exc}", 400) from None
+        for key, value in form.multi_items():
+            _insert(params, key, value)
+    return params

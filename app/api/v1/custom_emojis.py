@@ -1,0 +1,2 @@
+"""(not built yet)"""
+routes: list = []

@@ -1,0 +1,149 @@
+"""The `starling` command line: serve, worker, migrate and account administration.
+
+This is the one app module allowed to import workers/ (it starts them).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import threading
+
+from app import db
+from app.config import Settings, configure
+from app.embedded import EmbeddedServices
+from app.migrate import upgrade
+
+
+def _resolve(settings: Settings) -> tuple[Settings, EmbeddedServices]:
+    embedded = EmbeddedServices(settings.var_dir)
+    return embedded.start(settings), embedded
+
+
+def serve(args) -> int:
+    import uvicorn
+
+    from app.main import create_app
+    from workers.pool import WorkerPool
+
+    settings, embedded = _resolve(Settings.from_env())
+    try:
+        upgrade(settings.database_url)
+        app = create_app(settings)
+        pool = WorkerPool(settings.inline_workers) if not args.no_workers else None
+        if pool:
+            pool.start()
+        try:
+            server = uvicorn.Server(uvicorn.Config(app, host=args.host or settings.host, port=args.port or settings.port,
+                                                   proxy_headers=True, log_level="info", ws="websockets"))
+            print(f"Starling is serving {settings.base_url} on http://{server.config.host}:{server.config.port}", flush=True)
+            server.run()
+        finally:
+            if pool:
+                pool.stop()
+    finally:
+        embedded.stop()
+    return 0
+
+
+def worker(args) -> int:
+    from workers.pool import WorkerPool
+    from workers.runtime import boot
+
+    settings = Settings.from_env()
+    if not settings.database_url or not settings.redis_url:
+        print("starling worker needs STARLING_DATABASE_URL and STARLING_REDIS_URL "
+              "(with the embedded default, `starling serve` runs the workers itself)", file=sys.stderr)
+        return 2
+    boot(settings)
+    pool = WorkerPool(args.threads)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    pool.start()
+    print("Starling workers running", flush=True)
+    stop.wait()
+    pool.stop()
+    return 0
+
+
+def migrate(args) -> int:
+    settings, embedded = _resolve(Settings.from_env())
+    try:
+        upgrade(settings.database_url)
+    finally:
+        embedded.stop()
+    print("migrations applied")
+    return 0
+
+
+def _with_database(coroutine_factory) -> int:
+    """Run an admin coroutine against the configured (or embedded) database."""
+    settings, embedded = _resolve(Settings.from_env())
+    try:
+        upgrade(settings.database_url)
+        configure(settings)
+        db.connect(settings.database_url, pool_size=2)
+
+        async def run():
+            try:
+                return await coroutine_factory()
+            finally:
+                await db.dispose()
+
+        return asyncio.run(run())
+    finally:
+        embedded.stop()
+
+
+def accounts_cmd(args) -> int:
+    from app.services import admin_accounts
+
+    action = {
+        "approve": lambda: admin_accounts.approve(args.username),
+        "reject": lambda: admin_accounts.reject(args.username),
+        "confirm": lambda: admin_accounts.confirm(args.username),
+        "role": lambda: admin_accounts.set_role(args.username, args.role),
+        "pending": admin_accounts.list_pending,
+    }[args.action]
+
+    async def run():
+        message = await action()
+        print(message)
+        return 0
+
+    return _with_database(run)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="starling", description="A federated social server.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="serve the instance (embedded PostgreSQL and Redis unless configured)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--no-workers", action="store_true", help="do not run Dramatiq workers in this process")
+    p.set_defaults(func=serve)
+
+    p = sub.add_parser("worker", help="run background workers (needs configured PostgreSQL and Redis)")
+    p.add_argument("--threads", type=int, default=4)
+    p.set_defaults(func=worker)
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.set_defaults(func=migrate)
+
+    p = sub.add_parser("accounts", help="administer local accounts")
+    p.add_argument("action", choices=["approve", "reject", "confirm", "role", "pending"])
+    p.add_argument("username", nargs="?")
+    p.add_argument("--role", choices=["user", "moderator", "admin"], default="user")
+    p.set_defaults(func=accounts_cmd)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The one settings object. Nothing else in the code base reads the environment.
+
+Every field comes from a ``STARLING_<FIELD>`` variable (upper case). Tests build a
+``Settings`` directly and install it with ``configure``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REGISTRATION_MODES = ("open", "approval", "closed")
+
+
+@dataclass(frozen=True)
+class Settings:
+    domain: str = "localhost:8000"
+    scheme: str = "http"
+    secret_key: str = ""
+    # None means "start the embedded server under var_dir".
+    database_url: str | None = None
+    redis_url: str | None = None
+    var_dir: Path = Path("var")
+    media_dir: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    instance_title: str = "Starling"
+    instance_description: str = "A small, fast, federated social server."
+    contact_email: str = ""
+
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_from: str = ""
+
+    registrations: str = "open"  # open | approval | closed
+    max_post_chars: int = 280
+    min_password_length: int = 8
+
+    rate_limits: bool = True
+    # requests per window: general API per token or IP, and the tighter buckets.
+    rate_limit_api: int = 300
+    rate_limit_api_window: int = 300
+    rate_limit_sensitive: int = 5  # sign-up, login, password reset, per IP
+    rate_limit_sensitive_window: int = 1800
+
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_avatar_bytes: int = 2 * 1024 * 1024
+    max_header_bytes: int = 2 * 1024 * 1024
+
+    confirmation_link_hours: int = 24
+    reset_link_hours: int = 2
+    # Dramatiq worker threads when workers run inside `starling serve`.
+    inline_workers: int = 2
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.domain}"
+
+    @property
+    def media_root(self) -> Path:
+        return self.media_dir or self.var_dir / "media"
+
+    @property
+    def mail_from(self) -> str:
+        return self.smtp_from or f"notifications@{self.domain.split(':')[0]}"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        values: dict = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"STARLING_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f, raw)
+        settings = cls(**values)
+        if settings.registrations not in REGISTRATION_MODES:
+            raise ValueError(f"STARLING_REGISTRATIONS must be one of {', '.join(REGISTRATION_MODES)}")
+        if not settings.secret_key:
+            settings = dataclasses.replace(settings, secret_key=_persistent_secret(settings.var_dir))
+        return settings
+
+
+def _coerce(f: dataclasses.Field, raw: str):
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    if "bool" in kind:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if kind == "int":
+        return int(raw)
+    if "Path" in kind:
+        return Path(raw)
+    return raw
+
+
+def _persistent_secret(var_dir: Path) -> str:
+    """An embedded instance keeps one generated secret across restarts."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    global _current
+    if _current is None:
+        _current = Settings.from_env()
+    return _current
+
+
+def configure(settings: Settings) -> Settings:
+    global _current
+    _current = settings
+    return settings

@@ -1,0 +1,73 @@
+"""The async SQLAlchemy engine and sessions.
+
+Async connections belong to the event loop that opened them, and a process may
+run several loops (the web server's and Dramatiq's AsyncIO worker loop), so
+each running loop gets its own engine, made on first use.
+"""
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+_url: str | None = None
+_pool_size = 10
+_per_loop: dict[asyncio.AbstractEventLoop, tuple[AsyncEngine, async_sessionmaker]] = {}
+
+
+def async_url(url: str) -> str:
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def connect(url: str, pool_size: int = 10) -> None:
+    global _url, _pool_size
+    _url, _pool_size = url, pool_size
+
+
+def _state() -> tuple[AsyncEngine, async_sessionmaker]:
+    if _url is None:
+        raise RuntimeError("database not connected: call app.db.connect() first")
+    loop = asyncio.get_running_loop()
+    state = _per_loop.get(loop)
+    if state is None:
+        engine = create_async_engine(async_url(_url), pool_size=_pool_size, max_overflow=20, pool_pre_ping=True)
+        state = (engine, async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False))
+        _per_loop[loop] = state
+    return state
+
+
+def engine() -> AsyncEngine:
+    return _state()[0]
+
+
+async def dispose() -> None:
+    """Close this loop's connections (other loops close theirs on their own)."""
+    state = _per_loop.pop(asyncio.get_running_loop(), None)
+    if state is not None:
+        await state[0].dispose()
+
+
+@asynccontextmanager
+async def session() -> AsyncIterator[AsyncSession]:
+    """A session that commits on success and rolls back on any error."""
+    async with _state()[1]() as s:
+        try:
+            yield s
+            await s.commit()
+        except BaseException:
+            await s.rollback()
+            raise
+        # Work that must only start once the change is durable (see app.jobs.defer).
+        for callback in s.info.pop("after_commit", []):
+            await callback()
+
+
+def after_commit(s: AsyncSession, callback) -> None:
+    """Run `callback` (an async function of no arguments) once `s` has committed."""
+    s.info.setdefault("after_commit", []).append(callback)

@@ -1,0 +1,70 @@
+"""create_app(): the composition root: routes, middleware, error handling, lifespan."""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from app import db, jobs
+from app import redis as app_redis
+from app.api import oauth as oauth_api
+from app.api.responses import json_response
+from app.api.v1 import accounts, apps, custom_emojis, emails, instance, preferences
+from app.api.v2 import instance as instance_v2
+from app.config import Settings, configure
+from app.errors import ApiError
+from app.middleware import stack
+from app.web import auth as web_auth
+from app.web import home
+from app.web import oauth as web_oauth
+
+log = logging.getLogger("starling")
+
+ROUTE_MODULES = [
+    apps, oauth_api, accounts, emails, instance, instance_v2, preferences, custom_emojis,
+    web_oauth, web_auth, home,
+]
+
+
+async def _api_error(request: Request, exc: ApiError):
+    return json_response(exc.body(), status_code=exc.status_code)
+
+
+async def _http_error(request: Request, exc: HTTPException):
+    messages = {404: "Record not found", 405: "Method not allowed"}
+    return json_response({"error": messages.get(exc.status_code, exc.detail)}, status_code=exc.status_code,
+                         headers=getattr(exc, "headers", None))
+
+
+async def _crash(request: Request, exc: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return json_response({"error": "Internal server error"}, status_code=500)
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the ASGI app for `settings` (database and Redis URLs already resolved)."""
+    configure(settings)
+    db.connect(settings.database_url)
+    app_redis.connect(settings.redis_url)
+    jobs.setup_broker(settings.redis_url)
+    settings.media_root.mkdir(parents=True, exist_ok=True)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        await app_redis.close()
+        await db.dispose()
+
+    routes = [route for module in ROUTE_MODULES for route in module.routes]
+    routes.append(Mount("/system", app=StaticFiles(directory=settings.media_root, check_dir=False), name="media"))
+    return Starlette(
+        routes=routes,
+        middleware=stack(settings),
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
+        lifespan=lifespan,
+    )

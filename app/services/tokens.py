@@ -1,0 +1,89 @@
+"""Access tokens: issue, look up, revoke. The OAuth flows and sign-up both issue here."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.models import AccessToken, Account, Application, User
+from app.models.base import utcnow
+from app.security import hash_token, random_token
+
+# Writing last_used_at on every request would be a write per read; once a minute is plenty.
+_TOUCH_EVERY = timedelta(minutes=1)
+
+
+@dataclass
+class IssuedToken:
+    row: AccessToken
+    access_token: str
+    refresh_token: str | None
+
+
+@dataclass
+class TokenOwner:
+    """Who is behind a bearer token. account and user are None for app-only tokens."""
+
+    token: AccessToken
+    application: Application | None
+    account: Account | None
+    user: User | None
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.token.scopes.split()
+
+
+async def issue(
+    session: AsyncSession,
+    *,
+    application_id: int | None,
+    account_id: int | None,
+    scopes: list[str],
+    with_refresh: bool = False,
+) -> IssuedToken:
+    access = random_token()
+    refresh = random_token() if with_refresh else None
+    row = AccessToken(
+        application_id=application_id,
+        account_id=account_id,
+        token_hash=hash_token(access),
+        refresh_token_hash=hash_token(refresh) if refresh else None,
+        scopes=" ".join(scopes),
+    )
+    session.add(row)
+    await session.flush()
+    return IssuedToken(row=row, access_token=access, refresh_token=refresh)
+
+
+async def lookup(session: AsyncSession, bearer: str) -> TokenOwner | None:
+    """The live token behind `bearer`, or None if unknown or revoked."""
+    result = await session.exec(
+        select(AccessToken, Application, Account, User)
+        .join(Application, AccessToken.application_id == Application.id, isouter=True)
+        .join(Account, AccessToken.account_id == Account.id, isouter=True)
+        .join(User, User.account_id == Account.id, isouter=True)
+        .where(AccessToken.token_hash == hash_token(bearer), AccessToken.revoked_at.is_(None))
+    )
+    found = result.first()
+    if found is None:
+        return None
+    token, application, account, user = found
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
+        await session.execute(update(AccessToken).where(AccessToken.id == token.id).values(last_used_at=now))
+        if user is not None:
+            await session.execute(update(User).where(User.id == user.id).values(last_active_at=now))
+    return TokenOwner(token=token, application=application, account=account, user=user)
+
+
+async def revoke_for_account(session: AsyncSession, account_id: int) -> None:
+    """Revoke every token of an account (password reset, suspension)."""
+    await session.execute(
+        update(AccessToken)
+        .where(AccessToken.account_id == account_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(timezone.utc))
+    )

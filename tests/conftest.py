@@ -1,0 +1,138 @@
+"""The one fixture world: real PostgreSQL, Redis and SMTP; the app in-process and
+as a real server process; factories for users and tokens (tests/support/world.py)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from app import db
+from app.config import Settings
+from app.main import create_app
+from app.migrate import upgrade
+from app.models import metadata
+from tests.support.services import ROOT, Mailbox, TestDatabase, TestRedis, free_port
+from workers.pool import WorkerPool
+
+SECRET = "test-secret-key-that-is-long-enough-for-hs256-signing"
+
+
+@pytest.fixture(scope="session")
+def mailbox():
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(scope="session")
+def database():
+    database = TestDatabase()
+    url = database.create()
+    upgrade(url)
+    yield url
+    database.drop()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    redis = TestRedis()
+    yield redis.url
+    redis.release()
+
+
+@pytest.fixture(scope="session")
+def live_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def settings(database, redis_url, mailbox, live_port, tmp_path_factory) -> Settings:
+    var = tmp_path_factory.mktemp("var")
+    return Settings(
+        domain=f"127.0.0.1:{live_port}",
+        scheme="http",
+        secret_key=SECRET,
+        database_url=database,
+        redis_url=redis_url,
+        var_dir=var,
+        media_dir=var / "media",
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox.port,
+        rate_limits=False,
+    )
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The same settings, as the environment of a `starling` process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STARLING_")}
+    for name in ("domain", "scheme", "secret_key", "database_url", "redis_url", "var_dir", "media_dir",
+                 "smtp_host", "smtp_port", "rate_limits", "registrations"):
+        env[f"STARLING_{name.upper()}"] = str(getattr(settings, name))
+    return env
+
+
+@pytest.fixture(scope="session")
+def app(settings):
+    application = create_app(settings)
+    pool = WorkerPool(threads=2)
+    pool.start()
+    yield application
+    pool.stop()
+
+
+@pytest.fixture(autouse=True)
+async def clean(request):
+    """Every test that touches the database starts from empty tables and Redis."""
+    if "settings" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("app")
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    async with db.session() as session:
+        await session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    from app import redis as app_redis
+
+    await app_redis.client().flushdb()
+    request.getfixturevalue("mailbox").clear()
+    yield
+
+
+@pytest.fixture
+async def client(app, settings):
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def live_server(settings, live_port, app):
+    """A real `starling serve` process on the settings' domain, sharing the test database."""
+    log = Path(settings.var_dir) / "server.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(live_port), "--no-workers"],
+            cwd=ROOT, env=settings_env(settings), stdout=out, stderr=subprocess.STDOUT,
+        )
+    base = settings.base_url
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base}/api/v1/instance", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError(f"server did not start:\n{log.read_text()}")
+    yield base
+    process.terminate()
+    process.wait(timeout=15)

@@ -1,0 +1,54 @@
+"""Factories for the fixture world: users, apps and tokens, made through the real services."""
+from __future__ import annotations
+
+from app import db
+from app.models import Account, Application, User
+from app.security import random_token
+from app.services import accounts, tokens
+
+PASSWORD = "correct horse battery staple"
+
+
+async def make_user(
+    username: str = "alice",
+    *,
+    email: str | None = None,
+    password: str = PASSWORD,
+    confirmed: bool = True,
+    approved: bool = True,
+    role: str = "user",
+) -> tuple[Account, User]:
+    async with db.session() as session:
+        return await accounts.create_local(
+            session,
+            username=username,
+            email=email or f"{username}@example.com",
+            password=password,
+            confirmed=confirmed,
+            approved=approved,
+            role=role,
+        )
+
+
+async def make_app(name: str = "Test app", scopes: str = "read write follow push",
+                   redirect_uris: str = "urn:ietf:wg:oauth:2.0:oob") -> Application:
+    async with db.session() as session:
+        application = Application(name=name, scopes=scopes, redirect_uris=redirect_uris,
+                                  client_id=random_token(), client_secret=random_token())
+        session.add(application)
+        await session.flush()
+        return application
+
+
+async def token_for(account: Account | None, scopes: str = "read write follow push",
+                    application: Application | None = None) -> str:
+    """A bearer token for `account` (None: an app-only token)."""
+    application = application or await make_app(scopes=scopes)
+    async with db.session() as session:
+        issued = await tokens.issue(session, application_id=application.id,
+                                    account_id=account.id if account else None, scopes=scopes.split())
+        return issued.access_token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

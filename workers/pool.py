@@ -1,0 +1,50 @@
+"""Run the Dramatiq workers and the outbox sweeper, in `starling worker` or inside `starling serve`."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+import dramatiq
+
+from app import db, jobs
+from workers.runtime import load_actors, sweep_outbox_once
+
+log = logging.getLogger("starling.workers")
+SWEEP_EVERY_SECONDS = 30
+
+
+class WorkerPool:
+    def __init__(self, threads: int = 2):
+        self.threads = threads
+        self._worker: dramatiq.Worker | None = None
+        self._stop = threading.Event()
+        self._sweeper: threading.Thread | None = None
+
+    def start(self) -> None:
+        load_actors()
+        self._worker = dramatiq.Worker(jobs.broker(), worker_threads=self.threads)
+        self._worker.start()
+        self._sweeper = threading.Thread(target=self._sweep_forever, name="outbox-sweeper", daemon=True)
+        self._sweeper.start()
+
+    def _sweep_forever(self) -> None:
+        async def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    count = await sweep_outbox_once()
+                    if count:
+                        log.info("re-enqueued %d outbox jobs", count)
+                except Exception:  # a database hiccup must not kill the sweeper
+                    log.exception("outbox sweep failed")
+                await asyncio.to_thread(self._stop.wait, SWEEP_EVERY_SECONDS)
+            await db.dispose()
+
+        asyncio.run(loop())
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._worker is not None:
+            self._worker.stop(timeout=10_000)
+        if self._sweeper is not None:
+            self._sweeper.join(timeout=15)

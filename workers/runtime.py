@@ -1,0 +1,65 @@
+"""What a worker process needs: settings, database, Redis, broker and actors."""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import delete, update
+from sqlmodel import select
+
+from app import db, jobs
+from app import redis as app_redis
+from app.config import Settings, configure
+from app.models import OutboxJob
+from app.models.base import utcnow
+
+# A job enqueued this long ago and still in the outbox was lost (or is failing): re-enqueue.
+STALE_AFTER = timedelta(minutes=2)
+
+
+def load_actors() -> None:
+    """Import every actor module so Dramatiq knows the actor names."""
+    import workers.email  # noqa: F401
+
+
+async def sweep_outbox_once() -> int:
+    """Re-enqueue outbox rows whose first enqueue was lost. Returns how many."""
+    cutoff = utcnow() - STALE_AFTER
+    async with db.session() as session:
+        rows = (
+            await session.exec(
+                select(OutboxJob).where(OutboxJob.enqueued_at < cutoff).limit(500).with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in rows:
+            await asyncio.to_thread(jobs.enqueue, row.actor_name, outbox_id=row.id, **row.kwargs)
+        if rows:
+            await session.execute(
+                update(OutboxJob).where(OutboxJob.id.in_([r.id for r in rows])).values(enqueued_at=utcnow())
+            )
+    return len(rows)
+
+
+async def finish(outbox_id: int | None) -> None:
+    """An actor calls this when its work is done: the outbox row goes."""
+    if outbox_id is None:
+        return
+    async with db.session() as session:
+        await session.execute(delete(OutboxJob).where(OutboxJob.id == outbox_id))
+
+
+async def still_pending(outbox_id: int | None) -> bool:
+    """False when another delivery of the same message already did the work."""
+    if outbox_id is None:
+        return True
+    async with db.session() as session:
+        return (await session.get(OutboxJob, outbox_id)) is not None
+
+
+def boot(settings: Settings) -> None:
+    """Connect this process (a `starling worker`) to the database, Redis and broker."""
+    configure(settings)
+    db.connect(settings.database_url, pool_size=5)
+    app_redis.connect(settings.redis_url)
+    jobs.setup_broker(settings.redis_url)
+    load_actors()
