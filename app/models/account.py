@@ -90,6 +90,8 @@ class User(SQLModel, table=True):
     confirmation_sent_at: datetime | None = timestamp()
     approved: bool = True
     disabled: bool = False
+    # The app that registered this user through POST /api/v1/accounts (only it may resend confirmation).
+    created_by_application_id: int | None = fk("oauth_applications.id", nullable=True, index=False, ondelete="SET NULL")
     # Changing the password moves this forward; links and sessions minted earlier die.
     password_changed_at: datetime = timestamp(now=True)
 

@@ -146,6 +146,7 @@ def upgrade() -> None:
     sa.Column('confirmation_sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('approved', sa.Boolean(), nullable=False),
     sa.Column('disabled', sa.Boolean(), nullable=False),
+    sa.Column('created_by_application_id', sa.BigInteger(), nullable=True),
     sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('default_privacy', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('default_sensitive', sa.Boolean(), nullable=False),
@@ -154,6 +155,7 @@ def upgrade() -> None:
     sa.Column('last_sign_in_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_active_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_application_id'], ['oauth_applications.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index(op.f('ix_users_account_id'), 'users', ['account_id'], unique=False)
