@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text
+from sqlalchemy import BigInteger, Column, Text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import fk, id_field, timestamp
@@ -54,6 +54,9 @@ class AccessToken(SQLModel, table=True):
     account_id: int | None = fk("accounts.id", nullable=True)  # None for client_credentials
     token_hash: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     refresh_token_hash: str | None = Field(default=None, sa_column=Column(Text, nullable=True, unique=True))
+    # The authorization code this token (or the token it was refreshed from) came from:
+    # a replayed code revokes them all (RFC 6749 4.1.2). No foreign key: codes may be pruned.
+    authorization_code_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
     scopes: str = Field(sa_type=Text)
     created_at: datetime = timestamp(now=True)
     last_used_at: datetime | None = timestamp()

@@ -103,6 +103,7 @@ def upgrade() -> None:
     sa.Column('account_id', sa.BigInteger(), nullable=True),
     sa.Column('token_hash', sa.Text(), nullable=False),
     sa.Column('refresh_token_hash', sa.Text(), nullable=True),
+    sa.Column('authorization_code_id', sa.BigInteger(), nullable=True),
     sa.Column('scopes', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
@@ -115,6 +116,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_oauth_access_tokens_account_id'), 'oauth_access_tokens', ['account_id'], unique=False)
     op.create_index(op.f('ix_oauth_access_tokens_application_id'), 'oauth_access_tokens', ['application_id'], unique=False)
+    op.create_index(op.f('ix_oauth_access_tokens_authorization_code_id'), 'oauth_access_tokens', ['authorization_code_id'], unique=False)
     op.create_table('oauth_authorization_codes',
     sa.Column('id', sa.BigInteger(), server_default=sa.text('starling_id()'), nullable=False),
     sa.Column('application_id', sa.BigInteger(), nullable=False),
@@ -185,6 +187,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_oauth_authorization_codes_application_id'), table_name='oauth_authorization_codes')
     op.drop_index(op.f('ix_oauth_authorization_codes_account_id'), table_name='oauth_authorization_codes')
     op.drop_table('oauth_authorization_codes')
+    op.drop_index(op.f('ix_oauth_access_tokens_authorization_code_id'), table_name='oauth_access_tokens')
     op.drop_index(op.f('ix_oauth_access_tokens_application_id'), table_name='oauth_access_tokens')
     op.drop_index(op.f('ix_oauth_access_tokens_account_id'), table_name='oauth_access_tokens')
     op.drop_table('oauth_access_tokens')
