@@ -1,6 +1,7 @@
 """Secrets: random tokens, their stored hashes, passwords, signed links and keys."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -10,7 +11,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 
@@ -71,3 +72,14 @@ def generate_key_pair() -> tuple[str, str]:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
     return private_pem, public_pem
+
+
+def vapid_public_key(secret_key: str) -> str:
+    """The server's Web Push (VAPID) public key, as Mastodon shows it: an uncompressed
+    P-256 point in URL-safe base64. Derived from the secret key so that every process
+    agrees on it without configuration; push delivery signs with the matching private key."""
+    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551  # of the P-256 group
+    seed = int.from_bytes(hmac.new(secret_key.encode(), b"vapid", hashlib.sha256).digest(), "big")
+    key = ec.derive_private_key(seed % (order - 1) + 1, ec.SECP256R1())
+    point = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    return base64.urlsafe_b64encode(point).decode()
