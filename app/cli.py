@@ -11,10 +11,15 @@ import signal
 import sys
 import threading
 
+import uvicorn
+
 from app import db
 from app.config import Settings, configure
 from app.embedded import EmbeddedServices
+from app.main import create_app
 from app.migrate import upgrade
+from workers.pool import WorkerPool
+from workers.runtime import boot
 
 
 def _resolve(settings: Settings) -> tuple[Settings, EmbeddedServices]:
@@ -23,35 +28,25 @@ def _resolve(settings: Settings) -> tuple[Settings, EmbeddedServices]:
 
 
 def serve(args) -> int:
-    import uvicorn
-
-    from app.main import create_app
-    from workers.pool import WorkerPool
-
     settings, embedded = _resolve(Settings.from_env())
     try:
         upgrade(settings.database_url)
-        app = create_app(settings)
-        pool = WorkerPool(settings.inline_workers) if not args.no_workers else None
-        if pool:
-            pool.start()
-        try:
-            server = uvicorn.Server(uvicorn.Config(app, host=args.host or settings.host, port=args.port or settings.port,
-                                                   proxy_headers=True, log_level="info", ws="websockets"))
-            print(f"Starling is serving {settings.base_url} on http://{server.config.host}:{server.config.port}", flush=True)
-            server.run()
-        finally:
-            if pool:
-                pool.stop()
-    finally:
+    except BaseException:
         embedded.stop()
+        raise
+    pool = None if args.no_workers else WorkerPool(settings.inline_workers)
+    # Stopped in the app's shutdown, in this order: workers, then the servers they use.
+    app = create_app(settings, on_shutdown=[pool.stop, embedded.stop] if pool else [embedded.stop])
+    if pool:
+        pool.start()
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host or settings.host, port=args.port or settings.port,
+                                           proxy_headers=True, log_level="info"))
+    print(f"Starling is serving {settings.base_url} on http://{server.config.host}:{server.config.port}", flush=True)
+    server.run()
     return 0
 
 
 def worker(args) -> int:
-    from workers.pool import WorkerPool
-    from workers.runtime import boot
-
     settings = Settings.from_env()
     if not settings.database_url or not settings.redis_url:
         print("starling worker needs STARLING_DATABASE_URL and STARLING_REDIS_URL "

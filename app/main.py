@@ -1,8 +1,10 @@
 """create_app(): the composition root: routes, middleware, error handling, lifespan."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
+from typing import Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -46,8 +48,13 @@ async def _crash(request: Request, exc: Exception):
     return json_response({"error": "Internal server error"}, status_code=500)
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the ASGI app for `settings` (database and Redis URLs already resolved)."""
+def create_app(settings: Settings, on_shutdown: Sequence[Callable[[], None]] = ()) -> Starlette:
+    """Build the ASGI app for `settings` (database and Redis URLs already resolved).
+
+    `on_shutdown` runs, in order, after the server stops taking requests: the CLI
+    stops in-process workers and embedded servers there, because uvicorn re-raises
+    the stopping signal once it is done and code after `server.run()` never runs.
+    """
     configure(settings)
     db.connect(settings.database_url)
     app_redis.connect(settings.redis_url)
@@ -59,6 +66,8 @@ def create_app(settings: Settings) -> Starlette:
         yield
         await app_redis.close()
         await db.dispose()
+        for hook in on_shutdown:
+            await asyncio.to_thread(hook)
 
     routes = [route for module in ROUTE_MODULES for route in module.routes]
     routes.append(Mount("/system", app=StaticFiles(directory=settings.media_root, check_dir=False), name="media"))
