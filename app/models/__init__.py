@@ -2,12 +2,33 @@
 from sqlmodel import SQLModel
 
 from app.models.account import Account, User
+from app.models.follow import Block, Follow, FollowRequest, Mute
+from app.models.interaction import Bookmark, ConversationMute, Favourite, StatusPin
+from app.models.media import MediaAttachment
+from app.models.status import Mention, Poll, PollVote, Status, StatusEdit, StatusTag, Tag, Tombstone
 from app.models.instance import OutboxJob, Rule
 from app.models.oauth import AccessToken, Application, AuthorizationCode, WebSession
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Block",
+    "Bookmark",
+    "ConversationMute",
+    "Favourite",
+    "Follow",
+    "FollowRequest",
+    "MediaAttachment",
+    "Mention",
+    "Mute",
+    "Poll",
+    "PollVote",
+    "Status",
+    "StatusEdit",
+    "StatusPin",
+    "StatusTag",
+    "Tag",
+    "Tombstone",
     "Account",
     "AccessToken",
     "Application",
