@@ -1,2 +1,125 @@
-"""(not built yet)"""
-routes: list = []
+"""Accounts: the signed-in user's own profile, and public profiles.
+
+(Registration, POST /api/v1/accounts, lives in its own module.)
+Account IDs in paths use Starlette's `int` convertor, so a non-numeric ID never
+matches: the router answers 404 "Record not found", and sibling paths such as
+/api/v1/accounts/relationships stay free for the modules that serve them.
+"""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app import db
+from app.api.auth import authenticated
+from app.api.entities.account import account_json, credential_account_json
+from app.api.params import Params, read_params
+from app.api.responses import json_response
+from app.config import get_settings
+from app.errors import ApiError, NotFound
+from app.services import media_files, profiles
+from app.services.profiles import ProfileUpdate
+
+MAX_ID = 2**63 - 1
+
+
+@authenticated("profile")
+async def verify_credentials(request: Request) -> Response:
+    owner = request.state.auth
+    return json_response(credential_account_json(owner.account, owner.user))
+
+
+async def _upload(params: Params, name: str, limit: int) -> bytes | None:
+    upload = params.file(name)
+    if upload is None:
+        return None
+    # One byte past the limit is enough to know it is too large.
+    return await upload.read(limit + 1)
+
+
+def _source(params: Params) -> Params:
+    source = params.get("source") or {}
+    if not isinstance(source, dict):
+        raise ApiError("source must be a hash of privacy, sensitive and language", 422)
+    return Params(source)
+
+
+@authenticated("write:accounts")
+async def update_credentials(request: Request) -> Response:
+    params = await read_params(request)
+    settings = get_settings()
+    source = _source(params)
+    changes = ProfileUpdate(
+        display_name=params.str("display_name"),
+        note=params.str("note"),
+        locked=params.bool("locked"),
+        bot=params.bool("bot"),
+        discoverable=params.bool("discoverable"),
+        indexable=params.bool("indexable"),
+        hide_collections=params.bool("hide_collections"),
+        fields=params.get("fields_attributes"),
+        privacy=source.str("privacy"),
+        sensitive=source.bool("sensitive"),
+        language=source.str("language"),
+        avatar=await _upload(params, "avatar", settings.max_avatar_bytes),
+        header=await _upload(params, "header", settings.max_header_bytes),
+    )
+    account, user = await profiles.update(request.state.auth.account.id, changes)
+    return json_response(credential_account_json(account, user))
+
+
+@authenticated(optional=True)
+async def show(request: Request) -> Response:
+    account_id = request.path_params["id"]
+    if account_id > MAX_ID:
+        raise NotFound()
+    async with db.session() as session:
+        account = await profiles.find_visible(session, account_id)
+    if account is None:
+        raise NotFound()
+    return json_response(account_json(account))
+
+
+@authenticated(optional=True)
+async def index(request: Request) -> Response:
+    params = await read_params(request)
+    raw = params.get("id", [])
+    ids = [int(i) for i in (raw if isinstance(raw, list) else [raw])
+           if isinstance(i, (str, int)) and str(i).isdigit() and int(i) <= MAX_ID]
+    async with db.session() as session:
+        accounts = await profiles.find_many(session, ids)
+    return json_response([account_json(a) for a in accounts])
+
+
+@authenticated(optional=True)
+async def lookup(request: Request) -> Response:
+    params = await read_params(request)
+    acct = params.str("acct")
+    if not acct:
+        raise ApiError("Missing required parameter: acct", 400)
+    async with db.session() as session:
+        account = await profiles.lookup(session, acct)
+    if account is None:
+        raise NotFound()
+    return json_response(account_json(account))
+
+
+def _default_image(kind: media_files.ImageKind):
+    async def serve(request: Request) -> Response:
+        return Response(media_files.default_image(kind.name), media_type="image/png",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    return serve
+
+
+routes = [
+    Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
+    Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
+    Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),
+    Route("/api/v1/accounts/{id:int}", show, methods=["GET"]),
+    Route("/api/v1/accounts", index, methods=["GET"]),
+    # The pictures every account without its own avatar or header shows (Mastodon's paths).
+    Route(media_files.AVATAR.default_path, _default_image(media_files.AVATAR), methods=["GET"]),
+    Route(media_files.HEADER.default_path, _default_image(media_files.HEADER), methods=["GET"]),
+]

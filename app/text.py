@@ -1,0 +1,78 @@
+"""Plain text typed by local users -> safe HTML, the way Mastodon renders it.
+
+    render_plain("hi\\n\\nsee https://example.com")  # bio: paragraphs, <br />, links
+    render_inline("https://example.com")            # profile field values: links only
+    countable_length("...")                          # links count as 23 characters
+
+Everything that is not a link is HTML-escaped, so the output is safe to show as is.
+Mentions and hashtags are left as text here (the status renderer links those).
+"""
+from __future__ import annotations
+
+import html
+import re
+
+# http(s) links up to whitespace or a character that cannot be part of a bare URL.
+URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+URL_LENGTH = 23  # what a link counts for in length limits, whatever its real length
+_TRAILING = ".,:;!?'\""
+_SHOWN = 30  # characters of a link shown before the ellipsis
+_REL = "nofollow noopener noreferrer"
+
+
+def _trim(url: str) -> str:
+    """Drop punctuation that ends the sentence rather than the URL."""
+    while url and (url[-1] in _TRAILING or (url[-1] == ")" and url.count("(") < url.count(")"))):
+        url = url[:-1]
+    return url
+
+
+def _link(url: str, rel: str) -> str:
+    scheme = re.match(r"https?://(www\.)?", url, re.IGNORECASE).group(0)
+    rest = url[len(scheme):]
+    shown, hidden = rest[:_SHOWN], rest[_SHOWN:]
+    shown_class = "ellipsis" if hidden else ""
+    return (
+        f'<a href="{html.escape(url)}" target="_blank" rel="{rel}">'
+        f'<span class="invisible">{html.escape(scheme)}</span>'
+        f'<span class="{shown_class}">{html.escape(shown)}</span>'
+        f'<span class="invisible">{html.escape(hidden)}</span></a>'
+    )
+
+
+def linkify(text: str, *, rel: str = _REL) -> str:
+    """Escape `text`, turning http(s) URLs into links."""
+    out: list[str] = []
+    position = 0
+    for match in URL.finditer(text):
+        url = _trim(match.group(0))
+        if len(url) <= len(re.match(r"https?://", url, re.IGNORECASE).group(0)):
+            continue  # a bare scheme is not a link
+        out.append(html.escape(text[position:match.start()]))
+        out.append(_link(url, rel))
+        position = match.start() + len(url)
+    out.append(html.escape(text[position:]))
+    return "".join(out)
+
+
+def normalize_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def render_plain(text: str) -> str:
+    """A bio or any multi-line text: <p> per paragraph, <br /> per line break."""
+    text = normalize_newlines(text).strip()
+    if not text:
+        return ""
+    paragraphs = [p for p in re.split(r"\n{2,}", text) if p.strip()]
+    return "".join("<p>" + "<br />".join(linkify(line) for line in p.split("\n")) + "</p>" for p in paragraphs)
+
+
+def render_inline(text: str) -> str:
+    """One line (a profile field value): escaped, links marked rel="me" for verification."""
+    return linkify(text.strip(), rel="me " + _REL)
+
+
+def countable_length(text: str) -> int:
+    """Length as Mastodon counts it for limits: every link is 23 characters."""
+    return len(URL.sub("x" * URL_LENGTH, normalize_newlines(text)))
