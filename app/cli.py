@@ -13,9 +13,10 @@ import threading
 
 import uvicorn
 
-from app import db
+from app import db, jobs
 from app.config import Settings, configure
 from app.embedded import EmbeddedServices
+from app.errors import ApiError
 from app.main import create_app
 from app.migrate import upgrade
 from workers.pool import WorkerPool
@@ -81,6 +82,7 @@ def _with_database(coroutine_factory) -> int:
         upgrade(settings.database_url)
         configure(settings)
         db.connect(settings.database_url, pool_size=2)
+        jobs.setup_broker(settings.redis_url)  # admin actions may send mail (through the outbox)
 
         async def run():
             try:
@@ -105,7 +107,11 @@ def accounts_cmd(args) -> int:
     }[args.action]
 
     async def run():
-        message = await action()
+        try:
+            message = await action()
+        except ApiError as refused:  # unknown username, not pending...: say so, without a traceback
+            print(refused.message, file=sys.stderr)
+            return 1
         print(message)
         return 0
 

@@ -30,8 +30,10 @@ class NotPending(Forbidden):
         super().__init__(f"@{username} is not pending approval")
 
 
-async def _by_username(session: AsyncSession, username: str) -> tuple[Account, User]:
-    account = await accounts.find_local(session, (username or "").lstrip("@"))
+async def _by_username(session: AsyncSession, username: str | None) -> tuple[Account, User]:
+    if not username:
+        raise ApiError("Which account? Give its username.", 422)
+    account = await accounts.find_local(session, username.lstrip("@"))
     user = None
     if account is not None:
         user = (await session.exec(select(User).where(User.account_id == account.id).with_for_update())).first()

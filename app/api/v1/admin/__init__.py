@@ -1,0 +1,1 @@
+"""The Mastodon admin API (/api/v1/admin/...), for moderators' apps."""
