@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import re
 import secrets
 from datetime import timedelta
@@ -62,7 +63,8 @@ async def consent(client, app: dict, decision="authorize", **extra) -> httpx.Res
     """GET the consent page, then submit its form as a person would."""
     page = await client.get(authorize_query(app, **extra))
     assert page.status_code == 200, page.text
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    fields = {name: html.unescape(value)
+              for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)}
     return await client.post("/oauth/authorize", data={**fields, "decision": decision})
 
 
