@@ -79,22 +79,29 @@ def _crop_to_fit(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     return image
 
 
-def process(kind: ImageKind, data: bytes, max_bytes: int) -> ProcessedImage:
-    """Check an upload and re-encode it without metadata (raises ImageProblem)."""
+def open_image(data: bytes, max_bytes: int, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Open an upload and check what its header tells: byte size, format, pixel count
+    (raises ImageProblem). The pixels are not decoded yet: `load()` them next."""
     if len(data) > max_bytes:
         raise ImageProblem("ERR_TOO_LARGE", f"file size must be at most {megabytes(max_bytes)}")
     supported = ", ".join(FORMATS.values())
     try:
         image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:
-        raise ImageProblem("ERR_TOO_LARGE", f"has too many pixels (the limit is {MAX_PIXELS} pixels)") from None
+        raise ImageProblem("ERR_TOO_LARGE", f"has too many pixels (the limit is {max_pixels} pixels)") from None
     except (UnidentifiedImageError, OSError, ValueError):
         raise ImageProblem("ERR_INVALID", f"is not a supported image (use {supported})") from None
     if image.format not in FORMATS:
         raise ImageProblem("ERR_INVALID", f"is not a supported image (use {supported})")
-    if image.width * image.height > MAX_PIXELS:
+    if image.width * image.height > max_pixels:
         raise ImageProblem("ERR_TOO_LARGE", f"has too many pixels ({image.width}x{image.height}; "
-                                            f"the limit is {MAX_PIXELS} pixels)")
+                                            f"the limit is {max_pixels} pixels)")
+    return image
+
+
+def process(kind: ImageKind, data: bytes, max_bytes: int) -> ProcessedImage:
+    """Check an upload and re-encode it without metadata (raises ImageProblem)."""
+    image = open_image(data, max_bytes)
     # PNG and GIF stay lossless (drawings, transparency); photos become JPEG.
     lossless = image.format in ("PNG", "GIF") or image.mode in ("RGBA", "LA", "PA")
     try:
@@ -123,6 +130,7 @@ def new_path(kind: ImageKind, extension: str) -> str:
 
 class Storage(Protocol):
     def save(self, path: str, data: bytes) -> None: ...
+    def read(self, path: str) -> bytes: ...  # FileNotFoundError when missing
     def delete(self, path: str) -> None: ...
     def url(self, path: str) -> str: ...
 
@@ -145,6 +153,9 @@ class LocalStorage:
         partial = target.with_name(target.name + ".part")
         partial.write_bytes(data)
         os.replace(partial, target)  # readers never see half a file
+
+    def read(self, path: str) -> bytes:
+        return self._file(path).read_bytes()
 
     def delete(self, path: str) -> None:
         self._file(path).unlink(missing_ok=True)
