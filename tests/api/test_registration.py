@@ -1,6 +1,7 @@
 """POST /api/v1/accounts and POST /api/v1/emails/confirmations, as a Mastodon app uses them."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 
@@ -8,14 +9,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from app import db
-from app.api.auth import authenticated
 from app.config import configure
-from app.errors import ApiError
 from app.models import Account, User
 from app.services import admin_accounts
 from tests.support.openapi import assert_matches_spec
@@ -68,22 +64,11 @@ def _confirmation_path(message) -> str:
     return found.group(1)
 
 
-# An endpoint that needs a signed-in user, guarded by the real decorator: shows what the
-# rest of the API answers to a registration token.
-@authenticated("read")
-async def _whoami(request):
-    return JSONResponse({"username": request.state.auth.account.username})
+async def _verify(client, token: str) -> httpx.Response:
+    return await client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
 
 
-@pytest.fixture
-async def user_api(app):
-    probe = Starlette(routes=[Route("/whoami", _whoami)], exception_handlers={
-        ApiError: lambda request, exc: JSONResponse(exc.body(), status_code=exc.status_code)})
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=probe), base_url="http://probe") as c:
-        yield c
-
-
-async def test_register_confirm_and_use_the_token(client, mailbox, settings, user_api):
+async def test_register_confirm_and_use_the_token(client, mailbox, settings):
     token, app_id = await _app_token()
     response = await _register(client, token)
     assert response.status_code == 200, response.text
@@ -94,7 +79,7 @@ async def test_register_confirm_and_use_the_token(client, mailbox, settings, use
     assert issued["access_token"] != token
 
     # Until the address is confirmed the token is refused, as Mastodon does.
-    refused = await user_api.get("/whoami", headers=bearer(issued["access_token"]))
+    refused = await _verify(client, issued["access_token"])
     assert refused.status_code == 403
     assert refused.json() == {"error": "Your login is missing a confirmed e-mail address"}
 
@@ -108,9 +93,9 @@ async def test_register_confirm_and_use_the_token(client, mailbox, settings, use
     assert page.status_code == 200
     assert "your e-mail address is confirmed" in page.text
 
-    allowed = await user_api.get("/whoami", headers=bearer(issued["access_token"]))
+    allowed = await _verify(client, issued["access_token"])
     assert allowed.status_code == 200
-    assert allowed.json() == {"username": "newbie"}
+    assert allowed.json()["username"] == "newbie"
     user = await _user("newbie@example.com")
     assert user.created_by_application_id == app_id and user.approved and user.confirmed
 
@@ -162,7 +147,7 @@ async def test_every_problem_is_reported_at_once(client):
     assert set(response.json()["details"]) == {"username", "email", "password", "agreement"}
 
 
-async def test_approval_mode_needs_a_reason_and_a_moderator(client, mailbox, registration_mode, user_api):
+async def test_approval_mode_needs_a_reason_and_a_moderator(client, mailbox, registration_mode):
     registration_mode("approval")
     token, _ = await _app_token()
     before = await _snapshot()
@@ -180,14 +165,14 @@ async def test_approval_mode_needs_a_reason_and_a_moderator(client, mailbox, reg
     # Confirming the address is allowed, but the account still waits for a moderator.
     page = await client.get(_confirmation_path(await mailbox.wait_for("newbie@example.com")))
     assert "waiting for a moderator" in page.text
-    pending = await user_api.get("/whoami", headers=bearer(user_token))
+    pending = await _verify(client, user_token)
     assert pending.status_code == 403
     assert pending.json() == {"error": "Your login is currently pending approval"}
 
     assert "Approved @newbie" in await admin_accounts.approve("newbie")
     welcome = await mailbox.wait_for("newbie@example.com", count=2)
     assert "approved" in welcome["Subject"]
-    assert (await user_api.get("/whoami", headers=bearer(user_token))).status_code == 200
+    assert (await _verify(client, user_token)).status_code == 200
 
 
 async def test_closed_registrations_are_refused(client, mailbox, registration_mode):
@@ -279,3 +264,35 @@ async def test_resend_is_only_for_the_signing_up_app_and_unconfirmed_users(clien
 
     assert (await client.post("/api/v1/emails/confirmations")).status_code == 401
     assert len(mailbox.to("newbie@example.com")) == 1
+
+
+# --- a real client library against a real server process --------------------------------------------
+
+def _mastodon_py_signs_up(base: str) -> dict:
+    from mastodon import Mastodon
+
+    client_id, client_secret = Mastodon.create_app("Sign-up test", api_base_url=base, scopes=["read", "write"])
+    mastodon = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base)
+    token, problems = mastodon.create_account("pyuser", "purple-monkey-dishwasher", "PyUser@example.com",
+                                              agreement=True, scopes=["read", "write"], return_detailed_error=True)
+    _, refused = mastodon.create_account("PYUSER", "purple-monkey-dishwasher", "other@example.com",
+                                         agreement=True, scopes=["read", "write"], return_detailed_error=True)
+    Mastodon(access_token=token, client_id=client_id, client_secret=client_secret,
+             api_base_url=base).email_resend_confirmation()
+    return {"token": token, "refused": dict(refused)}
+
+
+def _mastodon_py_reads_its_profile(base: str, token: str) -> str:
+    from mastodon import Mastodon
+
+    return Mastodon(access_token=token, api_base_url=base).account_verify_credentials()["username"]
+
+
+async def test_mastodon_py_registers_and_resends(live_server, client, mailbox):
+    result = await asyncio.to_thread(_mastodon_py_signs_up, live_server)
+    assert result["refused"]["details"]["username"][0]["error"] == "ERR_TAKEN"
+    first = await mailbox.wait_for("pyuser@example.com")
+    second = await mailbox.wait_for("pyuser@example.com", count=2)
+    async with httpx.AsyncClient(base_url=live_server) as browser:
+        assert (await browser.get(_confirmation_path(second))).status_code == 200
+    assert await asyncio.to_thread(_mastodon_py_reads_its_profile, live_server, result["token"]) == "pyuser"
