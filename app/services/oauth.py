@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -153,8 +154,10 @@ PENDING = "Your account is still pending review by the moderators of this server
 DISABLED = "Your account has been disabled by the moderators of this server."
 SUSPENDED = "Your account has been suspended by the moderators of this server."
 
-# Unknown e-mail addresses still pay for one password check, so timing does not tell them apart.
-_DUMMY_HASH = hash_password(random_token())
+@functools.cache
+def _dummy_hash() -> str:
+    """Unknown e-mail addresses still pay for one password check, so timing does not tell them apart."""
+    return hash_password(random_token())
 
 
 def sign_in_problem(user: User, account: Account) -> SignInRefused | None:
@@ -173,7 +176,8 @@ def sign_in_problem(user: User, account: Account) -> SignInRefused | None:
 async def authenticate_user(session: AsyncSession, email: str, password: str) -> tuple[User, Account]:
     """The user behind an e-mail and password, or SignInRefused with the reason to show."""
     user = await accounts.find_user_by_email(session, email) if email else None
-    valid = await asyncio.to_thread(verify_password, user.password_hash if user else _DUMMY_HASH, password or "")
+    stored = user.password_hash if user else None
+    valid = await asyncio.to_thread(lambda: verify_password(stored or _dummy_hash(), password or ""))
     if user is None or not valid:
         raise SignInRefused(WRONG_CREDENTIALS, 401)
     account = await session.get(Account, user.account_id)
@@ -381,6 +385,10 @@ async def _redeem_code(session: AsyncSession, application: Application, request:
             raise missing("code_verifier")
         if not pkce_matches(request.code_verifier, code.code_challenge):
             raise invalid_grant("The code_verifier does not match the code_challenge.")
+    account = await session.get(Account, code.account_id)
+    user = (await session.exec(select(User).where(User.account_id == code.account_id))).first()
+    if account is None or user is None or sign_in_problem(user, account):
+        raise invalid_grant("The account that granted it can no longer sign in.")
     # Claim the code atomically: of two concurrent redemptions only one wins.
     claimed = await session.execute(
         update(AuthorizationCode)

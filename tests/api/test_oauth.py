@@ -20,7 +20,7 @@ from starlette.routing import Route
 from app import db
 from app.api.auth import authenticated
 from app.errors import ApiError
-from app.models import AccessToken, AuthorizationCode
+from app.models import AccessToken, Account, AuthorizationCode
 from app.models.base import utcnow
 from tests.support.openapi import assert_matches_spec
 from tests.support.world import PASSWORD, bearer, make_user, token_for
@@ -433,6 +433,17 @@ async def test_code_with_a_different_redirect_uri_or_from_another_app_is_invalid
     assert_oauth_error(await exchange(client, app, "made-up"), 400, "invalid_grant", "unknown")
     assert await tokens_in_db() == 0
     assert (await exchange(client, app, code)).status_code == 200
+
+
+async def test_code_of_an_account_suspended_meanwhile_is_invalid_grant(client):
+    alice, _ = await make_user("alice")
+    app = await register(client)
+    await sign_in(client)
+    code = await get_code(client, app)
+    async with db.session() as session:
+        await session.execute(update(Account).where(Account.id == alice.id).values(suspended_at=utcnow()))
+    assert_oauth_error(await exchange(client, app, code), 400, "invalid_grant", "can no longer sign in")
+    assert await tokens_in_db() == 0
 
 
 async def test_wrong_client_secret_is_invalid_client(client):
