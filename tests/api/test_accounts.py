@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import update
 
-from app import db
+from app import db, text
 from app.errors import NotFound
 from app.models import Account
 from app.services import profiles
@@ -370,3 +370,23 @@ async def test_get_multiple_accounts(client):
     assert response.status_code == 200
     assert_matches_spec(response, "GET", "/api/v1/accounts")
     assert [a["username"] for a in response.json()] == ["grace", "frank"]
+
+
+def test_bio_rendering_edge_cases():
+    long_url = "https://example.com/" + "a" * 40
+    html = text.render_plain(f"see ({long_url}), javascript:alert(1) and https://")
+    assert f'href="{long_url}"' in html and "</a>), javascript" in html  # punctuation stays outside
+    assert '<span class="ellipsis">example.com/' in html
+    assert "javascript:alert(1)" in html and 'href="javascript' not in html
+    assert html.endswith("and https://</p>")
+    assert text.render_plain("one\r\ntwo\r\n\r\n\r\nthree") == "<p>one<br />two</p><p>three</p>"
+    assert text.countable_length("x " + long_url) == 2 + 23
+
+
+async def test_note_counts_links_as_23_characters(client):
+    _, headers = await signed_in(client)
+    note = "z" * 470 + " https://example.com/" + "p" * 100  # 571 characters, 494 as Mastodon counts
+    response = await client.patch(UPDATE, headers=headers, data={"note": note})
+    assert response.status_code == 200
+    assert_matches_spec(response, "PATCH", UPDATE)
+    assert response.json()["source"]["note"] == note
