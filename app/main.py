@@ -19,6 +19,8 @@ from app.api.responses import json_response
 from app.api.v1 import account_registration, accounts, apps, custom_emojis, emails, instance, preferences
 from app.api.v1.admin import accounts as admin_accounts_api
 from app.api.v2 import instance as instance_v2
+from app.api.v1 import media as media_api
+from app.api.v2 import media as media_v2
 from app.config import Settings, configure
 from app.errors import ApiError
 from app.middleware import stack
@@ -30,7 +32,7 @@ log = logging.getLogger("starling")
 
 ROUTE_MODULES = [
     apps, oauth_api, accounts, account_registration, emails, instance, instance_v2, preferences, custom_emojis,
-    admin_accounts_api, web_oauth, web_auth, home,
+    admin_accounts_api, media_api, media_v2, web_oauth, web_auth, home,
 ]
 
 

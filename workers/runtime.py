@@ -20,6 +20,7 @@ STALE_AFTER = timedelta(minutes=2)
 def load_actors() -> None:
     """Import every actor module so Dramatiq knows the actor names."""
     import workers.email  # noqa: F401
+    import workers.media  # noqa: F401
 
 
 async def sweep_outbox_once() -> int:
