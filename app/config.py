@@ -48,6 +48,9 @@ class Settings:
     rate_limit_api_window: int = 300
     rate_limit_sensitive: int = 5  # sign-up, login, password reset, per IP
     rate_limit_sensitive_window: int = 1800
+    # new follows (and follow requests) per account per window, as Mastodon's 400 a day.
+    rate_limit_follows: int = 400
+    rate_limit_follows_window: int = 86400
 
     max_body_bytes: int = 10 * 1024 * 1024
     max_avatar_bytes: int = 2 * 1024 * 1024

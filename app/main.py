@@ -20,6 +20,7 @@ from app.api.v1 import account_registration, accounts, apps, custom_emojis, emai
 from app.api.v1.admin import accounts as admin_accounts_api
 from app.api.v2 import instance as instance_v2
 from app.api.v1 import media as media_api
+from app.api.v1 import blocks as blocks_api, follows as follows_api, mutes as mutes_api
 from app.api.v2 import media as media_v2
 from app.config import Settings, configure
 from app.errors import ApiError
@@ -31,13 +32,15 @@ from app.web import oauth as web_oauth
 log = logging.getLogger("starling")
 
 ROUTE_MODULES = [
+    # follows/blocks/mutes serve /api/v1/accounts/<word> paths: listed before accounts.
+    follows_api, blocks_api, mutes_api,
     apps, oauth_api, accounts, account_registration, emails, instance, instance_v2, preferences, custom_emojis,
     admin_accounts_api, media_api, media_v2, web_oauth, web_auth, home,
 ]
 
 
 async def _api_error(request: Request, exc: ApiError):
-    return json_response(exc.body(), status_code=exc.status_code)
+    return json_response(exc.body(), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
 async def _http_error(request: Request, exc: HTTPException):

@@ -141,7 +141,9 @@ class RateLimit:
             return await _send_json(send, 429, {"error": "Too many requests"}, extra)
 
         async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            # A handler that reports its own, tighter budget (e.g. follows per account) keeps its headers.
+            if message["type"] == "http.response.start" and not any(
+                    name.lower() == b"x-ratelimit-limit" for name, _ in message.get("headers", [])):
                 message = dict(message, headers=list(message.get("headers", [])) + extra)
             await send(message)
 

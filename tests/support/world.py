@@ -4,7 +4,7 @@ from __future__ import annotations
 from app import db
 from app.models import Account, Application, User
 from app.security import random_token
-from app.services import accounts, tokens
+from app.services import accounts, blocks, follows, tokens
 
 PASSWORD = "correct horse battery staple"
 
@@ -52,3 +52,14 @@ async def token_for(account: Account | None, scopes: str = "read write follow pu
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def follow(follower: Account, target: Account) -> None:
+    """`follower` follows `target` through the real service (a request if `target` is locked)."""
+    async with db.session() as session:
+        await follows.follow(session, follower.id, target.id)
+
+
+async def block(blocker: Account, target: Account) -> None:
+    async with db.session() as session:
+        await blocks.block(session, blocker.id, target.id)
