@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 
 import httpx
+from mastodon import Mastodon
 from sqlalchemy import func, select, update
 
 from app import db
@@ -479,3 +480,30 @@ async def test_follow_rate_limit_per_account(settings):
         assert await counts(alice) == (0, 2)
     finally:
         configure(settings)
+
+
+async def test_mastodon_py_follows_a_locked_account_gets_approved_then_blocks(client, live_server):
+    fan, _ = await make_user("fan")
+    idol, _ = await person("idol", locked=True)
+    fan_token, idol_token = await token_for(fan), await token_for(idol)
+
+    def use_clients():
+        fan_api = Mastodon(access_token=fan_token, api_base_url=live_server, version_check_mode="none")
+        idol_api = Mastodon(access_token=idol_token, api_base_url=live_server, version_check_mode="none")
+        asked = fan_api.account_follow(idol.id, reblogs=False)
+        waiting = idol_api.follow_requests()
+        idol_api.follow_request_authorize(fan.id)
+        after = fan_api.account_relationships(idol.id)[0]
+        followers = fan_api.account_followers(idol.id)
+        blocked = idol_api.account_block(fan.id)
+        return asked, waiting, after, followers, blocked, idol_api.blocks(), fan_api.account_relationships(idol.id)[0]
+
+    asked, waiting, after, followers, blocked, blocks_list, finally_ = await asyncio.to_thread(use_clients)
+    assert (asked.requested, asked.following) == (True, False)
+    assert [a.acct for a in waiting] == ["fan"]
+    assert (after.following, after.showing_reblogs) == (True, False)
+    assert [a.acct for a in followers] == ["fan"]
+    assert (blocked.blocking, blocked.followed_by) == (True, False)
+    assert [a.acct for a in blocks_list] == ["fan"]
+    assert (finally_.blocked_by, finally_.following) == (True, False)
+    assert await counts(idol) == (0, 0)
