@@ -51,6 +51,9 @@ class Settings:
     # new follows (and follow requests) per account per window, as Mastodon's 400 a day.
     rate_limit_follows: int = 400
     rate_limit_follows_window: int = 86400
+    # new statuses per account per window, as Mastodon's 300 every 3 hours.
+    rate_limit_statuses: int = 300
+    rate_limit_statuses_window: int = 3 * 3600
 
     max_body_bytes: int = 10 * 1024 * 1024
     max_avatar_bytes: int = 2 * 1024 * 1024

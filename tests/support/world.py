@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from app import db
-from app.models import Account, Application, User
+from app.models import Account, Application, MediaAttachment, User
 from app.security import random_token
 from app.services import accounts, blocks, follows, tokens
 
@@ -63,3 +63,13 @@ async def follow(follower: Account, target: Account) -> None:
 async def block(blocker: Account, target: Account) -> None:
     async with db.session() as session:
         await blocks.block(session, blocker.id, target.id)
+
+
+async def make_media(owner: Account, *, state: str = "ready", description: str | None = None) -> MediaAttachment:
+    """An uploaded, unattached attachment row of `owner` (no file behind it: for posting tests)."""
+    async with db.session() as session:
+        attachment = MediaAttachment(account_id=owner.id, state=state, type="image", content_type="image/png",
+                                     description=description, meta={})
+        session.add(attachment)
+        await session.flush()
+        return attachment

@@ -1,0 +1,217 @@
+"""Status, as Mastodon renders it, for any number of statuses at once.
+
+    items = await render_statuses(session, statuses, viewer)       # viewer: Account | None
+    item = await render_status(session, status, viewer)
+    item = await render_status(session, status, viewer, with_source=True)   # DELETE: adds `text`
+
+Everything a status shows (authors, reblogged statuses, media, mentions, tags,
+polls with tallies, the viewer's favourited/reblogged/bookmarked/muted/pinned
+flags) is loaded in a fixed number of queries whatever the number of statuses,
+so timelines, threads and searches can all use this. Callers pass only statuses
+the viewer may see (see app.services.visibility).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from sqlalchemy import literal, union_all
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.api.entities.account import account_json, iso_datetime
+from app.api.entities.poll import poll_json
+from app.models import (Account, Application, Bookmark, ConversationMute, Favourite, MediaAttachment, Mention,
+                        Poll, Status, StatusPin, StatusTag, Tag)
+from app.services import media_files, polls
+from app.services.status_text import tag_url
+
+try:  # the media engineer's MediaAttachment entity, once it exists
+    from app.api.entities.media_attachment import media_attachment_json as _media_entity
+except ImportError:  # pragma: no cover - until app/api/entities/media_attachment.py lands
+    _media_entity = None
+
+PINNABLE = ("public", "unlisted", "private")
+
+
+def _file_url(key: str | None) -> str | None:
+    return media_files.storage().url(key) if key else None
+
+
+def media_json(attachment: MediaAttachment) -> dict[str, Any]:
+    """One attachment (the media entity's renderer when available)."""
+    if _media_entity is not None:
+        return _media_entity(attachment)
+    meta = dict(attachment.meta or {})
+    meta["focus"] = {"x": attachment.focus_x, "y": attachment.focus_y}
+    return {
+        "id": str(attachment.id),
+        "type": attachment.type,
+        "url": _file_url(attachment.file_key) or attachment.remote_url,
+        "preview_url": _file_url(attachment.preview_key),
+        "remote_url": attachment.remote_url,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": meta,
+        "description": attachment.description,
+        "blurhash": attachment.blurhash,
+    }
+
+
+def mention_json(account: Account) -> dict[str, Any]:
+    return {"id": str(account.id), "username": account.username, "url": account.url or account.uri,
+            "acct": account.acct}
+
+
+@dataclass
+class _Loaded:
+    """Everything the statuses refer to, keyed for lookup."""
+
+    statuses: dict[int, Status] = field(default_factory=dict)
+    accounts: dict[int, Account] = field(default_factory=dict)
+    media: dict[int, list[MediaAttachment]] = field(default_factory=dict)
+    mentions: dict[int, list[Account]] = field(default_factory=dict)
+    tags: dict[int, list[Tag]] = field(default_factory=dict)
+    polls: dict[int, Poll] = field(default_factory=dict)
+    tallies: dict[int, dict[int, int]] = field(default_factory=dict)
+    own_votes: dict[int, list[int]] = field(default_factory=dict)
+    applications: dict[int, Application] = field(default_factory=dict)
+    flags: dict[str, set[int]] = field(default_factory=dict)
+
+
+async def _viewer_flags(session: AsyncSession, viewer_id: int, ids: list[int],
+                        conversation_ids: list[int]) -> dict[str, set[int]]:
+    """favourited / reblogged / bookmarked / pinned status ids and muted conversation ids, in one query."""
+    query = union_all(
+        select(literal("favourited"), Favourite.status_id)
+        .where(Favourite.account_id == viewer_id, Favourite.status_id.in_(ids)),
+        select(literal("reblogged"), Status.reblog_of_id)
+        .where(Status.account_id == viewer_id, Status.reblog_of_id.in_(ids), Status.deleted_at.is_(None)),
+        select(literal("bookmarked"), Bookmark.status_id)
+        .where(Bookmark.account_id == viewer_id, Bookmark.status_id.in_(ids)),
+        select(literal("pinned"), StatusPin.status_id)
+        .where(StatusPin.account_id == viewer_id, StatusPin.status_id.in_(ids)),
+        select(literal("muted"), ConversationMute.conversation_id)
+        .where(ConversationMute.account_id == viewer_id, ConversationMute.conversation_id.in_(conversation_ids or [-1])),
+    )
+    flags: dict[str, set[int]] = {name: set() for name in ("favourited", "reblogged", "bookmarked", "pinned", "muted")}
+    for name, value in (await session.execute(query)).all():
+        flags[name].add(value)
+    return flags
+
+
+async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | None) -> _Loaded:
+    loaded = _Loaded(statuses={s.id: s for s in statuses})
+    missing = {s.reblog_of_id for s in statuses if s.reblog_of_id and s.reblog_of_id not in loaded.statuses}
+    if missing:
+        for original in (await session.exec(select(Status).where(Status.id.in_(missing)))).all():
+            loaded.statuses[original.id] = original
+    everything = list(loaded.statuses.values())
+    ids = [s.id for s in everything]
+
+    account_ids = {s.account_id for s in everything}
+    for account in (await session.exec(select(Account).where(Account.id.in_(account_ids)))).all():
+        loaded.accounts[account.id] = account
+
+    media_query = (select(MediaAttachment).where(MediaAttachment.status_id.in_(ids))
+                   .order_by(MediaAttachment.position, MediaAttachment.id))
+    for attachment in (await session.exec(media_query)).all():
+        loaded.media.setdefault(attachment.status_id, []).append(attachment)
+
+    mention_query = (select(Mention.status_id, Account).join(Account, Account.id == Mention.account_id)
+                     .where(Mention.status_id.in_(ids), Mention.silent.is_(False)).order_by(Mention.id))
+    for status_id, account in (await session.exec(mention_query)).all():
+        loaded.mentions.setdefault(status_id, []).append(account)
+
+    tag_query = (select(StatusTag.status_id, Tag).join(Tag, Tag.id == StatusTag.tag_id)
+                 .where(StatusTag.status_id.in_(ids)).order_by(Tag.name))
+    for status_id, tag in (await session.exec(tag_query)).all():
+        loaded.tags.setdefault(status_id, []).append(tag)
+
+    for poll in (await session.exec(select(Poll).where(Poll.status_id.in_(ids)))).all():
+        loaded.polls[poll.status_id] = poll
+    poll_ids = [p.id for p in loaded.polls.values()]
+    loaded.tallies = await polls.tallies(session, poll_ids)
+    loaded.own_votes = await polls.own_votes(session, poll_ids, viewer_id)
+
+    if viewer_id is not None:
+        # Mastodon shows which app posted a status only to its author.
+        app_ids = {s.application_id for s in everything if s.account_id == viewer_id and s.application_id}
+        if app_ids:
+            for application in (await session.exec(select(Application).where(Application.id.in_(app_ids)))).all():
+                loaded.applications[application.id] = application
+        conversation_ids = list({s.conversation_id for s in everything if s.conversation_id})
+        loaded.flags = await _viewer_flags(session, viewer_id, ids, conversation_ids)
+    return loaded
+
+
+def _one(status: Status, loaded: _Loaded, viewer_id: int | None, with_source: bool) -> dict[str, Any]:
+    poll = loaded.polls.get(status.id)
+    data: dict[str, Any] = {
+        "id": str(status.id),
+        "created_at": iso_datetime(status.created_at),
+        "in_reply_to_id": str(status.in_reply_to_id) if status.in_reply_to_id else None,
+        "in_reply_to_account_id": str(status.in_reply_to_account_id) if status.in_reply_to_account_id else None,
+        "sensitive": status.sensitive,
+        "spoiler_text": status.spoiler_text,
+        "visibility": status.visibility,
+        "language": status.language,
+        "uri": status.uri,
+        "url": status.url or None,
+        "replies_count": status.replies_count,
+        "reblogs_count": status.reblogs_count,
+        "favourites_count": status.favourites_count,
+        "edited_at": iso_datetime(status.edited_at) if status.edited_at else None,
+        "content": status.content,
+        "reblog": None,
+        "application": None,
+        "account": account_json(loaded.accounts[status.account_id]),
+        "media_attachments": [media_json(m) for m in loaded.media.get(status.id, [])],
+        "mentions": [mention_json(a) for a in loaded.mentions.get(status.id, [])],
+        "tags": [{"name": t.name, "url": tag_url(t.name)} for t in loaded.tags.get(status.id, [])],
+        "emojis": [],
+        "card": None,
+        "poll": poll_json(poll, loaded.tallies.get(poll.id, {}), loaded.own_votes.get(poll.id), viewer_id)
+        if poll is not None else None,
+    }
+    if with_source:
+        data["text"] = status.text
+    if status.application_id in loaded.applications:
+        application = loaded.applications[status.application_id]
+        data["application"] = {"name": application.name, "website": application.website}
+    if viewer_id is not None:
+        flags = loaded.flags
+        # A reblog wrapper shows the viewer's relation to the reblogged status, as clients expect.
+        target = status.reblog_of_id or status.id
+        target_status = loaded.statuses.get(target, status)
+        data["favourited"] = target in flags["favourited"]
+        data["reblogged"] = target in flags["reblogged"]
+        data["muted"] = target_status.conversation_id in flags["muted"]
+        data["bookmarked"] = target in flags["bookmarked"]
+        if status.account_id == viewer_id and status.reblog_of_id is None and status.visibility in PINNABLE:
+            data["pinned"] = status.id in flags["pinned"]
+    if status.reblog_of_id is not None and status.reblog_of_id in loaded.statuses:
+        data["reblog"] = _one(loaded.statuses[status.reblog_of_id], loaded, viewer_id, False)
+    return data
+
+
+async def render_statuses(session: AsyncSession, statuses: Iterable[Status], viewer: Account | None, *,
+                          with_source: bool = False) -> list[dict[str, Any]]:
+    """Mastodon Status JSON for each of `statuses`, in the same order."""
+    statuses = list(statuses)
+    if not statuses:
+        return []
+    viewer_id = viewer.id if viewer is not None else None
+    loaded = await _load(session, statuses, viewer_id)
+    return [_one(s, loaded, viewer_id, with_source) for s in statuses]
+
+
+async def render_status(session: AsyncSession, status: Status, viewer: Account | None, *,
+                        with_source: bool = False, media: list[MediaAttachment] | None = None) -> dict[str, Any]:
+    """One status. `media` replaces the attachments found in the database (a deleted
+    status has released its media for redrafting, yet its answer must list them)."""
+    viewer_id = viewer.id if viewer is not None else None
+    loaded = await _load(session, [status], viewer_id)
+    if media is not None:
+        loaded.media[status.id] = list(media)
+    return _one(status, loaded, viewer_id, with_source)
