@@ -130,7 +130,6 @@ async def authorize_page(request: Request):
         problem = signed_in and oauth.sign_in_problem(*signed_in)
         if signed_in and (problem or _truthy(params.get("force_login"))):
             # force_login: sign in again (perhaps as someone else); a blocked user must too.
-            signed_in = None
             come_back = {k: v for k, v in params.items() if k != "force_login"}
             response = _redirect(_sign_in_url("/oauth/authorize?" + urlencode(come_back)))
             await sessions.end(session, request, response)
