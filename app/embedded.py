@@ -6,6 +6,9 @@ and survives restarts.
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
+import time
 from pathlib import Path
 
 import pgserver
@@ -45,7 +48,29 @@ class EmbeddedServices:
             self._redis.shutdown(save=True, now=False)
             self._redis = None
         if self._pg is not None:
-
-            # As root, pgserver runs PostgreSQL as its own system user; pg_ctl must too.
-            pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self._pg.pgdata, user=self._pg.system_user)
+            _fast_shutdown(Path(self._pg.pgdata))
             self._pg = None
+
+
+def _fast_shutdown(pgdata: Path, timeout: float = 30.0) -> None:
+    """Stop the postmaster with SIGINT, PostgreSQL's "fast shutdown", and wait for it.
+
+    Signalling works whichever system user owns the data directory (as root, pgserver
+    runs PostgreSQL as its own user, and pg_ctl would need access to every parent).
+    """
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return  # not running
+    try:
+        os.kill(pid, signal.SIGINT)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"embedded PostgreSQL (pid {pid}) did not stop within {timeout:.0f}s")

@@ -15,11 +15,15 @@ import pytest
 from tests.support.services import ROOT, free_port
 
 
-def _start(var_dir, port: int, log) -> subprocess.Popen:
+def _env(var_dir, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STARLING_")}
     env.update(STARLING_VAR_DIR=str(var_dir), STARLING_DOMAIN=f"127.0.0.1:{port}", STARLING_RATE_LIMITS="false")
+    return env
+
+
+def _start(var_dir, port: int, log) -> subprocess.Popen:
     process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                               cwd=ROOT, env=_env(var_dir, port), stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         assert process.poll() is None, "server exited during start-up"
@@ -62,6 +66,12 @@ def test_embedded_instance_survives_a_restart(tmp_path):
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
         assert not _postgres_running(var_dir), "embedded PostgreSQL was left running after SIGTERM"
+
+        # The admin CLI works on the same embedded data while the server is down.
+        confirm = subprocess.run([sys.executable, "-m", "app.cli", "accounts", "confirm", "survivor"],
+                                 cwd=ROOT, env=_env(var_dir, port), capture_output=True, text=True, timeout=120)
+        assert confirm.returncode == 0, confirm.stdout + confirm.stderr
+        assert not _postgres_running(var_dir)
 
         process = _start(var_dir, port, log)
         try:
