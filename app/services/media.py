@@ -45,7 +45,8 @@ SMALL_PIXELS = 230_400
 BLURHASH_COMPONENTS = (4, 4)  # Mastodon's x and y components
 FOLDER = "media_attachments"
 PROCESS_ACTOR = "process_media"
-MAX_ID = 2**63 - 1  # larger path ids cannot exist (and would overflow the column type)
+MAX_ID = 2**63 - 1
+MISSING_UPLOAD = "File is missing: the upload was not found in storage"  # larger path ids cannot exist (and would overflow the column type)
 
 
 @dataclass(frozen=True)
@@ -289,8 +290,8 @@ async def upload(account_id: int, new: NewMedia, *, inline: bool) -> MediaAttach
         attachment.original_key = _key("uploads", secrets.token_hex(16))
         files[attachment.original_key] = new.file
 
-    await _save(files)
     try:
+        await _save(files)
         async with db.session() as session:
             session.add(attachment)
             await session.flush()
@@ -327,12 +328,12 @@ async def process_pending(media_id: int) -> str | None:
     if attachment is None or attachment.state != "processing":
         return attachment.state if attachment else None
     if not attachment.original_key:
-        await _fail(media_id, "the uploaded file is missing")
+        await _fail(media_id, MISSING_UPLOAD)
         return "failed"
     try:
         data = await asyncio.to_thread(media_files.storage().read, attachment.original_key)
     except FileNotFoundError:
-        await _fail(media_id, "the uploaded file is missing")
+        await _fail(media_id, MISSING_UPLOAD)
         return "failed"
     try:
         image = await asyncio.to_thread(process_image, data)
@@ -341,9 +342,9 @@ async def process_pending(media_id: int) -> str | None:
         return "failed"
 
     files, keys = _processed_files(image)
-    await _save(files)
     unused: list[str] = list(files)  # until we know this run is the one that counts
     try:
+        await _save(files)
         async with db.session() as session:
             attachment = await session.get(MediaAttachment, media_id, with_for_update=True)
             if attachment is not None and attachment.state == "processing":
@@ -402,9 +403,9 @@ async def update(account_id: int, media_id: int, changes: MediaChanges) -> Media
     if thumbnail is not None:
         new_preview = _key("small", secrets.token_hex(16), thumbnail.extension)
         files[new_preview] = thumbnail.data
-    await _save(files)
     old_preview = None
     try:
+        await _save(files)
         async with db.session() as session:
             attachment = (await session.exec(query.with_for_update())).first()
             if attachment is None:  # attached or deleted meanwhile

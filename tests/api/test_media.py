@@ -200,6 +200,21 @@ async def test_gif_and_webp_are_accepted(client):
         assert response.json()["type"] == "image"  # an animated GIF keeps its first frame (no gifv)
 
 
+async def test_v2_custom_thumbnail_is_the_preview_at_once(client):
+    _, headers = await signed_in()
+    thumbnail = encode(Image.new("RGB", (100, 50), (0, 0, 0)), "PNG")
+    response = await client.post("/api/v2/media", headers=headers,
+                                 files={**upload(png((800, 600))), "thumbnail": ("t.png", thumbnail, "image/png")})
+    assert response.status_code == 202, response.text
+    pending = response.json()
+    assert pending["url"] is None
+    assert pending["preview_url"] and pending["meta"]["small"]["size"] == "100x50"
+    ready = (await wait_until_processed(client, headers, pending["id"])).json()
+    assert ready["preview_url"] == pending["preview_url"]
+    assert ready["meta"]["small"]["size"] == "100x50"
+    assert ready["meta"]["original"]["size"] == "800x600"
+
+
 async def test_processing_attachment_answers_206(client):
     account, headers = await signed_in()
     async with db.session() as session:
