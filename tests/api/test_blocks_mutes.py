@@ -224,3 +224,32 @@ async def test_muted_accounts_are_left_out_of_the_muters_view_of_lists(client):
     await client.post(f"/api/v1/accounts/{fan.id}/unmute", headers=me_h)
     assert [a["acct"] for a in (await client.get(f"/api/v1/accounts/{star.id}/followers",
                                                   headers=me_h)).json()] == ["fan"]
+
+
+async def test_a_block_hides_posts_both_ways_and_unblocking_shows_them_again(client):
+    alice, alice_h = await person("alice")
+    bob, bob_h = await person("bob")
+    await follow(bob, alice)
+    await follow(alice, bob)
+    posted = {}
+    for name, headers in (("alice", alice_h), ("bob", bob_h)):
+        for visibility in ("public", "private"):
+            response = await client.post("/api/v1/statuses", headers=headers,
+                                         json={"status": f"{name} {visibility}", "visibility": visibility})
+            assert response.status_code == 200, response.text
+            posted[name, visibility] = response.json()["id"]
+    assert (await client.get(f"/api/v1/statuses/{posted['alice', 'private']}", headers=bob_h)).status_code == 200
+
+    await client.post(f"/api/v1/accounts/{bob.id}/block", headers=alice_h)  # alice blocks bob
+    for visibility in ("public", "private"):
+        hidden_from_blocked = await client.get(f"/api/v1/statuses/{posted['alice', visibility]}", headers=bob_h)
+        assert hidden_from_blocked.status_code == 404
+        hidden_from_blocker = await client.get(f"/api/v1/statuses/{posted['bob', visibility]}", headers=alice_h)
+        assert hidden_from_blocker.status_code == 404
+    # still there for everyone else
+    assert (await client.get(f"/api/v1/statuses/{posted['alice', 'public']}")).status_code == 200
+
+    await client.post(f"/api/v1/accounts/{bob.id}/unblock", headers=alice_h)
+    assert (await client.get(f"/api/v1/statuses/{posted['alice', 'public']}", headers=bob_h)).status_code == 200
+    # the block ended the follow, so the private post stays out of reach until bob follows again
+    assert (await client.get(f"/api/v1/statuses/{posted['alice', 'private']}", headers=bob_h)).status_code == 404
