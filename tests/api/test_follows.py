@@ -111,6 +111,8 @@ async def test_locked_account_gets_a_request_which_it_can_authorize(client):
     assert pending.status_code == 200
     assert_matches_spec(pending, "GET", "/api/v1/follow_requests")
     assert [a["acct"] for a in pending.json()] == ["alice"]
+    me = await client.get("/api/v1/accounts/verify_credentials", headers=carol_h)
+    assert me.json()["source"]["follow_requests_count"] == 1
     rel = await client.get("/api/v1/accounts/relationships", params={"id[]": str(alice.id)}, headers=carol_h)
     assert rel.json()[0]["requested_by"] is True
 
@@ -125,6 +127,8 @@ async def test_locked_account_gets_a_request_which_it_can_authorize(client):
     assert await counts(carol) == (1, 0)
     assert await counts(alice) == (0, 1)
     assert (await client.get("/api/v1/follow_requests", headers=carol_h)).json() == []
+    me = await client.get("/api/v1/accounts/verify_credentials", headers=carol_h)
+    assert me.json()["source"]["follow_requests_count"] == 0
 
 
 async def test_rejecting_a_request_removes_it_without_following(client):

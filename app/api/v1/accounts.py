@@ -18,16 +18,22 @@ from app.api.params import Params, read_params
 from app.api.responses import json_response
 from app.config import get_settings
 from app.errors import ApiError, NotFound
-from app.services import media_files, profiles
+from app.services import follows, media_files, profiles
 from app.services.profiles import ProfileUpdate
 
 MAX_ID = 2**63 - 1
 
 
+async def _credential_account(account, user) -> Response:
+    async with db.session() as session:
+        pending = await follows.pending_requests_count(session, account.id)
+    return json_response(credential_account_json(account, user, follow_requests_count=pending))
+
+
 @authenticated("profile")
 async def verify_credentials(request: Request) -> Response:
     owner = request.state.auth
-    return json_response(credential_account_json(owner.account, owner.user))
+    return await _credential_account(owner.account, owner.user)
 
 
 async def _upload(params: Params, name: str, limit: int) -> bytes | None:
@@ -66,7 +72,7 @@ async def update_credentials(request: Request) -> Response:
         header=await _upload(params, "header", settings.max_header_bytes),
     )
     account, user = await profiles.update(request.state.auth.account.id, changes)
-    return json_response(credential_account_json(account, user))
+    return await _credential_account(account, user)
 
 
 @authenticated(optional=True)
