@@ -53,6 +53,16 @@ async def _snapshot() -> tuple:
         ])
 
 
+async def _outbox_drained() -> None:
+    """Wait until the mail worker has finished (and deleted) every outbox row."""
+    for _ in range(100):
+        async with db.session() as s:
+            if (await s.execute(text("SELECT count(*) FROM outbox_jobs"))).scalar() == 0:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the outbox did not drain")
+
+
 async def _user(email: str) -> User | None:
     async with db.session() as s:
         return (await s.exec(select(User).where(User.email == email))).first()
@@ -236,6 +246,7 @@ async def test_resend_to_a_new_address_moves_the_account_and_kills_the_old_link(
 async def test_resend_to_a_bad_or_taken_address_changes_nothing(client, mailbox):
     await make_user("other", email="other@example.com")
     user_token, _ = await _registered(client, mailbox)
+    await _outbox_drained()
     before = await _snapshot()
     for email, code in (("other@EXAMPLE.com", "ERR_TAKEN"), ("broken", "ERR_INVALID"), ("", "ERR_BLANK")):
         response = await client.post("/api/v1/emails/confirmations", json={"email": email}, headers=bearer(user_token))
@@ -243,6 +254,7 @@ async def test_resend_to_a_bad_or_taken_address_changes_nothing(client, mailbox)
         assert_matches_spec(response, "POST", "/api/v1/emails/confirmations")
         assert response.json()["details"]["email"][0]["error"] == code
     assert await _snapshot() == before
+    assert len(mailbox.to("newbie@example.com")) == 1
 
 
 async def test_resend_is_only_for_the_signing_up_app_and_unconfirmed_users(client, mailbox):
