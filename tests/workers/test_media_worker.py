@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from app import db, jobs
+from app import db
 from app.models import MediaAttachment, OutboxJob
 from app.models.base import utcnow
 from app.services import media_files
@@ -34,10 +34,11 @@ async def stored_upload(account_id: int, data: bytes, key: str = "media_attachme
 
 
 async def run_actor(**kwargs) -> None:
-    # The real actor as the app's broker knows it (importing workers.media here, before the
-    # app set its broker up, would declare it on another broker), on the worker's event loop.
-    actor = jobs.broker().get_actor("process_media")
-    await asyncio.to_thread(actor, **kwargs)
+    # The real actor, run on the worker's event loop. Imported here, not at collection time:
+    # the module must first be loaded by the worker pool, after the app set up its broker.
+    from workers.media import process_media
+
+    await asyncio.to_thread(process_media, **kwargs)
 
 
 async def snapshot(media_id: int, settings) -> tuple[dict, dict[str, bytes]]:
