@@ -2,13 +2,16 @@
 viewing, editing with history and source, deleting for redraft."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import httpx
-from sqlalchemy import func, update
+from mastodon import Mastodon
+from sqlalchemy import event, func, update
 from sqlmodel import select
 
 from app import db
+from app.api.entities.status import render_statuses
 from app.config import configure
 from app.main import create_app
 from app.models import Account, MediaAttachment, Poll, Status, StatusEdit, StatusTag, Tag, Tombstone, User
@@ -449,3 +452,95 @@ async def test_polls_on_posts_are_checked(client):
         assert response.status_code == 422, poll
         assert message in response.json()["error"], response.json()
     assert await count(Status) == 0 and await count(Poll) == 0
+
+
+# -- the batch serializer -----------------------------------------------------------------------
+
+async def queries_to_render(statuses_ids: list[int], viewer: Account | None) -> int:
+    executed = []
+
+    def count_statement(*args):
+        executed.append(args[2])
+
+    engine = db.engine().sync_engine
+    event.listen(engine, "before_cursor_execute", count_statement)
+    try:
+        async with db.session() as session:
+            rows = (await session.exec(select(Status).where(Status.id.in_(statuses_ids)))).all()
+            executed.clear()
+            rendered = await render_statuses(session, rows, viewer)
+    finally:
+        event.remove(engine, "before_cursor_execute", count_statement)
+    assert len(rendered) == len(statuses_ids)
+    return len(executed)
+
+
+async def test_rendering_many_statuses_takes_no_more_queries_than_rendering_two(client):
+    alice, headers = await signed_in("alice")
+    bob, bob_headers = await signed_in("bob")
+    ids = []
+    for n in range(12):
+        data = {"status": f"post {n} @bob #tag{n}"}
+        if n % 3 == 0:
+            data["poll"] = {"options": ["a", "b"], "expires_in": 600}
+        if n % 4 == 0:
+            data["media_ids"] = [str((await make_media(alice)).id)]
+            data.pop("poll", None)
+        ids.append(int((await post(client, headers, **data)).json()["id"]))
+    async with db.session() as session:
+        for n, original in enumerate(ids[:4]):
+            session.add(Status(uri=f"{bob.uri}/boosts/{n}", account_id=bob.id, reblog_of_id=original))
+    async with db.session() as session:
+        boosts = list((await session.exec(select(Status.id).where(Status.reblog_of_id.is_not(None)))).all())
+    # A handful that already needs every kind of lookup: media, a poll, a boost of another post.
+    few = await queries_to_render([ids[0], ids[3], boosts[1]], bob)
+    many = await queries_to_render(ids + boosts, bob)
+    assert many <= few
+    assert await queries_to_render(ids + boosts, None) <= few
+
+
+# -- a real client ------------------------------------------------------------------------------
+
+def mastodon_py_session(base: str, alice_token: str, bob_token: str) -> dict:
+    """What a Mastodon.py user does: post with a poll, reply three levels deep, read the thread,
+    vote, edit, read history and source, delete for redraft."""
+    alice = Mastodon(access_token=alice_token, api_base_url=base, version_check_mode="none")
+    bob = Mastodon(access_token=bob_token, api_base_url=base, version_check_mode="none")
+    root = alice.status_post("Lunch? #food", poll=alice.make_poll(["pizza", "soup"], expires_in=3600),
+                             idempotency_key="lunch-1")
+    again = alice.status_post("Lunch? #food", poll=alice.make_poll(["pizza", "soup"], expires_in=3600),
+                              idempotency_key="lunch-1")
+    one = bob.status_post("@alice pizza!", in_reply_to_id=root.id)
+    two = alice.status_post("@bob agreed", in_reply_to_id=one.id, visibility="unlisted")
+    three = bob.status_post("@alice great", in_reply_to_id=two.id, spoiler_text="food talk")
+    thread = bob.status_context(root.id)
+    voted = bob.poll_vote(root.poll.id, [0])
+    edited = alice.status_update(root.id, "Lunch at noon? #food")
+    history = alice.status_history(root.id)
+    source = alice.status_source(root.id)
+    deleted = bob.status_delete(three.id)
+    return {
+        "same": root.id == again.id,
+        "descendants": [s.id for s in thread.descendants],
+        "expected": [one.id, two.id, three.id],
+        "votes": [o.votes_count for o in voted.options],
+        "edited": edited.content,
+        "history": len(history),
+        "source": source.text,
+        "deleted": (deleted.text, deleted.spoiler_text),
+        "replies": alice.status(one.id).replies_count,
+    }
+
+
+async def test_mastodon_py_posts_threads_votes_edits_and_deletes(live_server):
+    alice, _ = await make_user("alice")
+    bob, _ = await make_user("bob")
+    result = await asyncio.to_thread(mastodon_py_session, live_server, await token_for(alice), await token_for(bob))
+    assert result["same"] is True
+    assert result["descendants"] == result["expected"]
+    assert result["votes"] == [1, 0]
+    assert result["edited"].startswith("<p>Lunch at noon? ")
+    assert result["history"] == 2
+    assert result["source"] == "Lunch at noon? #food"
+    assert result["deleted"] == ("@alice great", "food talk")
+    assert result["replies"] == 1

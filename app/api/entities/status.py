@@ -20,42 +20,14 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.api.entities.account import account_json, iso_datetime
+from app.api.entities.media_attachment import media_attachment_json
 from app.api.entities.poll import poll_json
 from app.models import (Account, Application, Bookmark, ConversationMute, Favourite, MediaAttachment, Mention,
                         Poll, Status, StatusPin, StatusTag, Tag)
-from app.services import media_files, polls
+from app.services import polls
 from app.services.status_text import tag_url
 
-try:  # the media engineer's MediaAttachment entity, once it exists
-    from app.api.entities.media_attachment import media_attachment_json as _media_entity
-except ImportError:  # pragma: no cover - until app/api/entities/media_attachment.py lands
-    _media_entity = None
-
 PINNABLE = ("public", "unlisted", "private")
-
-
-def _file_url(key: str | None) -> str | None:
-    return media_files.storage().url(key) if key else None
-
-
-def media_json(attachment: MediaAttachment) -> dict[str, Any]:
-    """One attachment (the media entity's renderer when available)."""
-    if _media_entity is not None:
-        return _media_entity(attachment)
-    meta = dict(attachment.meta or {})
-    meta["focus"] = {"x": attachment.focus_x, "y": attachment.focus_y}
-    return {
-        "id": str(attachment.id),
-        "type": attachment.type,
-        "url": _file_url(attachment.file_key) or attachment.remote_url,
-        "preview_url": _file_url(attachment.preview_key),
-        "remote_url": attachment.remote_url,
-        "preview_remote_url": None,
-        "text_url": None,
-        "meta": meta,
-        "description": attachment.description,
-        "blurhash": attachment.blurhash,
-    }
 
 
 def mention_json(account: Account) -> dict[str, Any]:
@@ -166,7 +138,7 @@ def _one(status: Status, loaded: _Loaded, viewer_id: int | None, with_source: bo
         "reblog": None,
         "application": None,
         "account": account_json(loaded.accounts[status.account_id]),
-        "media_attachments": [media_json(m) for m in loaded.media.get(status.id, [])],
+        "media_attachments": [media_attachment_json(m) for m in loaded.media.get(status.id, [])],
         "mentions": [mention_json(a) for a in loaded.mentions.get(status.id, [])],
         "tags": [{"name": t.name, "url": tag_url(t.name)} for t in loaded.tags.get(status.id, [])],
         "emojis": [],

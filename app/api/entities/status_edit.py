@@ -7,7 +7,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.api.entities.account import account_json, iso_datetime
-from app.api.entities.status import media_json
+from app.api.entities.media_attachment import media_attachment_json
 from app.models import Account, MediaAttachment, Status, StatusEdit
 
 
@@ -29,7 +29,7 @@ async def render_history(session: AsyncSession, status: Status, edits: list[Stat
             "created_at": iso_datetime(edit.created_at),
             "account": author_json,
             "poll": {"options": [{"title": title} for title in edit.poll_options]} if edit.poll_options else None,
-            "media_attachments": [media_json(media[i]) for i in edit.media_attachment_ids or [] if i in media],
+            "media_attachments": [media_attachment_json(media[i]) for i in edit.media_attachment_ids or [] if i in media],
             "emojis": [],
         }
         items.append(item)
