@@ -50,11 +50,15 @@ class LinkError(Exception):
     """A signed link that is malformed, for another purpose, or expired."""
 
 
+class LinkExpired(LinkError):
+    """A signed link that was valid but is past its expiry."""
+
+
 def read_link(secret: str, purpose: str, token: str) -> dict:
     try:
         payload = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError:
-        raise LinkError("This link has expired") from None
+        raise LinkExpired("This link has expired") from None
     except jwt.PyJWTError:
         raise LinkError("This link is invalid") from None
     if payload.get("purpose") != purpose:

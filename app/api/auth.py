@@ -3,6 +3,7 @@
     @authenticated("read:accounts")            # a signed-in user with that scope
     @authenticated("read", user=False)         # an app token is enough
     @authenticated(optional=True)              # public endpoint, viewer if any
+    @authenticated("write:accounts", unconfirmed=True)  # also users yet to confirm their e-mail
 
 The decorated handler finds the caller in ``request.state.auth`` (a TokenOwner or None).
 """
@@ -30,8 +31,12 @@ def bearer_token(request: Request) -> str | None:
     return request.query_params.get("access_token") or None
 
 
-async def resolve(request: Request) -> TokenOwner | None:
-    """The token owner, or raise 401 when a token is given but is not usable."""
+async def resolve(request: Request, *, unconfirmed: bool = False) -> TokenOwner | None:
+    """The token owner, or raise 401/403 when a token is given but is not usable.
+
+    `unconfirmed` lets through users who have not confirmed their address or are
+    still waiting for approval (the resend-confirmation endpoint exists for them).
+    """
     if hasattr(request.state, "auth"):
         return request.state.auth
     token = bearer_token(request)
@@ -46,19 +51,21 @@ async def resolve(request: Request) -> TokenOwner | None:
         if owner.user is not None:
             if owner.user.disabled:
                 raise Unauthorized("Your login is currently disabled")
-            if not owner.user.confirmed:
+            if not unconfirmed and not owner.user.confirmed:
                 raise Forbidden("Your login is missing a confirmed e-mail address")
-            if not owner.user.approved:
+            if not unconfirmed and not owner.user.approved:
                 raise Forbidden("Your login is currently pending approval")
     request.state.auth = owner
     return owner
 
 
-def authenticated(scope: str | None = None, *, user: bool = True, optional: bool = False) -> Callable[[Handler], Handler]:
+def authenticated(
+    scope: str | None = None, *, user: bool = True, optional: bool = False, unconfirmed: bool = False
+) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def wrapper(request: Request) -> Response:
-            owner = await resolve(request)
+            owner = await resolve(request, unconfirmed=unconfirmed)
             if owner is None:
                 if optional:
                     return await handler(request)

@@ -27,9 +27,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app import db
 from app.config import get_settings
 from app.errors import ApiError, Forbidden, Validation
-from app.models import Account, Rule, User, WebSession
+from app.models import Account, Rule, User
 from app.models.base import utcnow
-from app.security import LinkError, hash_password, read_link, sign_link
+from app.security import LinkError, LinkExpired, hash_password, read_link, sign_link
 from app.services import accounts, mail, tokens
 from app.services.tokens import IssuedToken
 
@@ -162,10 +162,9 @@ def _send_confirmation(session: AsyncSession, user: User, account: Account) -> N
 def _read(purpose: str, token: str, what: str) -> dict:
     try:
         return read_link(get_settings().secret_key, purpose, token or "")
-    except LinkError as exc:
-        # app.security reports expiry with its own message; everything else is "invalid".
-        if "expired" in str(exc):
-            raise BadLink("expired", f"This {what} link has expired") from None
+    except LinkExpired:
+        raise BadLink("expired", f"This {what} link has expired") from None
+    except LinkError:
         raise BadLink("invalid", f"This {what} link is invalid") from None
 
 
@@ -283,10 +282,6 @@ async def reset_password(token: str, password: str, confirmation: str) -> User:
         user.password_changed_at = utcnow()
         session.add(user)
         # Every browser session and every app token dies with the old password.
-        # (The same statement as app.web.sessions.end_all, which services sit below and cannot import.)
-        await session.execute(
-            update(WebSession).where(WebSession.user_id == user.id, WebSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
+        await tokens.revoke_web_sessions(session, user.id)
         await tokens.revoke_for_account(session, account.id)
         return user

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import AccessToken, Account, Application, User
+from app.models import AccessToken, Account, Application, User, WebSession
 from app.models.base import utcnow
 from app.security import hash_token, random_token
 
@@ -85,5 +85,14 @@ async def revoke_for_account(session: AsyncSession, account_id: int) -> None:
     await session.execute(
         update(AccessToken)
         .where(AccessToken.account_id == account_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(timezone.utc))
+    )
+
+
+async def revoke_web_sessions(session: AsyncSession, user_id: int) -> None:
+    """Sign a user out of every browser (password reset)."""
+    await session.execute(
+        update(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None))
         .values(revoked_at=datetime.now(timezone.utc))
     )

@@ -54,10 +54,3 @@ async def end(session: AsyncSession, request: Request, response: Response) -> No
             update(WebSession).where(WebSession.token_hash == hash_token(token)).values(revoked_at=utcnow())
         )
     response.delete_cookie(COOKIE)
-
-
-async def end_all(session: AsyncSession, user_id: int) -> None:
-    """Sign the user out everywhere (password reset)."""
-    await session.execute(
-        update(WebSession).where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None)).values(revoked_at=utcnow())
-    )
