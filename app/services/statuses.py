@@ -419,9 +419,9 @@ async def create(poster: Poster, draft: Draft, *, idempotency_key: str | None = 
         if earlier is not None:
             async with db.session() as session:
                 status = await session.get(Status, earlier)
-            if status is not None:
+            if status is not None and status.deleted_at is None:
                 return status
-            # The first post is gone: post again under the same key.
+            # The first post was deleted since: post again under the same key.
             await app_redis.client().set(redis_key, "pending", ex=IDEMPOTENCY_SECONDS)
     try:
         await _check_budget(account.id)
