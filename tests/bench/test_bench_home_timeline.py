@@ -1,0 +1,41 @@
+"""Home timeline (20 fully rendered statuses) at 32 concurrent connections, against a bare
+endpoint answering a JSON body of the same size from memory, in the same process and run.
+Target (issue 4): p99 under 50 ms and at least 40% of the bare endpoint's requests/s."""
+from __future__ import annotations
+
+import statistics
+
+import httpx
+import pytest
+
+from tests.bench.conftest import SECONDS, readers
+from tests.bench.harness import feature_missing, load, print_table
+
+CONNECTIONS = 32
+READERS = 200
+HOME = "/api/v1/timelines/home?limit=20"
+
+
+async def test_home_timeline_against_bare_endpoint(env):
+    accounts = readers(env, READERS)
+    tokens = list(env.tokens(accounts).values())
+    with env.server(bare=True) as base:
+        # One read per reader first: a feed that is not in Redis yet is built on the first read.
+        sizes, counts = [], []
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            for token in tokens:
+                response = await client.get(HOME, headers={"Authorization": f"Bearer {token}"})
+                if reason := feature_missing(response, "GET /api/v1/timelines/home"):
+                    pytest.skip(reason)
+                assert response.status_code == 200, response.text
+                sizes.append(len(response.content))
+                counts.append(len(response.json()))
+        size = int(statistics.median(sizes))
+
+        home = await load(base, lambda i: ("GET", HOME, tokens[i % len(tokens)]), connections=CONNECTIONS,
+                          seconds=SECONDS, warmup=2, name="GET /api/v1/timelines/home?limit=20")
+        bare = await load(base, lambda i: ("GET", f"/bench/bare?bytes={size}", None), connections=CONNECTIONS,
+                          seconds=SECONDS, warmup=2, name=f"bare endpoint, {size}-byte JSON from memory")
+    home.note = (f"{home.rate / bare.rate:.0%} of bare throughput; {len(tokens)} readers; median body {size} bytes, "
+                 f"{statistics.median(counts):.0f} statuses")
+    print_table(f"Home timeline, {CONNECTIONS} connections, {SECONDS:.0f} s each", [home, bare])

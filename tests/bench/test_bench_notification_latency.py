@@ -1,0 +1,84 @@
+"""Notification latency: from the like (POST /api/v1/statuses/:id/favourite) to the WebSocket
+frame announcing it at the liked account's open user:notification stream, one like at a time
+from different accounts, with a `starling worker` process running as in production.
+Target (issue 4): p99 under 100 ms."""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import httpx
+import pytest
+import websockets
+
+from tests.bench.conftest import readers
+from tests.bench.harness import Result, feature_missing, print_table
+
+LIKES = 200
+FRAME_TIMEOUT = 5.0
+
+
+def liked_account(env) -> int:
+    """An ordinary account with plenty of public posts."""
+    return env.query(
+        "SELECT a.id FROM accounts a WHERE a.username NOT LIKE 'celebrity%%' AND a.username NOT LIKE 'fan%%' "
+        "AND a.statuses_count >= 100 ORDER BY a.id LIMIT 1")[0][0]
+
+
+async def test_like_to_websocket_frame(env):
+    owner = liked_account(env)
+    likers = [a for a in readers(env, LIKES + 1, min_following=50) if a != owner][:LIKES]
+    posts = [r[0] for r in env.query(
+        "SELECT id FROM statuses WHERE account_id = %s AND visibility = 'public' AND reblog_of_id IS NULL "
+        "AND deleted_at IS NULL ORDER BY id DESC LIMIT 50", (owner,))]
+    already = set(env.query("SELECT account_id, status_id FROM favourites WHERE status_id = ANY(%s)", (posts,)))
+    pairs = [(liker, posts[i % len(posts)]) for i, liker in enumerate(likers)
+             if (liker, posts[i % len(posts)]) not in already]
+    tokens = env.tokens([owner, *likers])
+    result = Result(name="like -> notification frame on the liked account's stream", connections=1)
+    timeouts = 0
+    with env.server() as base, env.worker():
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            url = base.replace("http://", "ws://") + "/api/v1/streaming?stream=user:notification"
+            try:
+                socket = await websockets.connect(url, additional_headers={"Authorization": f"Bearer {tokens[owner]}"},
+                                                  open_timeout=10)
+            except (websockets.InvalidStatus, websockets.InvalidHandshake, OSError) as refused:
+                pytest.skip(f"GET /api/v1/streaming refused the WebSocket ({refused}): the feature has not landed yet")
+            async with socket:
+                for liker, post in pairs:
+                    began = time.perf_counter()
+                    response = await client.post(f"/api/v1/statuses/{post}/favourite",
+                                                 headers={"Authorization": f"Bearer {tokens[liker]}"})
+                    if reason := feature_missing(response, "POST /api/v1/statuses/:id/favourite"):
+                        pytest.skip(reason)
+                    if response.status_code != 200:
+                        result.errors += 1
+                        continue
+                    if await frame_for(socket, str(post), str(liker)):
+                        result.latencies.append(time.perf_counter() - began)
+                    else:
+                        timeouts += 1
+                result.seconds = sum(result.latencies)
+    result.errors += timeouts
+    result.note = f"{len(result.latencies)} likes by different accounts, one at a time; {timeouts} frames missed"
+    print_table("Notification latency: like -> WebSocket frame", [result])
+
+
+async def frame_for(socket, status_id: str, account_id: str) -> bool:
+    """Wait for the notification frame of this favourite (other frames are skipped)."""
+    deadline = time.perf_counter() + FRAME_TIMEOUT
+    while (left := deadline - time.perf_counter()) > 0:
+        try:
+            raw = await asyncio.wait_for(socket.recv(), left)
+        except asyncio.TimeoutError:
+            return False
+        frame = json.loads(raw)
+        if frame.get("event") != "notification":
+            continue
+        payload = json.loads(frame["payload"]) if isinstance(frame.get("payload"), str) else frame.get("payload", {})
+        if payload.get("type") == "favourite" and (payload.get("status") or {}).get("id") == status_id \
+                and (payload.get("account") or {}).get("id") == account_id:
+            return True
+    return False
