@@ -21,6 +21,7 @@ def load_actors() -> None:
     """Import every actor module so Dramatiq knows the actor names."""
     import workers.email  # noqa: F401
     import workers.media  # noqa: F401
+    import workers.streaming  # noqa: F401
 
 
 async def sweep_outbox_once() -> int:

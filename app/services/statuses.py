@@ -38,6 +38,7 @@ from app.models import (Account, MediaAttachment, Mention, Poll, Status, StatusE
 from app.models.base import utcnow
 from app.models.status import VISIBILITIES
 from app.services import media, polls, status_text, visibility
+from app.services import streaming
 from app.services.instance import LIMITS
 from app.services.polls import NewPoll
 
@@ -105,14 +106,17 @@ class Deleted:
 
 async def on_created(session: AsyncSession, status: Status) -> None:
     """A status was posted (runs inside the posting transaction)."""
+    streaming.defer_status_event(session, status, "update")  # public and hashtag streams
 
 
 async def on_edited(session: AsyncSession, status: Status) -> None:
     """A status was edited (runs inside the editing transaction)."""
+    streaming.defer_status_event(session, status, "status.update")  # public and hashtag streams
 
 
 async def on_deleted(session: AsyncSession, status: Status) -> None:
     """A status (or a reblog of it) was deleted (runs inside the deleting transaction)."""
+    streaming.defer_status_event(session, status, "delete")  # public and hashtag streams
 
 
 # -- reading ----------------------------------------------------------------------------------

@@ -1,0 +1,217 @@
+"""Streaming API: `GET /api/v1/streaming` over WebSocket, the server-sent-event endpoints
+`/api/v1/streaming/<stream>` and `/api/v1/streaming/health`.
+
+Every stream needs a user token (Mastodon 4.2 and later): in the `Authorization`
+header, the `access_token` query parameter or, for WebSockets, the
+`Sec-WebSocket-Protocol` header (then echoed back as the accepted subprotocol).
+A missing or unusable token is refused before the upgrade with HTTP 401.
+Subscription problems on an open socket are error frames
+({"error": "...", "status": 4xx}); the socket stays open. See docs/streaming.md.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from app.api.responses import json_response
+from app.services import streaming
+from app.services.streaming import StreamError
+from app.streaming.session import StreamSession
+
+log = logging.getLogger("starling.streaming")
+HEARTBEAT_SECONDS = 15.0  # SSE keep-alive comment (WebSockets get uvicorn's pings)
+TRUE_VALUES = {"1", "true", "t", "on", "yes"}
+MALFORMED = "Malformed message: expected a JSON object with a type of subscribe or unsubscribe"
+
+
+def _credentials(conn: HTTPConnection) -> tuple[str | None, str | None]:
+    """(token, subprotocol to accept). Order as Mastodon: header, query, Sec-WebSocket-Protocol."""
+    offered = conn.headers.get("sec-websocket-protocol")
+    protocol = offered.split(",")[0].strip() or None if offered else None
+    header = conn.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None, protocol
+    return conn.query_params.get("access_token") or protocol, protocol
+
+
+# -- WebSocket ----------------------------------------------------------------------------------
+
+async def _deny(websocket: WebSocket, error: StreamError) -> None:
+    response = json_response({"error": error.message}, status_code=error.status)
+    try:
+        await websocket.send_denial_response(response)
+    except RuntimeError:  # a server without the denial-response extension: it answers 403
+        await websocket.close(code=1008, reason=error.message)
+
+
+async def _apply(session: StreamSession, kind: str, name, params: dict) -> None:
+    try:
+        if kind == "subscribe":
+            await session.subscribe(name, params)
+        else:
+            await session.unsubscribe(name, params)
+    except StreamError as error:
+        session.notify(error)
+
+
+async def _receive(websocket: WebSocket, session: StreamSession) -> None:
+    """Read subscribe/unsubscribe messages until the client goes away."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        raw = message.get("text")
+        if raw is None and message.get("bytes") is not None:
+            raw = message["bytes"].decode("utf-8", "replace")
+        try:
+            data = json.loads(raw or "")
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or data.get("type") not in ("subscribe", "unsubscribe"):
+            session.notify(StreamError(MALFORMED, 400))
+            continue
+        params = {k: v for k, v in data.items() if k not in ("type", "stream")}
+        await _apply(session, data["type"], data.get("stream"), params)
+
+
+async def _send(websocket: WebSocket, session: StreamSession) -> None:
+    while True:
+        item = await session.next()
+        await websocket.send_text(item.frame())
+
+
+def socket(default_stream: str | None = None):
+    async def endpoint(websocket: WebSocket) -> None:
+        token, protocol = _credentials(websocket)
+        try:
+            owner = await streaming.authenticate(token)
+        except StreamError as error:
+            return await _deny(websocket, error)
+        await websocket.accept(subprotocol=protocol)
+        session = StreamSession(owner)
+        tasks: list[asyncio.Task] = []
+        try:
+            await session.open()
+            name = websocket.query_params.get("stream") or default_stream
+            if name:
+                await _apply(session, "subscribe", name, dict(websocket.query_params))
+            tasks = [asyncio.create_task(coro) for coro in (
+                _receive(websocket, session), _send(websocket, session),
+                session.watch_token(), session.ended.wait())]
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None \
+                        and not isinstance(task.exception(), (WebSocketDisconnect, OSError)):
+                    log.error("streaming connection failed", exc_info=task.exception())
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await session.close()
+        if session.end_reason not in ("", "closed"):
+            code = 1013 if session.end_reason.startswith("Too slow") else 1008
+            with contextlib.suppress(Exception):
+                await websocket.close(code=code, reason=session.end_reason)
+
+    return endpoint
+
+
+# -- server-sent events -------------------------------------------------------------------------
+
+class EventStream(Response):
+    """text/event-stream of one stream, ending when the client disconnects (listened for, so a
+    closed connection is noticed at once rather than at the next heartbeat write)."""
+
+    def __init__(self, session: StreamSession):
+        super().__init__(status_code=200, media_type="text/event-stream")
+        self.session = session
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"text/event-stream"), (b"cache-control", b"no-store"),
+            (b"x-accel-buffering", b"no")]})
+
+        async def write(text: str) -> None:
+            await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
+
+        async def pump() -> None:
+            await write(":)\n")
+            while True:
+                item = await self.session.next(timeout=HEARTBEAT_SECONDS)
+                await write(":thump\n" if item is None else item.sse())
+
+        async def disconnected() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        tasks = [asyncio.create_task(c) for c in (pump(), disconnected(), self.session.watch_token(),
+                                                  self.session.ended.wait())]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.session.close()
+        with contextlib.suppress(Exception):
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return request.query_params.get("access_token") or None
+
+
+def server_sent(name: str):
+    async def endpoint(request: Request) -> Response:
+        stream = name
+        if name.startswith("public") and request.query_params.get("only_media", "").lower() in TRUE_VALUES:
+            stream += ":media"
+        session = None
+        try:
+            owner = await streaming.authenticate(_bearer(request))
+            session = StreamSession(owner)
+            await session.open()
+            await session.subscribe(stream, dict(request.query_params))
+        except StreamError as error:
+            if session is not None:
+                await session.close()
+            return json_response({"error": error.message}, status_code=error.status)
+        return EventStream(session)
+
+    return endpoint
+
+
+async def health(request: Request) -> Response:
+    return PlainTextResponse("OK")
+
+
+SSE_PATHS = {
+    "user": "user",
+    "user/notification": "user:notification",
+    "public": "public",
+    "public/local": "public:local",
+    "public/remote": "public:remote",
+    "hashtag": "hashtag",
+    "hashtag/local": "hashtag:local",
+    "list": "list",
+    "direct": "direct",
+}
+
+routes = [
+    Route("/api/v1/streaming/health", health, methods=["GET", "HEAD"]),
+    WebSocketRoute("/api/v1/streaming", socket()),
+    *[Route(f"/api/v1/streaming/{path}", server_sent(name), methods=["GET"]) for path, name in SSE_PATHS.items()],
+    # Older clients open the WebSocket on the event-stream paths: the path names the stream.
+    *[WebSocketRoute(f"/api/v1/streaming/{path}", socket(name)) for path, name in SSE_PATHS.items()],
+]

@@ -1,0 +1,342 @@
+"""Real-time streaming: who may watch which stream, and publishing events to it.
+
+Events travel over Redis pub/sub, on the channel names Mastodon's streaming
+server uses, so any process (a web request, a worker) can publish and the socket
+held by any web process receives:
+
+    await streaming.publish_to_user(account_id, "notification", notification_json)  # home/notification/direct
+    await streaming.publish_to_list(list_id, "update", status_json)
+    await streaming.publish(streaming.PUBLIC, "delete", str(status_id))
+    streaming.defer_status_event(session, status, "update")   # public + hashtag streams, after commit
+
+Payloads follow Mastodon's encoding: a JSON-encoded *string* for update,
+status.update, notification, conversation and announcement (pass a dict and it
+is encoded here, or an already-encoded string); the bare id string for delete;
+nothing for filters_changed. Statuses for the public and hashtag streams are
+rendered once per event (anonymously) by the `stream_status` worker
+(workers/streaming.py); each connection then filters out authors its viewer
+blocks, mutes or is blocked by, using the account ids carried beside the payload.
+
+The internal message on a channel is JSON: {"event", "payload" (string, absent
+for filters_changed), "accounts" (author and mentioned account ids, for
+filtering), "queued_at" (ms)}.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from sqlalchemy import or_, text
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app import db, jobs
+from app import redis as app_redis
+from app.models import AccessToken, Account, Block, Mute, Status, User
+from app.models.base import utcnow
+from app.services import scopes, tokens
+from app.services.tokens import TokenOwner
+
+STATUS_ACTOR = "stream_status"  # workers/streaming.py: renders a status once and publishes it
+
+PUBLIC = "timeline:public"
+PUBLIC_LOCAL = "timeline:public:local"
+PUBLIC_REMOTE = "timeline:public:remote"
+# Statuses that reach the filtered (public and hashtag) streams; other events pass unfiltered.
+FILTERED_EVENTS = frozenset({"update", "status.update"})
+
+
+def user_channel(account_id: int) -> str:
+    return f"timeline:{account_id}"
+
+
+def notifications_channel(account_id: int) -> str:
+    return f"timeline:{account_id}:notifications"
+
+
+def direct_channel(account_id: int) -> str:
+    return f"timeline:direct:{account_id}"
+
+
+def list_channel(list_id: int) -> str:
+    return f"timeline:list:{list_id}"
+
+
+def hashtag_channel(tag: str, *, local: bool = False) -> str:
+    return f"timeline:hashtag:{tag.lower()}" + (":local" if local else "")
+
+
+def token_channel(token_id: int) -> str:
+    """System channel of one access token: a "kill" event here closes its open streams."""
+    return f"timeline:access_token:{token_id}"
+
+
+# -- publishing ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Message:
+    """One event as it travels on a channel (decoded once per process, shared by every listener)."""
+
+    event: str
+    payload: str | None = None
+    accounts: tuple[int, ...] = ()  # the author first, then mentioned accounts (filtered streams only)
+
+    @classmethod
+    def decode(cls, raw: str | bytes) -> "Message | None":
+        try:
+            data = json.loads(raw)
+            event = data["event"]
+            payload = data.get("payload")
+            accounts = tuple(int(a) for a in data.get("accounts") or ())
+        except (ValueError, TypeError, KeyError):
+            return None
+        if not isinstance(event, str) or not (payload is None or isinstance(payload, str)):
+            return None
+        return cls(event=event, payload=payload, accounts=accounts)
+
+
+def encode(event: str, payload: Any = None, accounts: Iterable[int] = ()) -> str:
+    message: dict[str, Any] = {"event": event, "queued_at": int(time.time() * 1000)}
+    if payload is not None:
+        message["payload"] = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
+    account_ids = [str(a) for a in accounts]
+    if account_ids:
+        message["accounts"] = account_ids
+    return json.dumps(message, separators=(",", ":"))
+
+
+async def publish(stream_key: str, event: str, payload: Any = None, *, accounts: Iterable[int] = ()) -> None:
+    """Publish one event on one channel (e.g. PUBLIC, hashtag_channel("cats"))."""
+    await app_redis.client().publish(stream_key, encode(event, payload, accounts))
+
+
+async def publish_many(channels: Iterable[str], event: str, payload: Any = None, *,
+                       accounts: Iterable[int] = ()) -> None:
+    """The same event on several channels, encoded once, in one round trip."""
+    message = encode(event, payload, accounts)
+    async with app_redis.client().pipeline(transaction=False) as pipe:
+        for channel in channels:
+            pipe.publish(channel, message)
+        await pipe.execute()
+
+
+async def publish_to_user(account_id: int, event: str, payload: Any = None, *, stream: str | None = None) -> None:
+    """An event for one local account's own streams.
+
+    `stream` picks the channel: "user" (home timeline: update, delete, status.update,
+    filters_changed...), "notification" or "direct". By default notifications go to
+    the notification channel (which the `user` stream also listens to), conversations
+    to the direct channel, everything else to the home channel.
+    """
+    stream = stream or {"notification": "notification", "conversation": "direct"}.get(event, "user")
+    channel = {"user": user_channel, "notification": notifications_channel, "direct": direct_channel}[stream]
+    await publish(channel(account_id), event, payload)
+
+
+async def publish_to_list(list_id: int, event: str, payload: Any = None) -> None:
+    await publish(list_channel(list_id), event, payload)
+
+
+async def disconnect_token(token_id: int) -> None:
+    """Close every open stream of a revoked token now (they also notice within TOKEN_RECHECK_SECONDS)."""
+    await publish(token_channel(token_id), "kill")
+
+
+def defer_status_event(session: AsyncSession, status: Status, event: str) -> None:
+    """From a status hook, inside its transaction: publish `event` (update, status.update or
+    delete) to the public and hashtag streams once the change has committed."""
+    if status.visibility == "public" and status.reblog_of_id is None:
+        jobs.defer(session, STATUS_ACTOR, status_id=status.id, event=event)
+
+
+def status_channels(status: Status, tags: Iterable[str], *, has_media: bool, event: str) -> list[str]:
+    """The public and hashtag channels a public status is published on (Mastodon's rules:
+    replies to someone else stay off the public timelines but still reach hashtags;
+    deletions go everywhere the status may have been shown)."""
+    origin = "local" if status.local else "remote"
+    channels: list[str] = []
+    for tag in dict.fromkeys(t.lower() for t in tags):
+        channels.append(hashtag_channel(tag))
+        if status.local:
+            channels.append(hashtag_channel(tag, local=True))
+    reply_to_other = status.in_reply_to_id is not None and status.in_reply_to_account_id != status.account_id
+    if event == "delete" or not reply_to_other:
+        channels += [PUBLIC, f"{PUBLIC}:{origin}"]
+        if has_media:
+            channels += [f"{PUBLIC}:media", f"{PUBLIC}:{origin}:media"]
+    return channels
+
+
+# -- who may watch what ---------------------------------------------------------------------------
+
+class StreamError(Exception):
+    """A refused connection or subscription: {"error": message} with an HTTP-like status."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message, self.status = message, status
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.message, "status": self.status}
+
+
+MISSING_TOKEN = "Missing access token"
+INVALID_TOKEN = "Invalid access token"
+MISSING_SCOPES = "Access token does not have the required scopes"
+UNKNOWN_STREAM = "Unknown stream type"
+NO_TAG = "No tag for stream provided"
+LIST_REFUSED = "Not authorized to stream this list"
+
+
+async def authenticate(token: str | None) -> TokenOwner:
+    """The signed-in user behind `token`. Streams need a user token (Mastodon 4.2 and later:
+    no anonymous or app-only streaming); anything else is a 401."""
+    if not token:
+        raise StreamError(MISSING_TOKEN, 401)
+    async with db.session() as session:
+        owner = await tokens.lookup(session, token)
+    if not usable(owner):
+        raise StreamError(INVALID_TOKEN, 401)
+    return owner
+
+
+def usable(owner: TokenOwner | None) -> bool:
+    """A live user token of an account that may use the API (the same gates as app.api.auth)."""
+    if owner is None or owner.account is None or owner.user is None:
+        return False
+    return (owner.account.suspended_at is None and not owner.user.disabled
+            and owner.user.confirmed and owner.user.approved)
+
+
+async def still_valid(owner: TokenOwner) -> bool:
+    """Is the token behind an open stream still live (not revoked, its user still allowed in)?"""
+    async with db.session() as session:
+        found = (await session.exec(
+            select(AccessToken, Account, User)
+            .join(Account, AccessToken.account_id == Account.id)
+            .join(User, User.account_id == Account.id)
+            .where(AccessToken.id == owner.token.id, AccessToken.revoked_at.is_(None)))).first()
+    if found is None:
+        return False
+    token, account, user = found
+    return usable(TokenOwner(token=token, application=owner.application, account=account, user=user))
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A resolved subscription: the channels it listens to and how frames name it."""
+
+    name: str
+    label: tuple[str, ...]  # the frame's "stream" value, e.g. ("hashtag", "cats")
+    channels: tuple[str, ...]
+    filtered: bool  # public and hashtag streams drop authors the viewer blocks/mutes
+
+
+PUBLIC_STREAMS = {
+    "public": PUBLIC,
+    "public:media": f"{PUBLIC}:media",
+    "public:local": PUBLIC_LOCAL,
+    "public:local:media": f"{PUBLIC_LOCAL}:media",
+    "public:remote": PUBLIC_REMOTE,
+    "public:remote:media": f"{PUBLIC_REMOTE}:media",
+}
+KNOWN_STREAMS = frozenset({*PUBLIC_STREAMS, "user", "user:notification", "hashtag", "hashtag:local", "list",
+                           "direct"})
+
+
+def _param(params: dict[str, Any], name: str) -> str:
+    value = params.get(name)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return str(value).strip() if value is not None else ""
+
+
+def _need(owner: TokenOwner, scope: str) -> None:
+    if not (scopes.covers(owner.scopes, "read") or scopes.covers(owner.scopes, scope)):
+        raise StreamError(MISSING_SCOPES, 401)
+
+
+async def resolve(owner: TokenOwner, name: Any, params: dict[str, Any]) -> Stream:
+    """Check `owner` may watch stream `name` (with its tag/list parameter) and say where it listens."""
+    if isinstance(name, list):  # Mastodon accepts ["hashtag", "cats"] style names too
+        name = name[0] if name else None
+    if not isinstance(name, str) or name not in KNOWN_STREAMS:
+        raise StreamError(UNKNOWN_STREAM, 400)
+    account_id = owner.account.id
+    if name == "user:notification":
+        _need(owner, "read:notifications")
+        return Stream(name, (name,), (notifications_channel(account_id),), filtered=False)
+    _need(owner, "read:statuses")
+    if name == "user":
+        channels = [user_channel(account_id)]
+        # Mastodon: the user stream carries notifications only for tokens allowed to read them.
+        if scopes.covers(owner.scopes, "read:notifications"):
+            channels.append(notifications_channel(account_id))
+        return Stream(name, (name,), tuple(channels), filtered=False)
+    if name in PUBLIC_STREAMS:
+        return Stream(name, (name,), (PUBLIC_STREAMS[name],), filtered=True)
+    if name in ("hashtag", "hashtag:local"):
+        tag = _param(params, "tag").lstrip("#")
+        if not tag:
+            raise StreamError(NO_TAG, 400)
+        return Stream(name, (name, tag), (hashtag_channel(tag, local=name == "hashtag:local"),), filtered=True)
+    if name == "direct":
+        return Stream(name, (name,), (direct_channel(account_id),), filtered=False)
+    # list
+    list_id = _param(params, "list")
+    if not list_id.isdigit() or len(list_id) > 19 or not await owns_list(account_id, int(list_id)):
+        raise StreamError(LIST_REFUSED, 401)
+    return Stream(name, (name, list_id), (list_channel(int(list_id)),), filtered=False)
+
+
+async def owns_list(account_id: int, list_id: int) -> bool:
+    """Does the list exist and belong to `account_id`? Lists are being built in migration 0004;
+    until their table exists no list can be streamed."""
+    async with db.session() as session:
+        exists = (await session.execute(text("SELECT to_regclass('lists') IS NOT NULL"))).scalar_one()
+        if not exists:
+            return False
+        owner = (await session.execute(text("SELECT account_id FROM lists WHERE id = :id"),
+                                       {"id": list_id})).scalar_one_or_none()
+    return owner == account_id
+
+
+# -- per-viewer filtering of public and hashtag streams -----------------------------------------
+
+@dataclass
+class ViewerFilter:
+    """The accounts whose posts a viewer must not be shown on public streams (Mastodon filters
+    these in its streaming server too): those the viewer blocks or mutes, and those blocking them."""
+
+    hidden: set[int] = field(default_factory=set)  # blocked or muted by the viewer
+    blocked_by: set[int] = field(default_factory=set)  # accounts that block the viewer
+
+    def allows(self, message: Message) -> bool:
+        """Mastodon's rule: hide the post if the viewer blocks or mutes its author or anyone
+        it mentions, or if its author blocks the viewer."""
+        if not message.accounts:
+            return True
+        if any(account in self.hidden for account in message.accounts):
+            return False
+        return message.accounts[0] not in self.blocked_by
+
+
+async def load_filter(account_id: int) -> ViewerFilter:
+    """Two small indexed queries; a connection reloads them every FILTER_TTL seconds."""
+    now = utcnow()
+    async with db.session() as session:
+        blocks = (await session.exec(
+            select(Block.account_id, Block.target_account_id)
+            .where(or_(Block.account_id == account_id, Block.target_account_id == account_id)))).all()
+        muted = (await session.exec(
+            select(Mute.target_account_id).where(
+                Mute.account_id == account_id, or_(Mute.expires_at.is_(None), Mute.expires_at > now)))).all()
+    result = ViewerFilter(hidden=set(muted))
+    for blocker, target in blocks:
+        if blocker == account_id:
+            result.hidden.add(target)
+        else:
+            result.blocked_by.add(blocker)
+    return result

@@ -1,0 +1,127 @@
+"""One Redis pub/sub connection per process, shared by every open stream in it.
+
+    hub = Hub.current()
+    await hub.add("timeline:public", listener)     # listener(message) is called for each event
+    await hub.remove("timeline:public", listener)
+
+A channel is subscribed in Redis while at least one listener wants it, so ten
+thousand sockets watching `public` cost one Redis subscription and one JSON
+decode per event, not ten thousand. Listeners are plain functions that must not
+block: they only queue the message for their connection.
+
+`add` returns once Redis has confirmed the subscription, so an event published
+after it returns is delivered. If the Redis connection drops, the reader
+reconnects and redis-py re-subscribes every channel; events published while it
+was down are lost (pub/sub keeps nothing), as with Mastodon's streaming server.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Callable
+
+from redis.exceptions import RedisError
+
+from app import redis as app_redis
+from app.services.streaming import Message
+
+log = logging.getLogger("starling.streaming")
+Listener = Callable[[Message], None]
+CONFIRM_TIMEOUT = 5.0  # seconds to wait for Redis to confirm a new subscription
+
+
+class Hub:
+    _per_loop: dict[asyncio.AbstractEventLoop, "Hub"] = {}
+
+    def __init__(self) -> None:
+        self._listeners: dict[str, set[Listener]] = {}
+        self._confirmed: dict[str, asyncio.Future] = {}
+        self._lock = asyncio.Lock()  # serialises SUBSCRIBE/UNSUBSCRIBE and the reader's start/stop
+        self._pubsub = None
+        self._reader: asyncio.Task | None = None
+
+    @classmethod
+    def current(cls) -> "Hub":
+        """This event loop's hub (pub/sub connections belong to the loop that opened them)."""
+        loop = asyncio.get_running_loop()
+        hub = cls._per_loop.get(loop)
+        if hub is None:
+            hub = cls._per_loop[loop] = cls()
+        return hub
+
+    def channels(self) -> set[str]:
+        return set(self._listeners)
+
+    async def add(self, channel: str, listener: Listener) -> None:
+        async with self._lock:
+            listeners = self._listeners.setdefault(channel, set())
+            listeners.add(listener)
+            if len(listeners) == 1:
+                if self._pubsub is None:
+                    self._pubsub = app_redis.client().pubsub()
+                self._confirmed[channel] = asyncio.get_running_loop().create_future()
+                await self._pubsub.subscribe(channel)
+                if self._reader is None or self._reader.done():
+                    self._reader = asyncio.create_task(self._read(self._pubsub), name="streaming-hub")
+            confirmed = self._confirmed.get(channel)
+        if confirmed is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(confirmed), CONFIRM_TIMEOUT)
+            except asyncio.TimeoutError:
+                log.warning("Redis did not confirm the subscription to %s in time", channel)
+
+    async def remove(self, channel: str, listener: Listener) -> None:
+        async with self._lock:
+            listeners = self._listeners.get(channel)
+            if not listeners or listener not in listeners:
+                return
+            listeners.discard(listener)
+            if listeners:
+                return
+            del self._listeners[channel]
+            self._confirmed.pop(channel, None)
+            if self._listeners:
+                await self._pubsub.unsubscribe(channel)
+                return
+            # Nobody listens any more: stop reading and give the connection back.
+            pubsub, reader = self._pubsub, self._reader
+            self._pubsub = self._reader = None
+        if reader is not None:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+        if pubsub is not None:
+            await pubsub.aclose()
+
+    async def _read(self, pubsub) -> None:
+        while True:
+            try:
+                raw = await pubsub.get_message(timeout=None)
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as error:
+                log.warning("streaming pub/sub connection failed (%s); reconnecting", error)
+                await asyncio.sleep(1.0)
+                continue
+            if raw is not None:
+                self._dispatch(raw)
+
+    def _dispatch(self, raw: dict) -> None:
+        kind, channel = raw.get("type"), raw.get("channel")
+        if isinstance(channel, bytes):
+            channel = channel.decode()
+        if kind == "subscribe":
+            confirmed = self._confirmed.pop(channel, None)
+            if confirmed is not None and not confirmed.done():
+                confirmed.set_result(None)
+            return
+        if kind != "message":
+            return
+        message = Message.decode(raw.get("data") or "")
+        if message is None:
+            log.warning("ignored a malformed event on %s", channel)
+            return
+        for listener in list(self._listeners.get(channel, ())):
+            try:
+                listener(message)
+            except Exception:  # one broken connection must not stop the others' events
+                log.exception("streaming listener failed on %s", channel)

@@ -1,0 +1,180 @@
+"""One client's open stream, whatever carries it (a WebSocket or a server-sent-event response).
+
+    session = StreamSession(owner)
+    await session.open()
+    await session.subscribe("hashtag", {"tag": "cats"})     # raises StreamError
+    item = await session.next(timeout=15)                     # Event, Notice, or None on timeout
+    ...
+    await session.close()
+
+Events reach the session from the process's Hub and wait in a bounded queue;
+`next` applies the viewer's block/mute filter on public and hashtag streams. A
+client too slow to keep up (QUEUE_LIMIT events waiting) is dropped rather than
+letting its queue grow without bound: `ended` is set with the reason.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from app.services import streaming
+from app.services.streaming import Message, Stream, StreamError, ViewerFilter
+from app.services.tokens import TokenOwner
+from app.streaming.hub import Hub
+
+MAX_SUBSCRIPTIONS = 32  # per connection; Mastodon has no limit, we keep one socket from pinning hundreds
+QUEUE_LIMIT = 1000  # events waiting to be written before a connection is considered too slow
+FILTER_TTL = 30.0  # seconds before a viewer's blocks and mutes are read again
+TOKEN_RECHECK_SECONDS = 60.0  # a revoked token's open streams end within this long
+TOO_MANY = f"Too many subscriptions on this connection (at most {MAX_SUBSCRIPTIONS})"
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event to write: `stream` names the subscription it came through."""
+
+    stream: tuple[str, ...]
+    event: str
+    payload: str | None
+
+    def frame(self) -> str:
+        """The WebSocket text frame, as Mastodon sends it."""
+        body: dict[str, Any] = {"stream": list(self.stream), "event": self.event}
+        if self.payload is not None:
+            body["payload"] = self.payload
+        return json.dumps(body, separators=(",", ":"))
+
+    def sse(self) -> str:
+        # Mastodon writes the JavaScript `undefined` for payload-less events over HTTP.
+        data = self.payload if self.payload is not None else "undefined"
+        return f"event: {self.event}\ndata: {data}\n\n"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An error frame for the client ({"error": ..., "status": ...}); the socket stays open."""
+
+    error: StreamError
+
+    def frame(self) -> str:
+        return json.dumps(self.error.body(), separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class _Queued:
+    stream: Stream
+    message: Message
+
+
+class StreamSession:
+    def __init__(self, owner: TokenOwner):
+        self.owner = owner
+        self.hub = Hub.current()
+        self.subscriptions: dict[tuple[str, ...], "_Subscription"] = {}
+        self.ended = asyncio.Event()
+        self.end_reason = ""
+        self._queue: asyncio.Queue = asyncio.Queue(QUEUE_LIMIT)
+        self._filter: ViewerFilter | None = None
+        self._filter_at = 0.0
+        self._system_channel = streaming.token_channel(owner.token.id)
+        self._closed = False
+
+    async def open(self) -> None:
+        await self.hub.add(self._system_channel, self._on_system)
+
+    async def subscribe(self, name: Any, params: dict[str, Any]) -> None:
+        stream = await streaming.resolve(self.owner, name, params)
+        if stream.channels in self.subscriptions:
+            return  # already subscribed: nothing to do (as Mastodon)
+        if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
+            raise StreamError(TOO_MANY, 400)
+        subscription = _Subscription(self, stream)
+        self.subscriptions[stream.channels] = subscription
+        try:
+            for channel in stream.channels:
+                await self.hub.add(channel, subscription.deliver)
+        except BaseException:  # Redis trouble: leave nothing half subscribed
+            del self.subscriptions[stream.channels]
+            for channel in stream.channels:
+                await self.hub.remove(channel, subscription.deliver)
+            raise
+
+    async def unsubscribe(self, name: Any, params: dict[str, Any]) -> None:
+        stream = await streaming.resolve(self.owner, name, params)
+        subscription = self.subscriptions.pop(stream.channels, None)
+        if subscription is not None:
+            for channel in stream.channels:
+                await self.hub.remove(channel, subscription.deliver)
+
+    def notify(self, error: StreamError) -> None:
+        """Queue an error frame for the client."""
+        self._put(Notice(error))
+
+    async def next(self, timeout: float | None = None) -> Event | Notice | None:
+        """The next item to write, or None when `timeout` seconds pass without one."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = None if deadline is None else max(deadline - time.monotonic(), 0)
+            try:
+                item = await asyncio.wait_for(self._queue.get(), remaining)
+            except asyncio.TimeoutError:
+                return None
+            if isinstance(item, Notice):
+                return item
+            if item.stream.filtered and item.message.event in streaming.FILTERED_EVENTS:
+                if not (await self._viewer_filter()).allows(item.message):
+                    continue
+            return Event(item.stream.label, item.message.event, item.message.payload)
+
+    async def watch_token(self) -> None:
+        """Runs beside the connection: ends it once its token is revoked or its user locked out."""
+        while not self.ended.is_set():
+            await asyncio.sleep(TOKEN_RECHECK_SECONDS)
+            if not await streaming.still_valid(self.owner):
+                self.end("Access token is no longer valid")
+
+    def end(self, reason: str) -> None:
+        if not self.ended.is_set():
+            self.end_reason = reason
+            self.ended.set()
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.end("closed")
+        for subscription in list(self.subscriptions.values()):
+            for channel in subscription.stream.channels:
+                await self.hub.remove(channel, subscription.deliver)
+        self.subscriptions.clear()
+        await self.hub.remove(self._system_channel, self._on_system)
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _put(self, item: _Queued | Notice) -> None:
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self.end("Too slow: too many events waiting to be sent")
+
+    def _on_system(self, message: Message) -> None:
+        if message.event == "kill":
+            self.end("Access token revoked")
+
+    async def _viewer_filter(self) -> ViewerFilter:
+        now = time.monotonic()
+        if self._filter is None or now - self._filter_at > FILTER_TTL:
+            self._filter = await streaming.load_filter(self.owner.account.id)
+            self._filter_at = now
+        return self._filter
+
+
+class _Subscription:
+    def __init__(self, session: StreamSession, stream: Stream):
+        self.session, self.stream = session, stream
+
+    def deliver(self, message: Message) -> None:
+        self.session._put(_Queued(self.stream, message))

@@ -1,0 +1,443 @@
+"""Streaming API against a real server process (`live_server`): WebSocket and server-sent events.
+
+Statuses are posted through the API in the test process, whose workers publish to Redis;
+the server process holding the socket delivers them, so every test here also crosses
+process boundaries through Redis pub/sub.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+from jsonschema import Draft202012Validator
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from app import db
+from app.services import blocks, streaming, tokens
+from app.services.tokens import lookup
+from app.streaming.session import MAX_SUBSCRIPTIONS
+from tests.support.openapi import assert_matches_spec, spec
+from tests.support.world import block, make_user, post_status, token_for
+
+DEADLINE = 5.0  # seconds an event may take to arrive
+PROBE = "probe"
+
+
+def ws_url(live_server: str, query: str = "") -> str:
+    return live_server.replace("http://", "ws://") + "/api/v1/streaming" + (f"?{query}" if query else "")
+
+
+def assert_status_entity(payload: str) -> dict:
+    """The payload is a JSON *string* holding a Status as the OpenAPI description defines it."""
+    assert isinstance(payload, str)
+    status = json.loads(payload)
+    validator = Draft202012Validator({**spec()["components"]["schemas"]["Status"], "components": spec()["components"]})
+    errors = [e.message[:200] for e in validator.iter_errors(status)]
+    assert not errors, errors
+    return status
+
+
+@asynccontextmanager
+async def socket(live_server: str, token: str | None, query: str = "", **options):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with connect(ws_url(live_server, query), additional_headers=headers, open_timeout=DEADLINE,
+                       **options) as ws:
+        yield ws
+
+
+async def frame(ws, *, skip=(PROBE,), deadline: float = DEADLINE) -> dict:
+    """The next frame (probes skipped), or fail after `deadline` seconds."""
+    while True:
+        data = json.loads(await asyncio.wait_for(ws.recv(), deadline))
+        if data.get("event") not in skip:
+            return data
+
+
+async def no_frame(ws, seconds: float = 1.0) -> None:
+    try:
+        data = await frame(ws, deadline=seconds)
+    except asyncio.TimeoutError:
+        return
+    raise AssertionError(f"unexpected frame {data}")
+
+
+async def until_listening(ws, channel: str) -> None:
+    """Publish probes on `channel` until the socket receives one: its subscription is live."""
+    for _ in range(int(DEADLINE / 0.1)):
+        await streaming.publish(channel, PROBE)
+        try:
+            data = json.loads(await asyncio.wait_for(ws.recv(), 0.1))
+        except asyncio.TimeoutError:
+            continue
+        if data.get("event") == PROBE:
+            return
+        raise AssertionError(f"unexpected frame while waiting for the subscription: {data}")
+    raise AssertionError(f"the socket never listened on {channel}")
+
+
+async def user_with_token(name: str, scopes: str = "read write follow push"):
+    account, _ = await make_user(name)
+    return account, await token_for(account, scopes)
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# -- health ---------------------------------------------------------------------------------------
+
+async def test_health_answers_ok(client, live_server):
+    response = await client.get("/api/v1/streaming/health")
+    assert response.status_code == 200 and response.text == "OK"
+    assert_matches_spec(response, "GET", "/api/v1/streaming/health")
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(f"{live_server}/api/v1/streaming/health")).text == "OK"
+
+
+# -- WebSocket: public and hashtag streams from posts through the API -------------------------------
+
+async def test_public_stream_receives_posts_and_deletes(client, live_server):
+    alice, token = await user_with_token("alice")
+    async with socket(live_server, token, "stream=public") as ws:
+        await until_listening(ws, streaming.PUBLIC)
+        unlisted = await post_status(client, auth(token), status="quiet one", visibility="unlisted")
+        assert unlisted.status_code == 200
+        posted = (await post_status(client, auth(token), status="Hello, stream!")).json()
+
+        update = await frame(ws)
+        assert update["stream"] == ["public"] and update["event"] == "update"
+        status = assert_status_entity(update["payload"])
+        assert status["id"] == posted["id"]  # the unlisted post never came
+        assert status["content"] == posted["content"] and status["account"]["id"] == str(alice.id)
+
+        edited = await client.put(f"/api/v1/statuses/{posted['id']}", json={"status": "Hello again"},
+                                  headers=auth(token))
+        assert edited.status_code == 200
+        change = await frame(ws)
+        assert change["event"] == "status.update"
+        assert "Hello again" in assert_status_entity(change["payload"])["content"]
+
+        assert (await client.delete(f"/api/v1/statuses/{posted['id']}", headers=auth(token))).status_code == 200
+        deleted = await frame(ws)
+        assert deleted == {"stream": ["public"], "event": "delete", "payload": posted["id"]}
+
+
+async def test_local_and_hashtag_streams(client, live_server):
+    _, token = await user_with_token("alice")
+    async with socket(live_server, token) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "stream": "hashtag", "tag": "Cats"}))
+        await until_listening(ws, streaming.hashtag_channel("cats"))
+        await ws.send(json.dumps({"type": "subscribe", "stream": "hashtag:local", "tag": "cats"}))
+        await until_listening(ws, streaming.hashtag_channel("cats", local=True))
+        await ws.send(json.dumps({"type": "subscribe", "stream": "public:local"}))
+        await until_listening(ws, streaming.PUBLIC_LOCAL)
+
+        await post_status(client, auth(token), status="no tag here")
+        public_local = await frame(ws)
+        assert public_local["stream"] == ["public:local"]
+        posted = (await post_status(client, auth(token), status="I love #CATS")).json()
+        received = [await frame(ws) for _ in range(3)]
+        assert sorted(tuple(f["stream"]) for f in received) == [
+            ("hashtag", "Cats"), ("hashtag:local", "cats"), ("public:local",)]
+        assert {json.loads(f["payload"])["id"] for f in received} == {posted["id"]}
+
+        # Unsubscribing stops the events of that stream only.
+        await ws.send(json.dumps({"type": "unsubscribe", "stream": "public:local"}))
+        await ws.send(json.dumps({"type": "unsubscribe", "stream": "hashtag", "tag": "cats"}))
+        await asyncio.sleep(0.3)
+        again = (await post_status(client, auth(token), status="#cats again")).json()
+        only = await frame(ws)
+        assert only["stream"] == ["hashtag:local", "cats"] and json.loads(only["payload"])["id"] == again["id"]
+        await no_frame(ws, 0.5)
+
+
+async def test_public_stream_hides_authors_the_viewer_blocks_mutes_or_is_blocked_by(client, live_server):
+    viewer, token = await user_with_token("viewer")
+    blocked, blocked_token = await user_with_token("blocked")
+    muted, muted_token = await user_with_token("muted")
+    blocker, blocker_token = await user_with_token("blocker")
+    friend, friend_token = await user_with_token("friend")
+    await block(viewer, blocked)
+    await block(blocker, viewer)
+    async with db.session() as session:
+        await blocks.mute(session, viewer.id, muted.id)
+    async with socket(live_server, token, "stream=public") as ws:
+        await until_listening(ws, streaming.PUBLIC)
+        for author_token in (blocked_token, muted_token, blocker_token):
+            assert (await post_status(client, auth(author_token), status="you should not see me")).status_code == 200
+        await post_status(client, auth(friend_token), status=f"hi @muted")  # mentions a muted account
+        shown = (await post_status(client, auth(friend_token), status="visible")).json()
+        received = await frame(ws)
+        assert json.loads(received["payload"])["id"] == shown["id"]
+        await no_frame(ws, 0.5)
+
+
+# -- WebSocket: the user's own streams ------------------------------------------------------------
+
+async def test_user_streams_receive_what_is_published_to_the_user(live_server, settings):
+    alice, token = await user_with_token("alice")
+    bob, _ = await user_with_token("bob")
+    async with socket(live_server, token, "stream=user") as ws:
+        await until_listening(ws, streaming.notifications_channel(alice.id))
+        await ws.send(json.dumps({"type": "subscribe", "stream": "user:notification"}))
+        await ws.send(json.dumps({"type": "subscribe", "stream": "direct"}))
+        await until_listening(ws, streaming.direct_channel(alice.id))
+
+        await streaming.publish_to_user(bob.id, "update", {"id": "1"})  # someone else's: not here
+        await streaming.publish_to_user(alice.id, "update", {"id": "2", "content": "home"})
+        home = await frame(ws)
+        assert home == {"stream": ["user"], "event": "update", "payload": '{"id":"2","content":"home"}'}
+
+        await streaming.publish_to_user(alice.id, "notification", {"id": "7", "type": "favourite"})
+        notifications = [await frame(ws) for _ in range(2)]
+        assert sorted(n["stream"][0] for n in notifications) == ["user", "user:notification"]
+        assert all(json.loads(n["payload"])["type"] == "favourite" for n in notifications)
+
+        await streaming.publish_to_user(alice.id, "conversation", {"id": "9"})
+        assert (await frame(ws))["stream"] == ["direct"]
+        await streaming.publish_to_user(alice.id, "filters_changed")
+        assert await frame(ws) == {"stream": ["user"], "event": "filters_changed"}
+        await streaming.publish_to_user(alice.id, "delete", "42")
+        assert await frame(ws) == {"stream": ["user"], "event": "delete", "payload": "42"}
+
+
+async def test_token_in_query_or_subprotocol_is_accepted_and_the_protocol_echoed(live_server):
+    alice, token = await user_with_token("alice")
+    async with socket(live_server, None, f"stream=user&access_token={token}") as ws:
+        await until_listening(ws, streaming.user_channel(alice.id))
+    async with connect(ws_url(live_server, "stream=user"), subprotocols=[token]) as ws:
+        assert ws.subprotocol == token
+        await until_listening(ws, streaming.user_channel(alice.id))
+        await streaming.publish_to_user(alice.id, "update", "{}")
+        assert (await frame(ws))["event"] == "update"
+
+
+async def test_websocket_on_an_event_stream_path_and_with_a_trailing_slash(live_server):
+    alice, token = await user_with_token("alice")
+    base = live_server.replace("http://", "ws://")
+    async with connect(f"{base}/api/v1/streaming/user", additional_headers=auth(token)) as ws:
+        await until_listening(ws, streaming.user_channel(alice.id))
+    async with connect(f"{base}/api/v1/streaming/?stream=user", additional_headers=auth(token)) as ws:
+        await until_listening(ws, streaming.user_channel(alice.id))
+
+
+async def test_kill_event_closes_the_tokens_streams(live_server):
+    alice, token = await user_with_token("alice")
+    async with db.session() as session:
+        token_id = (await lookup(session, token)).token.id
+    async with socket(live_server, token, "stream=user") as ws:
+        await until_listening(ws, streaming.user_channel(alice.id))
+        await streaming.disconnect_token(token_id)
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), DEADLINE)
+        assert closed.value.rcvd.code == 1008
+
+
+# -- WebSocket: refusals ----------------------------------------------------------------------------
+
+async def refused(live_server, query: str = "", headers: dict | None = None) -> InvalidStatus:
+    with pytest.raises(InvalidStatus) as failure:
+        async with connect(ws_url(live_server, query), additional_headers=headers or {}):
+            pass
+    return failure.value
+
+
+async def test_missing_invalid_revoked_and_app_tokens_are_refused_before_upgrade(live_server):
+    missing = await refused(live_server, "stream=public")
+    assert missing.response.status_code == 401
+    assert json.loads(missing.response.body) == {"error": "Missing access token"}
+
+    bogus = await refused(live_server, "stream=public", auth("not-a-token"))
+    assert bogus.response.status_code == 401 and json.loads(bogus.response.body) == {"error": "Invalid access token"}
+
+    alice, token = await user_with_token("alice")
+    async with db.session() as session:
+        await tokens.revoke_for_account(session, alice.id)
+    revoked = await refused(live_server, "stream=user", auth(token))
+    assert revoked.response.status_code == 401
+
+    app_only = await token_for(None, "read")
+    assert (await refused(live_server, "stream=public", auth(app_only))).response.status_code == 401
+
+
+async def test_unknown_stream_is_an_error_frame_and_the_socket_stays_usable(live_server):
+    _, token = await user_with_token("alice")
+    async with socket(live_server, token, "stream=nonsense") as ws:
+        assert await frame(ws) == {"error": "Unknown stream type", "status": 400}
+        await ws.send(json.dumps({"type": "subscribe", "stream": "publicc"}))
+        assert await frame(ws) == {"error": "Unknown stream type", "status": 400}
+        await ws.send(json.dumps({"type": "subscribe", "stream": "hashtag"}))
+        assert await frame(ws) == {"error": "No tag for stream provided", "status": 400}
+        await ws.send(json.dumps({"type": "subscribe", "stream": "public"}))
+        await until_listening(ws, streaming.PUBLIC)
+
+
+async def test_token_lacking_the_scope_is_refused_per_stream(live_server):
+    alice, token = await user_with_token("alice", scopes="read:statuses")
+    async with socket(live_server, token, "stream=user:notification") as ws:
+        assert await frame(ws) == {"error": "Access token does not have the required scopes", "status": 401}
+        # The user stream works, without the notifications a read:statuses token may not read.
+        await ws.send(json.dumps({"type": "subscribe", "stream": "user"}))
+        await until_listening(ws, streaming.user_channel(alice.id))
+        await streaming.publish_to_user(alice.id, "notification", {"id": "1"})
+        await no_frame(ws, 0.5)
+
+    _, write_only = await user_with_token("bob", scopes="write")
+    async with socket(live_server, write_only, "stream=public") as ws:
+        assert await frame(ws) == {"error": "Access token does not have the required scopes", "status": 401}
+
+
+async def test_list_stream_of_someone_else_is_refused(live_server):
+    alice, token = await user_with_token("alice")
+    bob, _ = await user_with_token("bob")
+    list_id = await make_list(bob)
+    async with socket(live_server, token, f"stream=list&list={list_id}") as ws:
+        assert await frame(ws) == {"error": "Not authorized to stream this list", "status": 401}
+        await ws.send(json.dumps({"type": "subscribe", "stream": "list", "list": "not-a-number"}))
+        assert await frame(ws) == {"error": "Not authorized to stream this list", "status": 401}
+
+
+async def test_too_many_subscriptions_on_one_socket(live_server):
+    _, token = await user_with_token("alice")
+    async with socket(live_server, token) as ws:
+        for n in range(MAX_SUBSCRIPTIONS):
+            await ws.send(json.dumps({"type": "subscribe", "stream": "hashtag", "tag": f"tag{n}"}))
+        await ws.send(json.dumps({"type": "subscribe", "stream": "hashtag", "tag": "tag0"}))  # already: fine
+        await ws.send(json.dumps({"type": "subscribe", "stream": "hashtag", "tag": "onemore"}))
+        assert await frame(ws) == {"error": f"Too many subscriptions on this connection (at most {MAX_SUBSCRIPTIONS})",
+                                   "status": 400}
+        await until_listening(ws, streaming.hashtag_channel(f"tag{MAX_SUBSCRIPTIONS - 1}"))
+        # Unsubscribing one makes room again.
+        await ws.send(json.dumps({"type": "unsubscribe", "stream": "hashtag", "tag": "tag0"}))
+        await ws.send(json.dumps({"type": "subscribe", "stream": "hashtag", "tag": "onemore"}))
+        await until_listening(ws, streaming.hashtag_channel("onemore"))
+
+
+async def test_malformed_frames_get_an_error_frame_and_break_nothing(live_server):
+    _, token = await user_with_token("alice")
+    async with socket(live_server, token) as ws:
+        for bad in ("not json", "[1, 2]", '"subscribe"', json.dumps({"type": "dance", "stream": "public"}),
+                    json.dumps({"stream": "public"}), b"\xff\xfe binary"):
+            await ws.send(bad)
+            error = await frame(ws)
+            assert error["status"] == 400 and error["error"].startswith("Malformed message")
+        await ws.send(json.dumps({"type": "subscribe", "stream": ["public"]}))  # Mastodon's list form
+        await until_listening(ws, streaming.PUBLIC)
+
+
+# -- server-sent events -----------------------------------------------------------------------------
+
+class EventStreamReader:
+    """Lines of an open event stream, read by a background task (so a timed-out wait loses nothing)."""
+
+    def __init__(self, response: httpx.Response):
+        self.lines: asyncio.Queue[str] = asyncio.Queue()
+        self.task = asyncio.create_task(self._read(response))
+
+    async def _read(self, response: httpx.Response) -> None:
+        async for line in response.aiter_lines():
+            await self.lines.put(line)
+
+    async def line(self, deadline: float = DEADLINE) -> str:
+        return await asyncio.wait_for(self.lines.get(), deadline)
+
+    async def events(self, count: int) -> list[tuple[str, str]]:
+        """The next `count` (event, data) pairs, heartbeats and probes skipped."""
+        found: list[tuple[str, str]] = []
+        name = None
+        while len(found) < count:
+            line = await self.line()
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: ") and name is not None:
+                if name != PROBE:
+                    found.append((name, line[6:]))
+                name = None
+        return found
+
+    async def until_listening(self, channel: str) -> None:
+        assert await self.line() == ":)"
+        for _ in range(int(DEADLINE / 0.1)):
+            await streaming.publish(channel, PROBE)
+            try:
+                if await self.line(0.1) == f"event: {PROBE}":
+                    return
+            except asyncio.TimeoutError:
+                continue
+        raise AssertionError(f"the event stream never listened on {channel}")
+
+    def close(self) -> None:
+        self.task.cancel()
+
+
+@asynccontextmanager
+async def event_stream(http: httpx.AsyncClient, path: str, **options):
+    async with http.stream("GET", path, **options) as response:
+        reader = EventStreamReader(response)
+        try:
+            yield response, reader
+        finally:
+            reader.close()
+
+
+async def test_server_sent_events_for_public_hashtag_and_user(client, live_server):
+    alice, token = await user_with_token("alice")
+    async with httpx.AsyncClient(base_url=live_server, timeout=DEADLINE) as http:
+        async with event_stream(http, "/api/v1/streaming/hashtag", params={"tag": "news"},
+                                headers=auth(token)) as (response, sse):
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            await sse.until_listening(streaming.hashtag_channel("news"))
+            posted = (await post_status(client, auth(token), status="#news at eleven")).json()
+            [(event, data)] = await sse.events(1)
+            assert event == "update" and assert_status_entity(data)["id"] == posted["id"]
+            await post_status(client, auth(token), status="not tagged")
+            await client.delete(f"/api/v1/statuses/{posted['id']}", headers=auth(token))
+            assert await sse.events(1) == [("delete", posted["id"])]
+
+        async with event_stream(http, "/api/v1/streaming/user", headers=auth(token)) as (_, sse):
+            await sse.until_listening(streaming.user_channel(alice.id))
+            await streaming.publish_to_user(alice.id, "notification", {"id": "5", "type": "follow"})
+            await streaming.publish_to_user(alice.id, "filters_changed")
+            assert await sse.events(2) == [("notification", '{"id":"5","type":"follow"}'),
+                                           ("filters_changed", "undefined")]
+
+        async with event_stream(http, "/api/v1/streaming/public/local", params={"access_token": token}) as (_, sse):
+            await sse.until_listening(streaming.PUBLIC_LOCAL)
+
+
+async def test_server_sent_event_refusals(client, live_server):
+    _, token = await user_with_token("alice")
+    _, weak = await user_with_token("bob", scopes="read:accounts")
+    bob_list = await make_list((await make_user("carol"))[0])
+    cases = [
+        ("/api/v1/streaming/public", {}, {}, 401, "Missing access token"),
+        ("/api/v1/streaming/public", {}, auth("nope"), 401, "Invalid access token"),
+        ("/api/v1/streaming/public", {}, auth(weak), 401, "Access token does not have the required scopes"),
+        ("/api/v1/streaming/hashtag", {}, auth(token), 400, "No tag for stream provided"),
+        ("/api/v1/streaming/list", {"list": str(bob_list)}, auth(token), 401, "Not authorized to stream this list"),
+    ]
+    async with httpx.AsyncClient(base_url=live_server, timeout=DEADLINE) as http:
+        for path, params, headers, status, message in cases:
+            response = await http.get(path, params=params, headers=headers)
+            assert (response.status_code, response.json()) == (status, {"error": message}), path
+            if status != 400:  # Mastodon's streaming server answers 400 here; the description lists only 422
+                assert_matches_spec(response, "GET", path)
+
+
+# -- lists ------------------------------------------------------------------------------------------
+
+async def make_list(owner) -> int:
+    """A list of `owner`, or an id no list has while lists are not built (both must be refused)."""
+    from sqlalchemy import text
+
+    async with db.session() as session:
+        if not (await session.execute(text("SELECT to_regclass('lists') IS NOT NULL"))).scalar_one():
+            return 123456789
+        return (await session.execute(text(
+            "INSERT INTO lists (account_id, title, replies_policy, exclusive, created_at, updated_at) "
+            "VALUES (:owner, 'mine', 'list', false, now(), now()) RETURNING id"), {"owner": owner.id})).scalar_one()
