@@ -54,6 +54,9 @@ class Settings:
     # new statuses per account per window, as Mastodon's 300 every 3 hours.
     rate_limit_statuses: int = 300
     rate_limit_statuses_window: int = 3 * 3600
+    # new favourites per account per window (Mastodon sets none; see docs/interactions.md).
+    rate_limit_favourites: int = 300
+    rate_limit_favourites_window: int = 3 * 3600
 
     max_body_bytes: int = 10 * 1024 * 1024
     max_avatar_bytes: int = 2 * 1024 * 1024

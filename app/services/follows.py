@@ -23,33 +23,19 @@ settings.rate_limits is on; changing the options of an existing follow is free.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app import redis as app_redis
-from app.config import get_settings
 from app.errors import ApiError, Forbidden, NotFound
 from app.models import Account, Follow, FollowRequest
-from app.services import relationships
+from app.services import rate_limits, relationships
 from app.services.relationships import Relationship
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-
-
-class RateLimited(ApiError):
-    """429 with Mastodon's X-RateLimit-* headers for the exhausted budget."""
-
-    status_code = 429
-
-    def __init__(self, headers: dict[str, str]):
-        super().__init__("Too many requests")
-        self.headers = headers
 
 
 @dataclass
@@ -73,43 +59,12 @@ class FollowOptions:
         return codes
 
 
-# -- the follow budget ------------------------------------------------------------------
-
-def _budget_key(account_id: int) -> tuple[str, int, int]:
-    settings = get_settings()
-    window = settings.rate_limit_follows_window
-    now = int(time.time())
-    start = now - now % window
-    return f"ratelimit:follows:{account_id}:{start}", start + window, window
-
-
-def _limit_headers(limit: int, used: int, reset: int) -> dict[str, str]:
-    reset_at = datetime.fromtimestamp(reset, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(max(limit - used, 0)),
-            "X-RateLimit-Reset": reset_at}
-
-
-async def _spend_budget(account_id: int) -> None:
-    settings = get_settings()
-    if not settings.rate_limits:
-        return
-    key, reset, window = _budget_key(account_id)
-    async with app_redis.client().pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, window + 1)
-        used, _ = await pipe.execute()
-    if used > settings.rate_limit_follows:
-        raise RateLimited(_limit_headers(settings.rate_limit_follows, used, reset))
-
+# -- the follow budget (rate_limits family "follows") ---------------------------------------
 
 async def budget_headers(account_id: int) -> dict[str, str]:
     """X-RateLimit-* of the follow budget (Mastodon sends them on every follow); {} when limits are off."""
-    settings = get_settings()
-    if not settings.rate_limits:
-        return {}
-    key, reset, _ = _budget_key(account_id)
-    used = int(await app_redis.client().get(key) or 0)
-    return _limit_headers(settings.rate_limit_follows, used, reset)
+    budget = await rate_limits.current("follows", account_id)
+    return rate_limits.headers(budget) if budget is not None else {}
 
 
 # -- rows and counts ----------------------------------------------------------------------
@@ -189,7 +144,7 @@ async def follow(session: AsyncSession, follower_id: int, target_id: int,
                 await session.execute(update(model).where(model.id == existing).values(changes))
             return await relationships.for_account(session, follower_id, target.id)
 
-    await _spend_budget(follower_id)
+    await rate_limits.spend("follows", follower_id)
     values = dict(show_reblogs=True if options.reblogs is None else options.reblogs,
                   notify=bool(options.notify), languages=languages or None)
     if target.locked or not target.local:

@@ -22,10 +22,11 @@ import hashlib
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
-from sqlalchemy import func, text, tuple_, update
+from sqlalchemy import exists, func, or_, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,7 +38,7 @@ from app.models import (Account, MediaAttachment, Mention, Poll, Status, StatusE
                         Tombstone, User)
 from app.models.base import utcnow
 from app.models.status import VISIBILITIES
-from app.services import media, polls, status_text, visibility
+from app.services import media, polls, rate_limits, relationships, status_text, visibility
 from app.services import streaming
 from app.services.instance import LIMITS
 from app.services.polls import NewPoll
@@ -50,16 +51,6 @@ DISTRIBUTABLE = ("public", "unlisted")
 ANONYMOUS_CONTEXT = (40, 60, 20)  # ancestors, descendants, depth
 SIGNED_IN_CONTEXT = (4096, 4096, 4096)
 IN_REPLY_NOT_FOUND = "The post you are trying to reply to does not appear to exist."
-
-
-class RateLimited(ApiError):
-    """429 with Mastodon's X-RateLimit-* headers for the posting budget."""
-
-    status_code = 429
-
-    def __init__(self, headers: dict[str, str]):
-        super().__init__("Too many requests")
-        self.headers = headers
 
 
 class StillProcessing(ApiError):
@@ -202,6 +193,48 @@ async def context(session: AsyncSession, viewer: Account | None, status: Status)
     ancestors = sorted((s for s in rows if s.id in ancestor_order), key=lambda s: -ancestor_order[s.id])
     descendants = sorted((s for s in rows if s.id in descendant_order), key=lambda s: descendant_order[s.id])
     return ancestors[-max_up:], descendants[:max_down]
+
+
+@dataclass
+class AccountFilter:
+    """GET /api/v1/accounts/:id/statuses options (Mastodon's AccountStatusesFilter)."""
+
+    pinned: bool = False
+    exclude_replies: bool = False  # replies to oneself (threads) are kept, as Mastodon does
+    exclude_reblogs: bool = False
+    only_media: bool = False
+    tagged: str | None = None
+
+
+async def of_account(session: AsyncSession, viewer: Account | None, account: Account, filters: AccountFilter,
+                     page) -> list[tuple[int, Status]]:
+    """An account's statuses that `viewer` may see, newest first, as (cursor id, status):
+    the cursor is the status id, or the pin id with `pinned` (pins come newest pin first).
+    Blocks either way leave it empty (the visibility rules hide everything across a block).
+    `page` is an app.api.pagination.Page."""
+    viewer_id = viewer.id if viewer else None
+    query = select(Status).where(Status.account_id == account.id, visibility.visible_to(viewer_id))
+    if viewer_id is not None and viewer_id != account.id:
+        # Boosts of authors the viewer mutes stay out (Mastodon filters them the same way).
+        boosted = aliased(Status)
+        query = query.where(or_(Status.reblog_of_id.is_(None), ~exists().where(
+            boosted.id == Status.reblog_of_id, relationships.mutes(viewer_id, boosted.account_id))))
+    if filters.exclude_replies:
+        query = query.where(or_(Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == Status.account_id))
+    if filters.exclude_reblogs:
+        query = query.where(Status.reblog_of_id.is_(None))
+    if filters.only_media:
+        query = query.where(exists().where(MediaAttachment.status_id == Status.id))
+    if filters.tagged:
+        query = query.where(exists().where(StatusTag.status_id == Status.id, StatusTag.tag_id == Tag.id,
+                                           func.lower(Tag.name) == filters.tagged.strip().lstrip("#").lower()))
+    if filters.pinned:
+        query = query.add_columns(StatusPin.id).join(StatusPin, (StatusPin.status_id == Status.id)
+                                                      & (StatusPin.account_id == account.id))
+        rows = (await session.exec(page.apply(query, StatusPin.id))).all()
+        return page.order([(pin_id, status) for status, pin_id in rows], key=lambda pair: pair[0])
+    rows = (await session.exec(page.apply(query, Status.id))).all()
+    return [(status.id, status) for status in page.order(list(rows))]
 
 
 async def history(session: AsyncSession, status: Status) -> list[StatusEdit]:
@@ -354,41 +387,6 @@ async def _snapshot(session: AsyncSession, status: Status, at: datetime, *, add:
     return revision
 
 
-# -- the posting budget -----------------------------------------------------------------------
-
-def _budget_key(account_id: int) -> tuple[str, int, int]:
-    window = get_settings().rate_limit_statuses_window
-    now = int(time.time())
-    start = now - now % window
-    return f"ratelimit:statuses:{account_id}:{start}", start + window, window
-
-
-def _limit_headers(limit: int, used: int, reset: int) -> dict[str, str]:
-    reset_at = datetime.fromtimestamp(reset, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(max(limit - used, 0)),
-            "X-RateLimit-Reset": reset_at}
-
-
-async def _check_budget(account_id: int) -> None:
-    settings = get_settings()
-    if not settings.rate_limits:
-        return
-    key, reset, _ = _budget_key(account_id)
-    used = int(await app_redis.client().get(key) or 0)
-    if used >= settings.rate_limit_statuses:
-        raise RateLimited(_limit_headers(settings.rate_limit_statuses, used, reset))
-
-
-async def _spend_budget(account_id: int) -> None:
-    if not get_settings().rate_limits:
-        return
-    key, _, window = _budget_key(account_id)
-    async with app_redis.client().pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, window + 1)
-        await pipe.execute()
-
-
 # -- Idempotency-Key --------------------------------------------------------------------------
 
 def _idempotency_key(account_id: int, key: str) -> str:
@@ -428,7 +426,8 @@ async def create(poster: Poster, draft: Draft, *, idempotency_key: str | None = 
             # The first post was deleted since: post again under the same key.
             await app_redis.client().set(redis_key, "pending", ex=IDEMPOTENCY_SECONDS)
     try:
-        await _check_budget(account.id)
+        # The posting budget (rate_limits "statuses"): checked first, spent once the post exists.
+        await rate_limits.check("statuses", account.id)
         status = await _insert(poster, draft)
     except BaseException:
         if redis_key:
@@ -436,7 +435,7 @@ async def create(poster: Poster, draft: Draft, *, idempotency_key: str | None = 
         raise
     if redis_key:
         await app_redis.client().set(redis_key, str(status.id), ex=IDEMPOTENCY_SECONDS)
-    await _spend_budget(account.id)
+    await rate_limits.spend("statuses", account.id, refuse=False)
     return status
 
 

@@ -9,17 +9,33 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from pathlib import Path
 
 import httpx
 from jsonschema import Draft202012Validator
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "spec" / "mastodon-openapi.json"
+REPO = Path(__file__).resolve().parents[2]
+SPEC_NAME = Path("shared") / "spec" / "mastodon-openapi.json"
+
+
+def spec_path() -> Path:
+    """STARLING_OPENAPI_SPEC, else ../shared/spec beside the checkout (or beside any parent)."""
+    override = os.environ.get("STARLING_OPENAPI_SPEC")
+    if override:
+        return Path(override)
+    for parent in REPO.parents:
+        if (parent / SPEC_NAME).is_file():
+            return parent / SPEC_NAME
+    raise RuntimeError(
+        f"Mastodon's OpenAPI description was not found beside {REPO} (looked for {SPEC_NAME} in every "
+        "parent); set STARLING_OPENAPI_SPEC to its path"
+    )
 
 
 @functools.cache
 def spec() -> dict:
-    return json.loads(SPEC_PATH.read_text())
+    return json.loads(spec_path().read_text())
 
 
 @functools.cache
