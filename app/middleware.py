@@ -3,16 +3,14 @@ rate limits. ``stack(settings)`` gives the list create_app installs."""
 from __future__ import annotations
 
 import json
-import time
-from datetime import datetime, timezone
 
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import redis as app_redis
 from app.config import Settings
 from app.security import hash_token
+from app.services import rate_limits
 
 
 async def _send_json(send: Send, status: int, body: dict, headers: list[tuple[bytes, bytes]] = ()) -> None:
@@ -104,18 +102,6 @@ class RateLimit:
         self.app = app
         self.settings = settings
 
-    async def _hit(self, bucket: str, limit: int, window: int) -> tuple[int, int, int]:
-        """Count one request: (limit, requests so far in this window, window end)."""
-        now = int(time.time())
-        window_start = now - now % window
-        key = f"ratelimit:{bucket}:{window_start}"
-        redis = app_redis.client()
-        async with redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, window + 1)
-            count, _ = await pipe.execute()
-        return limit, count, window_start + window
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.settings.rate_limits:
             return await self.app(scope, receive, send)
@@ -130,14 +116,11 @@ class RateLimit:
         checks = [(f"api:{who}", s.rate_limit_api, s.rate_limit_api_window)]
         if (method, path) in SENSITIVE:
             checks.append((f"sensitive:{ip}", s.rate_limit_sensitive, s.rate_limit_sensitive_window))
-        results = [await self._hit(*check) for check in checks]
+        budgets = [await rate_limits.hit(*check) for check in checks]
         # Report the tightest bucket this request counted against.
-        limit, count, reset = min(results, key=lambda r: r[0] - r[1])
-        remaining = max(limit - count, 0)
-        reset_at = datetime.fromtimestamp(reset, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        extra = [(b"x-ratelimit-limit", str(limit).encode()), (b"x-ratelimit-remaining", str(remaining).encode()),
-                 (b"x-ratelimit-reset", reset_at.encode())]
-        if any(used > allowed for allowed, used, _ in results):
+        tightest = min(budgets, key=lambda b: b.limit - b.used)
+        extra = [(name.lower().encode(), value.encode()) for name, value in rate_limits.headers(tightest).items()]
+        if any(b.exceeded for b in budgets):
             return await _send_json(send, 429, {"error": "Too many requests"}, extra)
 
         async def with_headers(message: Message) -> None:

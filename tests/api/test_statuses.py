@@ -7,7 +7,7 @@ import dataclasses
 
 import httpx
 from mastodon import Mastodon
-from sqlalchemy import event, func, update
+from sqlalchemy import event, update
 from sqlmodel import select
 
 from app import db
@@ -16,19 +16,9 @@ from app.config import configure
 from app.main import create_app
 from app.models import Account, MediaAttachment, Poll, Status, StatusEdit, StatusTag, Tag, Tombstone, User
 from tests.support.openapi import assert_matches_spec
-from tests.support.world import bearer, make_media, make_user, token_for
+from tests.support.world import bearer, count, make_media, make_user, signed_in, token_for
 
 STATUSES = "/api/v1/statuses"
-
-
-async def signed_in(username: str = "alice", scopes: str = "read write follow push"):
-    account, user = await make_user(username)
-    return account, bearer(await token_for(account, scopes))
-
-
-async def count(model, *where) -> int:
-    async with db.session() as session:
-        return (await session.exec(select(func.count()).select_from(model).where(*where))).one()
 
 
 async def reload(model, row_id):

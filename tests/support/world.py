@@ -1,6 +1,9 @@
 """Factories for the fixture world: users, apps and tokens, made through the real services."""
 from __future__ import annotations
 
+from sqlalchemy import func
+from sqlmodel import select
+
 from app import db
 from app.models import Account, Application, MediaAttachment, User
 from app.security import random_token
@@ -73,3 +76,20 @@ async def make_media(owner: Account, *, state: str = "ready", description: str |
         session.add(attachment)
         await session.flush()
         return attachment
+
+
+async def signed_in(username: str = "alice", scopes: str = "read write follow push") -> tuple[Account, dict[str, str]]:
+    """A new confirmed user and the Authorization header of a token with `scopes`."""
+    account, _ = await make_user(username)
+    return account, bearer(await token_for(account, scopes))
+
+
+async def count(model, *where) -> int:
+    """Rows of `model` (matching `where`), for checking that a refused request changed nothing."""
+    async with db.session() as session:
+        return (await session.exec(select(func.count()).select_from(model).where(*where))).one()
+
+
+async def post_status(client, headers: dict[str, str], **data):
+    """POST /api/v1/statuses with JSON `data`; the httpx response."""
+    return await client.post("/api/v1/statuses", json=data, headers=headers)

@@ -14,11 +14,13 @@ from starlette.routing import Route
 from app import db
 from app.api.auth import authenticated
 from app.api.entities.account import account_json, credential_account_json
+from app.api.entities.status import render_statuses
+from app.api.pagination import Page
 from app.api.params import Params, read_params
 from app.api.responses import json_response
 from app.config import get_settings
 from app.errors import ApiError, NotFound
-from app.services import follows, media_files, profiles
+from app.services import follows, media_files, profiles, statuses
 from app.services.profiles import ProfileUpdate
 
 MAX_ID = 2**63 - 1
@@ -111,6 +113,32 @@ async def lookup(request: Request) -> Response:
     return json_response(account_json(account))
 
 
+@authenticated("read:statuses", optional=True)
+async def statuses_index(request: Request) -> Response:
+    """GET /api/v1/accounts/:id/statuses (pinned, exclude_replies, exclude_reblogs, only_media, tagged)."""
+    account_id = request.path_params["id"]
+    if account_id > MAX_ID:
+        raise NotFound()
+    params = await read_params(request)
+    page = Page.from_params(params)
+    filters = statuses.AccountFilter(
+        pinned=bool(params.bool("pinned", False)),
+        exclude_replies=bool(params.bool("exclude_replies", False)),
+        exclude_reblogs=bool(params.bool("exclude_reblogs", False)),
+        only_media=bool(params.bool("only_media", False)),
+        tagged=params.str("tagged") or None,
+    )
+    auth = getattr(request.state, "auth", None)
+    viewer = auth.account if auth is not None else None
+    async with db.session() as session:
+        account = await profiles.find_visible(session, account_id)
+        if account is None:
+            raise NotFound()
+        rows = await statuses.of_account(session, viewer, account, filters, page)
+        rendered = await render_statuses(session, [status for _, status in rows], viewer)
+    return json_response(rendered, headers=page.link_header(request, [cursor for cursor, _ in rows]))
+
+
 def _default_image(kind: media_files.ImageKind):
     async def serve(request: Request) -> Response:
         return Response(media_files.default_image(kind.name), media_type="image/png",
@@ -124,6 +152,7 @@ routes = [
     Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
     Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),
     Route("/api/v1/accounts/{id:int}", show, methods=["GET"]),
+    Route("/api/v1/accounts/{id:int}/statuses", statuses_index, methods=["GET"]),
     Route("/api/v1/accounts", index, methods=["GET"]),
     # The pictures every account without its own avatar or header shows (Mastodon's paths).
     Route(media_files.AVATAR.default_path, _default_image(media_files.AVATAR), methods=["GET"]),

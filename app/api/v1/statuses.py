@@ -1,4 +1,6 @@
-"""Statuses API: post, view (one, several, a thread), edit with history and source, delete."""
+"""Statuses API: post, view (one, several, a thread), edit with history and source, delete;
+and what others do to a status: favourite, boost, bookmark, pin, mute its thread, who
+favourited or boosted it (app/services/interactions.py)."""
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -7,13 +9,15 @@ from starlette.routing import Route
 
 from app import db
 from app.api.auth import authenticated
+from app.api.entities.account import account_json
 from app.api.entities.status import render_status, render_statuses
 from app.api.entities.status_edit import render_history, status_source_json
+from app.api.pagination import Page
 from app.api.params import Params, read_params
 from app.api.responses import json_response
 from app.errors import ApiError
 from app.models import Account
-from app.services import polls, statuses
+from app.services import interactions, polls, statuses
 from app.services.polls import NewPoll
 
 MAX_IDS = 20  # GET /api/v1/statuses?id[]=...
@@ -54,7 +58,7 @@ async def create(request: Request) -> Response:
     auth = request.state.auth
     draft = _draft(await read_params(request))
     poster = statuses.Poster(auth.account, auth.user, auth.application.id if auth.application else None)
-    # A 429 past the posting budget carries its X-RateLimit-* headers (RateLimited.headers).
+    # A 429 past the posting budget carries its X-RateLimit-* headers (rate_limits.RateLimited).
     status = await statuses.create(poster, draft, idempotency_key=request.headers.get("idempotency-key") or None)
     async with db.session() as session:
         return json_response(await render_status(session, status, auth.account))
@@ -124,6 +128,46 @@ async def source(request: Request) -> Response:
         return json_response(status_source_json(status))
 
 
+# -- interactions -------------------------------------------------------------------------------
+
+def _interaction(scope: str, action):
+    """POST /api/v1/statuses/:id/<action>: the service call, then the Status it returns."""
+    @authenticated(scope)
+    async def handler(request: Request) -> Response:
+        account = request.state.auth.account
+        status = await action(account, request.path_params["id"])
+        async with db.session() as session:
+            return json_response(await render_status(session, status, account))
+
+    handler.__name__ = action.__name__
+    return handler
+
+
+@authenticated("write:statuses")
+async def reblog(request: Request) -> Response:
+    auth = request.state.auth
+    params = await read_params(request)
+    boost = await interactions.reblog(auth.account, auth.user, request.path_params["id"], params.str("visibility"))
+    async with db.session() as session:
+        return json_response(await render_status(session, boost, auth.account))
+
+
+def _who(lister):
+    """GET /api/v1/statuses/:id/favourited_by | reblogged_by: Accounts, paged by the row ids."""
+    @authenticated("read:statuses", optional=True)
+    async def handler(request: Request) -> Response:
+        viewer = _viewer(request)
+        page = Page.from_params(await read_params(request), default=40, maximum=80)
+        async with db.session() as session:
+            status = await statuses.find_visible(session, viewer, request.path_params["id"])
+            rows = await lister(session, viewer, status, page)
+        return json_response([account_json(account) for _, account in rows],
+                             headers=page.link_header(request, [row_id for row_id, _ in rows]))
+
+    handler.__name__ = lister.__name__
+    return handler
+
+
 routes = [
     Route("/api/v1/statuses", create, methods=["POST"]),
     Route("/api/v1/statuses", index, methods=["GET"]),
@@ -133,4 +177,20 @@ routes = [
     Route("/api/v1/statuses/{id}/context", context, methods=["GET"]),
     Route("/api/v1/statuses/{id}/history", history, methods=["GET"]),
     Route("/api/v1/statuses/{id}/source", source, methods=["GET"]),
+    Route("/api/v1/statuses/{id}/favourite", _interaction("write:favourites", interactions.favourite), methods=["POST"]),
+    Route("/api/v1/statuses/{id}/unfavourite", _interaction("write:favourites", interactions.unfavourite),
+          methods=["POST"]),
+    Route("/api/v1/statuses/{id}/reblog", reblog, methods=["POST"]),
+    Route("/api/v1/statuses/{id}/unreblog", _interaction("write:statuses", interactions.unreblog), methods=["POST"]),
+    Route("/api/v1/statuses/{id}/bookmark", _interaction("write:bookmarks", interactions.bookmark), methods=["POST"]),
+    Route("/api/v1/statuses/{id}/unbookmark", _interaction("write:bookmarks", interactions.unbookmark),
+          methods=["POST"]),
+    Route("/api/v1/statuses/{id}/pin", _interaction("write:accounts", interactions.pin), methods=["POST"]),
+    Route("/api/v1/statuses/{id}/unpin", _interaction("write:accounts", interactions.unpin), methods=["POST"]),
+    Route("/api/v1/statuses/{id}/mute", _interaction("write:mutes", interactions.mute_conversation),
+          methods=["POST"]),
+    Route("/api/v1/statuses/{id}/unmute", _interaction("write:mutes", interactions.unmute_conversation),
+          methods=["POST"]),
+    Route("/api/v1/statuses/{id}/favourited_by", _who(interactions.favourited_by), methods=["GET"]),
+    Route("/api/v1/statuses/{id}/reblogged_by", _who(interactions.reblogged_by), methods=["GET"]),
 ]
