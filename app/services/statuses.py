@@ -231,7 +231,7 @@ async def of_account(session: AsyncSession, viewer: Account | None, account: Acc
     if filters.pinned:
         query = query.add_columns(StatusPin.id).join(StatusPin, (StatusPin.status_id == Status.id)
                                                       & (StatusPin.account_id == account.id))
-        rows = (await session.exec(page.apply(query, StatusPin.id))).all()
+        rows = (await session.execute(page.apply(query, StatusPin.id))).all()  # (Status, pin id) rows
         return page.order([(pin_id, status) for status, pin_id in rows], key=lambda pair: pair[0])
     rows = (await session.exec(page.apply(query, Status.id))).all()
     return [(status.id, status) for status in page.order(list(rows))]
