@@ -66,6 +66,18 @@ class Settings:
     reset_link_hours: int = 2
     # Dramatiq worker threads when workers run inside `starling serve`.
     inline_workers: int = 2
+    # Outbox rows enqueued this long ago and still there were lost: the sweeper (every
+    # outbox_sweep_seconds) enqueues them again (see docs/feeds.md, "No lost work").
+    outbox_stale_seconds: int = 120
+    outbox_sweep_seconds: int = 30
+
+    # Home feeds (docs/feeds.md): Redis feeds of users active in the last feed_active_days,
+    # feed_max_items entries each; accounts with more followers than fanout_pull_threshold
+    # are merged in at read time instead of fanned out; followers are written fanout_batch_size at a time.
+    feed_active_days: int = 14
+    feed_max_items: int = 800
+    fanout_pull_threshold: int = 100_000
+    fanout_batch_size: int = 1000
 
     @property
     def base_url(self) -> str:

@@ -25,6 +25,7 @@ from app.api.v2 import media as media_v2
 from app.api.v1 import polls as polls_api, statuses as statuses_api
 from app.api.v1 import streaming as streaming_api
 from app.api.v1 import bookmarks as bookmarks_api, favourites as favourites_api
+from app.api.v1 import lists as lists_api, markers as markers_api, timelines as timelines_api
 from app.config import Settings, configure
 from app.errors import ApiError
 from app.middleware import stack
@@ -36,11 +37,11 @@ log = logging.getLogger("starling")
 
 ROUTE_MODULES = [
     # follows/blocks/mutes serve /api/v1/accounts/<word> paths: listed before accounts.
-    follows_api, blocks_api, mutes_api,
+    follows_api, blocks_api, mutes_api, lists_api,
     apps, oauth_api, accounts, account_registration, emails, instance, instance_v2, preferences, custom_emojis,
     admin_accounts_api, media_api, media_v2, statuses_api, polls_api, favourites_api, bookmarks_api,
     web_oauth, web_auth, home,
-    streaming_api,
+    streaming_api, timelines_api, markers_api,
 ]
 
 

@@ -8,10 +8,10 @@ import threading
 import dramatiq
 
 from app import db, jobs
+from app.config import get_settings
 from workers.runtime import load_actors, sweep_outbox_once
 
 log = logging.getLogger("starling.workers")
-SWEEP_EVERY_SECONDS = 30
 
 
 class WorkerPool:
@@ -37,7 +37,7 @@ class WorkerPool:
                         log.info("re-enqueued %d outbox jobs", count)
                 except Exception:  # a database hiccup must not kill the sweeper
                     log.exception("outbox sweep failed")
-                await asyncio.to_thread(self._stop.wait, SWEEP_EVERY_SECONDS)
+                await asyncio.to_thread(self._stop.wait, get_settings().outbox_sweep_seconds)
             await db.dispose()
 
         asyncio.run(loop())

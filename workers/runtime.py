@@ -9,24 +9,25 @@ from sqlmodel import select
 
 from app import db, jobs
 from app import redis as app_redis
-from app.config import Settings, configure
+from app.config import Settings, configure, get_settings
 from app.models import OutboxJob
 from app.models.base import utcnow
-
-# A job enqueued this long ago and still in the outbox was lost (or is failing): re-enqueue.
-STALE_AFTER = timedelta(minutes=2)
 
 
 def load_actors() -> None:
     """Import every actor module so Dramatiq knows the actor names."""
     import workers.email  # noqa: F401
+    import workers.feeds  # noqa: F401
     import workers.media  # noqa: F401
     import workers.streaming  # noqa: F401
 
 
-async def sweep_outbox_once() -> int:
-    """Re-enqueue outbox rows whose first enqueue was lost. Returns how many."""
-    cutoff = utcnow() - STALE_AFTER
+async def sweep_outbox_once(stale_after: timedelta | None = None) -> int:
+    """Re-enqueue outbox rows whose first enqueue was lost (or is failing): those enqueued more
+    than `stale_after` ago (settings.outbox_stale_seconds, two minutes by default). Returns how many."""
+    if stale_after is None:
+        stale_after = timedelta(seconds=get_settings().outbox_stale_seconds)
+    cutoff = utcnow() - stale_after
     async with db.session() as session:
         rows = (
             await session.exec(

@@ -4,6 +4,8 @@ from sqlmodel import SQLModel
 from app.models.account import Account, User
 from app.models.follow import Block, Follow, FollowRequest, Mute
 from app.models.interaction import Bookmark, ConversationMute, Favourite, StatusPin
+from app.models.list import List, ListAccount
+from app.models.marker import Marker
 from app.models.media import MediaAttachment
 from app.models.status import Mention, Poll, PollVote, Status, StatusEdit, StatusTag, Tag, Tombstone
 from app.models.instance import OutboxJob, Rule
@@ -18,6 +20,9 @@ __all__ = [
     "Favourite",
     "Follow",
     "FollowRequest",
+    "List",
+    "ListAccount",
+    "Marker",
     "MediaAttachment",
     "Mention",
     "Mute",

@@ -32,7 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.errors import ApiError, Forbidden, NotFound
 from app.models import Account, Follow, FollowRequest
-from app.services import rate_limits, relationships
+from app.services import feeds, rate_limits, relationships
 from app.services.relationships import Relationship
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -85,6 +85,7 @@ async def _insert_follow(session: AsyncSession, follower_id: int, target_id: int
         .on_conflict_do_nothing(index_elements=["account_id", "target_account_id"]).returning(Follow.id))
     if inserted.first() is not None:
         await _adjust_counts(session, follower_id, target_id, +1)
+        feeds.followed(session, follower_id, target_id)  # their recent posts into the home feed
 
 
 async def _delete_follow(session: AsyncSession, follower_id: int, target_id: int) -> bool:
@@ -94,6 +95,7 @@ async def _delete_follow(session: AsyncSession, follower_id: int, target_id: int
     if deleted.first() is None:
         return False
     await _adjust_counts(session, follower_id, target_id, -1)
+    feeds.unfollowed(session, follower_id, target_id)  # and out of it again
     return True
 
 

@@ -39,7 +39,7 @@ from app.models import (Account, MediaAttachment, Mention, Poll, Status, StatusE
 from app.models.base import utcnow
 from app.models.status import VISIBILITIES
 from app.services import media, polls, rate_limits, relationships, status_text, visibility
-from app.services import streaming
+from app.services import feeds, streaming
 from app.services.instance import LIMITS
 from app.services.polls import NewPoll
 
@@ -97,6 +97,7 @@ class Deleted:
 
 async def on_created(session: AsyncSession, status: Status) -> None:
     """A status was posted (runs inside the posting transaction)."""
+    feeds.status_created(session, status)  # home feeds (fan-out on write)
     streaming.defer_status_event(session, status, "update")  # public and hashtag streams
 
 
@@ -107,6 +108,7 @@ async def on_edited(session: AsyncSession, status: Status) -> None:
 
 async def on_deleted(session: AsyncSession, status: Status) -> None:
     """A status (or a reblog of it) was deleted (runs inside the deleting transaction)."""
+    feeds.status_deleted(session, status)  # out of home feeds, with its boosts
     streaming.defer_status_event(session, status, "delete")  # public and hashtag streams
 
 

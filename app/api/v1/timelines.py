@@ -1,0 +1,86 @@
+"""Timelines API: home, public, hashtag and list, each paginated by Link header."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app import db
+from app.api.auth import authenticated
+from app.api.entities.status import render_statuses
+from app.api.pagination import Page
+from app.api.params import Params, read_params
+from app.api.responses import json_response
+from app.services import timelines
+from app.services.timelines import PublicFilter, TagFilter
+
+
+def _viewer(request: Request):
+    auth = getattr(request.state, "auth", None)
+    return auth.account if auth is not None else None
+
+
+def _names(params: Params, name: str) -> list[str]:
+    value = params.get(name)
+    if value is None or value == "":
+        return []
+    values = value if isinstance(value, list) else [value]
+    return [str(v) for v in values if isinstance(v, (str, int))]
+
+
+async def _answer(request: Request, session, statuses, page: Page, viewer) -> Response:
+    return json_response(await render_statuses(session, statuses, viewer),
+                         headers=page.link_header(request, [s.id for s in statuses]))
+
+
+@authenticated("read:statuses")
+async def home(request: Request) -> Response:
+    page = Page.from_params(await read_params(request))
+    viewer = request.state.auth.account
+    async with db.session() as session:
+        found = await timelines.home(session, viewer, page)
+        return await _answer(request, session, found, page, viewer)
+
+
+def _public_filter(params: Params, kind=PublicFilter):
+    return kind(local=bool(params.bool("local", False)), remote=bool(params.bool("remote", False)),
+                only_media=bool(params.bool("only_media", False)))
+
+
+@authenticated("read:statuses", optional=True)
+async def public(request: Request) -> Response:
+    params = await read_params(request)
+    page = Page.from_params(params)
+    viewer = _viewer(request)
+    async with db.session() as session:
+        found = await timelines.public(session, viewer, page, _public_filter(params))
+        return await _answer(request, session, found, page, viewer)
+
+
+@authenticated("read:statuses", optional=True)
+async def tag(request: Request) -> Response:
+    params = await read_params(request)
+    page = Page.from_params(params)
+    options = _public_filter(params, TagFilter)
+    options.any, options.all, options.none = _names(params, "any"), _names(params, "all"), _names(params, "none")
+    viewer = _viewer(request)
+    async with db.session() as session:
+        found = await timelines.tag(session, viewer, request.path_params["hashtag"], page, options)
+        return await _answer(request, session, found, page, viewer)
+
+
+@authenticated("read:lists")
+async def list_timeline(request: Request) -> Response:
+    page = Page.from_params(await read_params(request))
+    viewer = request.state.auth.account
+    async with db.session() as session:
+        found = await timelines.listed(session, viewer, request.path_params["list_id"], page)
+        return await _answer(request, session, found, page, viewer)
+
+
+routes = [
+    Route("/api/v1/timelines/home", home, methods=["GET"]),
+    Route("/api/v1/timelines/public", public, methods=["GET"]),
+    Route("/api/v1/timelines/tag/{hashtag}", tag, methods=["GET"]),
+    Route("/api/v1/timelines/list/{list_id}", list_timeline, methods=["GET"]),
+]

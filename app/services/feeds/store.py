@@ -1,0 +1,252 @@
+"""The Redis side of home feeds: keys, the insert/remove scripts, reading a window.
+
+Per local account three keys, all expiring feed_active_days after the last read:
+    feed:home:<id>          sorted set, score = member = status id, at most feed_max_items
+    feed:home:<id>:reblogs  sorted set, member = boosted status id, score = the boost's id that
+                            represents it in the feed (Mastodon's reblog tracking)
+    feed:home:<id>:floor    the feed is "live": writers add to it, and it holds every entry
+                            with id >= floor (0: everything since the beginning)
+
+Without the floor key the feed is not trusted: fan-out skips it and the reader goes
+to PostgreSQL and asks for a rebuild. Scores are doubles, which cannot hold a 64-bit
+id exactly, so ranges are read with inclusive bounds plus a margin and cut exactly
+here; members (the exact ids) break ties in the right order because all our ids
+have the same number of digits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app import redis as app_redis
+from app.config import get_settings
+
+# A boost is not added when the boosted post is among the newest this many entries (Mastodon's value).
+REBLOG_FALLOFF = 40
+# Ids that can share one double score (2^57 magnitude, 53-bit mantissa): read this many extra.
+SCORE_MARGIN = 16
+# The floor's value while a rebuild fills the feed: writers add to it, readers do not trust it yet.
+BUILDING = "building"
+
+
+def feed_key(account_id: int) -> str:
+    return f"feed:home:{account_id}"
+
+
+def reblogs_key(account_id: int) -> str:
+    return f"feed:home:{account_id}:reblogs"
+
+
+def floor_key(account_id: int) -> str:
+    return f"feed:home:{account_id}:floor"
+
+
+def keys_of(account_id: int) -> list[str]:
+    return [feed_key(account_id), reblogs_key(account_id), floor_key(account_id)]
+
+
+def ttl_seconds() -> int:
+    return get_settings().feed_active_days * 86400
+
+
+# One entry added to one feed under Mastodon's rules. Arguments: the three keys,
+# status id, boosted id ('0' if none), own ('1': the feed owner's own post, always added),
+# max entries. Returns 1 when the entry went in.
+_ADD = """
+local BUILDING = '%(building)s'
+local function add(feed, reblogs, floor, sid, rid, own, max)
+  if rid ~= '0' then
+    local rank = redis.call('ZREVRANK', feed, rid)
+    if rank and rank < %(falloff)d then return 0 end
+    local seen = redis.call('ZSCORE', reblogs, rid)
+    -- another boost of the same post already stands for it in this feed
+    if seen and tonumber(seen) ~= tonumber(sid) then return 0 end
+    if not seen then redis.call('ZADD', reblogs, sid, rid) end
+  elseif own ~= '1' and redis.call('ZSCORE', reblogs, sid) then
+    return 0  -- a boost of it arrived first and already shows it
+  end
+  redis.call('ZADD', feed, sid, sid)
+  local n = redis.call('ZCARD', feed)
+  if n > max then
+    redis.call('ZREMRANGEBYRANK', feed, 0, n - max - 1)
+    local low = redis.call('ZRANGE', feed, 0, 0)[1]
+    redis.call('ZREMRANGEBYSCORE', reblogs, '-inf', '(' .. low)
+    if redis.call('GET', floor) ~= BUILDING then redis.call('SET', floor, low, 'XX', 'KEEPTTL') end
+  end
+  return 1
+end
+""" % {"falloff": REBLOG_FALLOFF, "building": BUILDING}
+
+# Fan one status out to many feeds: KEYS are (feed, reblogs, floor) triples; ARGV: sid, rid,
+# own, max. Feeds that are not live are skipped. Returns the positions (0-based) of the
+# triples that received it.
+FAN_OUT = _ADD + """
+local added = {}
+for i = 1, #KEYS, 3 do
+  if redis.call('EXISTS', KEYS[i + 2]) == 1 then
+    if add(KEYS[i], KEYS[i + 1], KEYS[i + 2], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])) == 1 then
+      added[#added + 1] = (i - 1) / 3
+    end
+  end
+end
+return added
+"""
+
+# Fill one feed with many entries, oldest first: KEYS = the triple; ARGV: own account id, max,
+# then (sid, rid, author) triples. Used by rebuilds and by merging a newly followed account.
+FILL = _ADD + """
+if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
+local n = 0
+for i = 3, #ARGV, 3 do
+  local own = (ARGV[i + 2] == ARGV[1]) and '1' or '0'
+  n = n + add(KEYS[1], KEYS[2], KEYS[3], ARGV[i], ARGV[i + 1], own, tonumber(ARGV[2]))
+end
+return n
+"""
+
+# Remove statuses from many feeds, with the reblog tracking that pointed at them.
+# KEYS are (feed, reblogs, floor) triples; ARGV = status ids. Returns how many entries went.
+REMOVE = """
+local n = 0
+for i = 1, #KEYS, 3 do
+  for j = 1, #ARGV do
+    n = n + redis.call('ZREM', KEYS[i], ARGV[j])
+    redis.call('ZREMRANGEBYSCORE', KEYS[i + 1], ARGV[j], ARGV[j])
+    redis.call('ZREM', KEYS[i + 1], ARGV[j])
+  end
+end
+return n
+"""
+
+_scripts: dict = {}
+
+
+def script(name: str):
+    """A registered script (EVALSHA with a transparent reload), per Redis client."""
+    client = app_redis.client()
+    key = (id(client), name)
+    if key not in _scripts:
+        _scripts[key] = client.register_script({"FAN_OUT": FAN_OUT, "FILL": FILL, "REMOVE": REMOVE}[name])
+    return _scripts[key]
+
+
+@dataclass
+class Window:
+    """An id window as the API asks for it: (since_id or min_id, max_id), exclusive."""
+
+    max_id: int | None = None
+    since_id: int | None = None
+    min_id: int | None = None
+
+    @property
+    def ascending(self) -> bool:
+        return self.min_id is not None
+
+    @property
+    def lower(self) -> int:
+        return max(self.since_id or 0, self.min_id or 0)
+
+    @property
+    def upper(self) -> int | None:
+        return self.max_id
+
+    def contains(self, status_id: int) -> bool:
+        return status_id > self.lower and (self.max_id is None or status_id < self.max_id)
+
+    def narrowed(self, *, lower: int | None = None, upper: int | None = None) -> "Window":
+        """The same direction with tighter exclusive bounds."""
+        new_lower = max(self.lower, lower or 0)
+        new_upper = self.max_id if upper is None else (upper if self.max_id is None else min(self.max_id, upper))
+        if self.ascending:
+            return Window(max_id=new_upper, min_id=new_lower)
+        return Window(max_id=new_upper, since_id=new_lower or None)
+
+
+async def read(account_id: int, window: Window, count: int) -> tuple[int | None, list[int]]:
+    """(floor, ids): the feed's floor (None: no live feed) and up to `count` ids inside `window`
+    (newest first, or oldest first for min_id windows). One round trip; refreshes the expiry."""
+    keys = keys_of(account_id)
+    high = str(window.max_id) if window.max_id is not None else "+inf"
+    low = str(window.lower) if window.lower else "-inf"
+    fetch = count + SCORE_MARGIN
+    ttl = ttl_seconds()
+    async with app_redis.client().pipeline(transaction=False) as pipe:
+        pipe.get(keys[2])
+        if window.ascending:
+            pipe.zrangebyscore(keys[0], low, high, start=0, num=fetch)
+        else:
+            pipe.zrevrangebyscore(keys[0], high, low, start=0, num=fetch)
+        for key in keys:
+            pipe.expire(key, ttl)
+        floor, members, *_ = await pipe.execute()
+    if floor is None or floor == BUILDING:
+        return None, []
+    ids = [i for i in map(int, members) if window.contains(i)]
+    # The inclusive score range may have brought neighbours of the bounds; order is exact by member.
+    ids.sort(reverse=not window.ascending)
+    return int(floor), ids[:count]
+
+
+async def start_building(account_id: int) -> None:
+    """Open an empty feed for writers before a rebuild reads PostgreSQL, so that a post
+    committed meanwhile lands either in what the rebuild reads or through fan-out."""
+    async with app_redis.client().pipeline(transaction=True) as pipe:
+        pipe.delete(feed_key(account_id), reblogs_key(account_id))
+        pipe.set(floor_key(account_id), BUILDING, ex=ttl_seconds())
+        await pipe.execute()
+
+
+async def finish_building(account_id: int, floor: int) -> None:
+    """Readers may trust the feed from now on: it holds every entry with id >= floor."""
+    client = app_redis.client()
+    oldest = await client.zrange(feed_key(account_id), 0, 0)
+    if oldest and await client.zcard(feed_key(account_id)) >= get_settings().feed_max_items:
+        floor = max(floor, int(oldest[0]))  # fan-outs during the rebuild trimmed it further
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.set(floor_key(account_id), str(floor), ex=ttl_seconds())
+        pipe.expire(feed_key(account_id), ttl_seconds())
+        pipe.expire(reblogs_key(account_id), ttl_seconds())
+        await pipe.execute()
+
+
+async def floor_of(account_id: int) -> int | None:
+    """The floor of a live feed (None when there is none or it is being built)."""
+    value = await app_redis.client().get(floor_key(account_id))
+    return None if value in (None, BUILDING) else int(value)
+
+
+async def claim_rebuild(account_id: int, seconds: int = 60) -> bool:
+    """True for the first caller in `seconds`: one rebuild request per feed at a time."""
+    return bool(await app_redis.client().set(f"feed:home:{account_id}:rebuild", "1", nx=True, ex=seconds))
+
+
+async def fan_out(account_ids: list[int], status_id: int, reblog_of_id: int | None, *, own: bool = False) -> list[int]:
+    """Add one status to the live feeds of `account_ids`; returns those that received it."""
+    if not account_ids:
+        return []
+    keys = [key for account_id in account_ids for key in keys_of(account_id)]
+    added = await script("FAN_OUT")(keys=keys, args=[str(status_id), str(reblog_of_id or 0), "1" if own else "0",
+                                                     get_settings().feed_max_items])
+    return [account_ids[int(i)] for i in added]
+
+
+async def fill(account_id: int, entries: list[tuple[int, int | None, int]]) -> int:
+    """Add (status id, boosted id, author id) entries, oldest first, to a live feed."""
+    if not entries:
+        return 0
+    args: list = [str(account_id), get_settings().feed_max_items]
+    for status_id, reblog_of_id, author_id in sorted(entries):
+        args += [str(status_id), str(reblog_of_id or 0), str(author_id)]
+    return int(await script("FILL")(keys=keys_of(account_id), args=args))
+
+
+async def remove(account_ids: list[int], status_ids: list[int]) -> int:
+    """Take statuses out of the feeds of `account_ids`; how many entries went."""
+    if not account_ids or not status_ids:
+        return 0
+    keys = [key for account_id in account_ids for key in keys_of(account_id)]
+    return int(await script("REMOVE")(keys=keys, args=[str(i) for i in status_ids]))
+
+
+async def ids(account_id: int) -> list[int]:
+    """Every id in a feed, newest first (tests, rebuild checks)."""
+    return [int(i) for i in await app_redis.client().zrevrange(feed_key(account_id), 0, -1)]

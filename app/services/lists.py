@@ -1,0 +1,141 @@
+"""Lists: create, rename, delete, and who is in them (only accounts the owner follows).
+
+    a_list = await lists.create(session, me, ListDraft(title="Friends"))
+    await lists.add_accounts(session, me, a_list.id, [alice.id, bob.id])
+    rows = await lists.accounts(session, me, a_list.id, page)          # (row id, Account) pairs
+
+Membership hangs on the owner's follow of the member (list_accounts.follow_id), so
+unfollowing someone takes them out of every list, as in Mastodon. The list's
+timeline is read at read time (app.services.timelines.listed); exclusive lists hide
+their members from the home timeline there too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.errors import ApiError, NotFound
+from app.models import Account, Follow, List, ListAccount
+from app.models.base import utcnow
+from app.models.list import REPLIES_POLICIES
+from app.services.statuses import parse_id
+from app.services.timelines import find_list
+
+MAX_TITLE = 255
+
+
+@dataclass
+class ListDraft:
+    """What the owner sent; None keeps the current value (or the default for a new list)."""
+
+    title: str | None = None
+    replies_policy: str | None = None
+    exclusive: bool | None = None
+
+
+def _checked(draft: ListDraft, *, creating: bool) -> ListDraft:
+    if draft.title is not None or creating:
+        title = (draft.title or "").strip()
+        if not title:
+            raise ApiError("Validation failed: Title can't be blank", 422)
+        if len(title) > MAX_TITLE:
+            raise ApiError(f"Validation failed: Title is too long (maximum is {MAX_TITLE} characters)", 422)
+        draft.title = title
+    if draft.replies_policy is not None and draft.replies_policy not in REPLIES_POLICIES:
+        raise ApiError("Validation failed: Replies policy is not included in the list "
+                       f"({', '.join(REPLIES_POLICIES)})", 422)
+    return draft
+
+
+async def all_of(session: AsyncSession, owner: Account) -> list[List]:
+    return list((await session.exec(select(List).where(List.account_id == owner.id).order_by(List.id))).all())
+
+
+async def create(session: AsyncSession, owner: Account, draft: ListDraft) -> List:
+    draft = _checked(draft, creating=True)
+    a_list = List(account_id=owner.id, title=draft.title, replies_policy=draft.replies_policy or "list",
+                  exclusive=bool(draft.exclusive))
+    session.add(a_list)
+    await session.flush()
+    return a_list
+
+
+async def update(session: AsyncSession, owner: Account, list_id, draft: ListDraft) -> List:
+    a_list = await find_list(session, owner, list_id)
+    draft = _checked(draft, creating=False)
+    if draft.title is not None:
+        a_list.title = draft.title
+    if draft.replies_policy is not None:
+        a_list.replies_policy = draft.replies_policy
+    if draft.exclusive is not None:
+        a_list.exclusive = draft.exclusive
+    a_list.updated_at = utcnow()
+    session.add(a_list)
+    await session.flush()
+    return a_list
+
+
+async def remove(session: AsyncSession, owner: Account, list_id) -> None:
+    a_list = await find_list(session, owner, list_id)
+    await session.delete(a_list)
+
+
+async def accounts(session: AsyncSession, owner: Account, list_id, page) -> list[tuple[int, Account]]:
+    """Members as (membership id, account), paginated by membership like Mastodon;
+    `page` None means all of them."""
+    a_list = await find_list(session, owner, list_id)
+    query = (select(ListAccount.id, Account).join(Account, Account.id == ListAccount.account_id)
+             .where(ListAccount.list_id == a_list.id))
+    if page is None:
+        rows = (await session.exec(query.order_by(ListAccount.id.desc()))).all()
+        return [(row_id, account) for row_id, account in rows]
+    rows = (await session.exec(page.apply(query, ListAccount.id))).all()
+    return page.order([(row_id, account) for row_id, account in rows], key=lambda pair: pair[0])
+
+
+def _account_ids(raw_ids: list) -> list[int]:
+    ids = [parse_id(r) if isinstance(r, (str, int)) else None for r in raw_ids]
+    if not ids:
+        raise ApiError("account_ids must list at least one account", 422)
+    if any(i is None for i in ids):
+        raise NotFound()
+    return list(dict.fromkeys(ids))
+
+
+async def add_accounts(session: AsyncSession, owner: Account, list_id, raw_ids: list) -> None:
+    """All or nothing: 404 if one of them is not followed (or does not exist), 422 if one
+    is already in the list."""
+    a_list = await find_list(session, owner, list_id)
+    ids = _account_ids(raw_ids)
+    follows = dict((await session.exec(select(Follow.target_account_id, Follow.id).where(
+        Follow.account_id == owner.id, Follow.target_account_id.in_(ids)))).all())
+    if len(follows) < len(ids):
+        raise NotFound()
+    present = (await session.exec(select(ListAccount.account_id).where(
+        ListAccount.list_id == a_list.id, ListAccount.account_id.in_(ids)))).first()
+    if present is not None:
+        raise ApiError("Validation failed: Account has already been taken", 422)
+    for account_id in ids:
+        session.add(ListAccount(list_id=a_list.id, account_id=account_id, follow_id=follows[account_id]))
+    await session.flush()
+
+
+async def remove_accounts(session: AsyncSession, owner: Account, list_id, raw_ids: list) -> None:
+    """Accounts not in the list are fine (Mastodon answers 200 too)."""
+    a_list = await find_list(session, owner, list_id)
+    ids = [i for i in (parse_id(r) if isinstance(r, (str, int)) else None for r in raw_ids) if i is not None]
+    if ids:
+        await session.execute(delete(ListAccount).where(ListAccount.list_id == a_list.id,
+                                                        ListAccount.account_id.in_(ids)))
+
+
+async def lists_with(session: AsyncSession, owner: Account, account_id: int) -> list[List]:
+    """GET /api/v1/accounts/:id/lists: the owner's lists that hold the account."""
+    target = await session.get(Account, account_id) if account_id < 2**63 else None
+    if target is None:
+        raise NotFound()
+    return list((await session.exec(select(List).join(ListAccount, ListAccount.list_id == List.id).where(
+        List.account_id == owner.id, ListAccount.account_id == account_id).order_by(List.id))).all())

@@ -1,0 +1,233 @@
+"""Reading timelines: home, public, hashtag and list.
+
+    statuses = await timelines.home(session, viewer, page)
+    statuses = await timelines.public(session, viewer, page, PublicFilter(local=True))
+    statuses = await timelines.tag(session, viewer, "cats", page, TagFilter(any=["dogs"]))
+    statuses = await timelines.listed(session, viewer, list_id, page)
+
+`page` is an app.api.pagination.Page. Every result is newest first and follows
+Mastodon's max_id (older than), since_id (newer than, the newest ones) and min_id
+(newer than, the ones right after it) exactly, so following the Link header never
+skips or repeats an entry, even while new posts arrive.
+
+The home timeline merges up to three sources (docs/feeds.md):
+- the Redis feed, which holds every entry at or above its floor;
+- PostgreSQL below the floor, or for everything when there is no live feed (a
+  returning user; a rebuild is then requested in the background);
+- the recent posts of followed accounts too followed to be fanned out (hybrid pull).
+Each source returns at most `count` ids; when one is cut short, only what lies above
+its last id (below, for min_id) is certain, so the page stops there and, if it is not
+full yet, the next round continues from that point. Then one query loads the
+candidates the viewer may see (visibility, blocks, mutes, follows, exclusive lists).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+from sqlalchemy import and_, exists, func, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.errors import NotFound
+from app.models import Account, Follow, List, ListAccount, MediaAttachment, Status, StatusTag, Tag
+from app.services import feeds, visibility
+from app.services.feeds import sources, store
+from app.services.feeds.store import Window
+from app.services.statuses import parse_id
+
+MAX_ROUNDS = 4  # a page short of visible entries is completed from further down, this many times
+EXTRA = 10  # candidates fetched beyond the page size, for entries the viewer may not see
+
+# A source: (window, count) -> (ids, cut): `cut` when it may hold more beyond the last id.
+Source = Callable[[Window, int], Awaitable[tuple[list[int], bool]]]
+Loader = Callable[[list[int]], Awaitable[list[Status]]]
+
+
+def window_of(page) -> Window:
+    return Window(max_id=page.max_id, since_id=page.since_id, min_id=page.min_id)
+
+
+async def _collect(page, sources_: list[Source], load: Loader) -> list[Status]:
+    """Merge sources into one exact page (see the module docstring); newest first."""
+    window = window_of(page)
+    count = page.limit + EXTRA
+    found: dict[int, Status] = {}
+    for _ in range(MAX_ROUNDS):
+        results = [await source(window, count) for source in sources_]
+        cuts = [ids[-1] for ids, cut in results if cut and ids]
+        horizon = None
+        if cuts:
+            horizon = min(cuts) if window.ascending else max(cuts)
+        candidates = {i for ids, _ in results for i in ids if window.contains(i)}
+        if horizon is not None:
+            candidates = {i for i in candidates if (i <= horizon if window.ascending else i >= horizon)}
+        for status in await load(sorted(candidates)):
+            found[status.id] = status
+        if len(found) >= page.limit or horizon is None:
+            break
+        window = (window.narrowed(lower=horizon) if window.ascending else window.narrowed(upper=horizon))
+    ordered = sorted(found.values(), key=lambda s: s.id, reverse=not window.ascending)[:page.limit]
+    return sorted(ordered, key=lambda s: s.id, reverse=True)
+
+
+def _rows_source(fetch) -> Source:
+    async def source(window: Window, count: int) -> tuple[list[int], bool]:
+        rows = await fetch(window, count)
+        return [r[0] for r in rows], len(rows) >= count
+    return source
+
+
+# -- home -------------------------------------------------------------------------------
+
+def _home_rules(viewer_id: int):
+    """What a home timeline shows of the candidates: the viewer's own posts, and posts and
+    boosts (unless boosts are off for that follow) of accounts they follow now, minus
+    members of exclusive lists, muted authors (of the boost or of the boosted post)."""
+    followed = exists().where(Follow.account_id == viewer_id, Follow.target_account_id == Status.account_id,
+                              or_(Status.reblog_of_id.is_(None), Follow.show_reblogs.is_(True)))
+    in_exclusive_list = exists().where(ListAccount.account_id == Status.account_id, ListAccount.list_id == List.id,
+                                       List.account_id == viewer_id, List.exclusive.is_(True))
+    original = aliased(Status)
+    original_not_muted = or_(Status.reblog_of_id.is_(None), exists().where(
+        original.id == Status.reblog_of_id, visibility.not_muted_by(viewer_id, original)))
+    return and_(or_(Status.account_id == viewer_id, and_(followed, ~in_exclusive_list)),
+                visibility.not_muted_by(viewer_id), original_not_muted)
+
+
+async def home(session: AsyncSession, viewer: Account, page) -> list[Status]:
+    viewer_id = viewer.id
+
+    async def load(ids: list[int]) -> list[Status]:
+        if not ids:
+            return []
+        return list((await session.exec(select(Status).where(
+            Status.id.in_(ids), visibility.visible_to(viewer_id), _home_rules(viewer_id)))).all())
+
+    state: dict = {}
+
+    async def redis_source(window: Window, count: int) -> tuple[list[int], bool]:
+        floor, ids = await store.read(viewer_id, window, count)
+        state["floor"] = floor
+        if floor is None:
+            # No live feed: PostgreSQL answers, and the feed is rebuilt for the next reads.
+            if await store.claim_rebuild(viewer_id):
+                feeds.rebuild_requested(session, viewer_id)
+            return await _rows_source(lambda w, c: sources.home(session, viewer_id, w, c))(window, count)
+        cut = len(ids) >= count
+        if floor and window.lower < floor and (window.ascending or not cut or ids[-1] < floor):
+            # The window reaches under the floor: that part comes from PostgreSQL.
+            older, older_cut = await _rows_source(lambda w, c: sources.home(session, viewer_id, w, c))(
+                window.narrowed(upper=floor), count)
+            return _merge(window, ids, cut, older, older_cut, count)
+        return ids, cut
+
+    async def pulled_source(window: Window, count: int) -> tuple[list[int], bool]:
+        if state.get("floor") is None:
+            return [], False  # PostgreSQL already read every followed account
+        return await _rows_source(lambda w, c: sources.home(session, viewer_id, w, c, follows="pulled"))(
+            window, count)
+
+    return await _collect(page, [redis_source, pulled_source], load)
+
+
+def _merge(window: Window, a: list[int], a_cut: bool, b: list[int], b_cut: bool, count: int) -> tuple[list[int], bool]:
+    """Two id lists from disjoint parts of a window as one source."""
+    merged = sorted(set(a) | set(b), reverse=not window.ascending)
+    cuts = [ids[-1] for ids, cut in ((a, a_cut), (b, b_cut)) if cut and ids]
+    if cuts:
+        horizon = min(cuts) if window.ascending else max(cuts)
+        merged = [i for i in merged if (i <= horizon if window.ascending else i >= horizon)]
+    return merged[:count], bool(cuts) or len(merged) > count
+
+
+# -- public and hashtag -----------------------------------------------------------------
+
+@dataclass
+class PublicFilter:
+    local: bool = False
+    remote: bool = False
+    only_media: bool = False
+
+
+@dataclass
+class TagFilter(PublicFilter):
+    any: list[str] = field(default_factory=list)
+    all: list[str] = field(default_factory=list)
+    none: list[str] = field(default_factory=list)
+
+
+def _public_query(viewer_id: int | None, options: PublicFilter):
+    query = select(Status).where(Status.visibility == "public", Status.reblog_of_id.is_(None),
+                                 visibility.visible_to(viewer_id), visibility.not_muted_by(viewer_id))
+    if options.local:
+        query = query.where(Status.local.is_(True))
+    elif options.remote:
+        query = query.where(Status.local.is_(False))
+    if options.only_media:
+        query = query.where(exists().where(MediaAttachment.status_id == Status.id))
+    return query
+
+
+async def public(session: AsyncSession, viewer: Account | None, page, options: PublicFilter) -> list[Status]:
+    """Public posts (replies only to oneself, as Mastodon), no boosts."""
+    query = _public_query(viewer.id if viewer else None, options).where(
+        or_(Status.in_reply_to_account_id.is_(None), Status.in_reply_to_account_id == Status.account_id))
+    return page.order(list((await session.exec(page.apply(query, Status.id))).all()))
+
+
+def clean_tag(name: str) -> str:
+    return str(name).strip().lstrip("#").lower()
+
+
+async def _tag_ids(session: AsyncSession, names: list[str]) -> dict[str, int]:
+    names = [n for n in (clean_tag(x) for x in names) if n]
+    if not names:
+        return {}
+    rows = await session.exec(select(func.lower(Tag.name), Tag.id).where(func.lower(Tag.name).in_(names)))
+    return dict(rows.all())
+
+
+async def tag(session: AsyncSession, viewer: Account | None, name: str, page, options: TagFilter) -> list[Status]:
+    """Public posts with the hashtag or any of `any`, all of `all` and none of `none`.
+    Unknown hashtags simply match nothing."""
+    wanted = await _tag_ids(session, [name, *options.any])
+    required = await _tag_ids(session, options.all)
+    if not wanted or len(required) < len({clean_tag(n) for n in options.all if clean_tag(n)}):
+        return []
+    excluded = await _tag_ids(session, options.none)
+    query = _public_query(viewer.id if viewer else None, options).where(
+        Status.id.in_(select(StatusTag.status_id).where(StatusTag.tag_id.in_(list(wanted.values())))))
+    for tag_id in required.values():
+        query = query.where(exists().where(StatusTag.status_id == Status.id, StatusTag.tag_id == tag_id))
+    if excluded:
+        query = query.where(~exists().where(StatusTag.status_id == Status.id,
+                                            StatusTag.tag_id.in_(list(excluded.values()))))
+    return page.order(list((await session.exec(page.apply(query, Status.id))).all()))
+
+
+# -- lists ------------------------------------------------------------------------------
+
+async def find_list(session: AsyncSession, owner: Account, list_id) -> List:
+    """The owner's list; 404 for a malformed id, someone else's list or no list."""
+    found = None
+    parsed = parse_id(list_id)
+    if parsed is not None:
+        found = (await session.exec(select(List).where(List.id == parsed, List.account_id == owner.id))).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+async def listed(session: AsyncSession, viewer: Account, list_id, page) -> list[Status]:
+    """The posts and boosts of a list's members, replies per its replies_policy."""
+    a_list = await find_list(session, viewer, list_id)
+
+    async def load(ids: list[int]) -> list[Status]:
+        if not ids:
+            return []
+        return list((await session.exec(select(Status).where(
+            Status.id.in_(ids), visibility.visible_to(viewer.id), visibility.not_muted_by(viewer.id)))).all())
+
+    return await _collect(page, [_rows_source(lambda w, c: sources.listed(session, a_list, w, c))], load)

@@ -1,0 +1,412 @@
+"""Timelines: home (Redis feed, PostgreSQL fallback, rebuild, hybrid pull, reblog and reply
+rules, deletes, unfollows, blocks and mutes), public, hashtag; exact pagination."""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from contextlib import contextmanager
+
+from mastodon import Mastodon
+
+from app import db
+from app.config import configure, get_settings
+from app.models import Account, MediaAttachment, Status
+from app.services.feeds import store
+from tests.support.openapi import assert_matches_spec
+from tests.support.polling import eventually, settled
+from tests.support.world import (bearer, block, follow, make_media, make_user, post_status, signed_in,
+                                 token_for)
+
+HOME = "/api/v1/timelines/home"
+PUBLIC = "/api/v1/timelines/public"
+
+
+@contextmanager
+def tuned(**changes):
+    """Run with some settings changed (the in-process workers read the same settings)."""
+    before = get_settings()
+    configure(dataclasses.replace(before, **changes))
+    try:
+        yield
+    finally:
+        configure(before)
+
+
+async def post(client, headers, text="hello", **data) -> dict:
+    response = await post_status(client, headers, status=text, **data)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def home(client, headers, **params) -> list[str]:
+    response = await client.get(HOME, params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    assert_matches_spec(response, "GET", HOME)
+    return [s["id"] for s in response.json()]
+
+
+async def live_feed(account: Account) -> list[int]:
+    """Wait for the account's Redis feed to be live (rebuilt); its ids, newest first."""
+    await eventually(lambda: store.floor_of(account.id), until=lambda floor: floor is not None)
+    await settled()
+    return await store.ids(account.id)
+
+
+async def reader(client, name: str) -> tuple[Account, dict]:
+    """A user whose home feed is live in Redis (read once, then rebuilt in the background)."""
+    account, headers = await signed_in(name)
+    await home(client, headers)
+    await live_feed(account)
+    return account, headers
+
+
+# -- home -------------------------------------------------------------------------------
+
+async def test_home_shows_own_and_followed_posts_newest_first(client):
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
+    carol, carol_h = await signed_in("carol")
+    await follow(alice, bob)
+    mine = await post(client, alice_h, "mine")
+    theirs = await post(client, bob_h, "from bob")
+    await post(client, carol_h, "not followed")
+    assert await home(client, alice_h) == [theirs["id"], mine["id"]]
+
+    response = await client.get(HOME, headers=alice_h)
+    link = response.headers["link"]
+    assert f"max_id={mine['id']}>; rel=\"next\"" in link and f"min_id={theirs['id']}>; rel=\"prev\"" in link
+    assert (await client.get(HOME)).status_code == 401
+
+
+async def test_first_read_comes_from_postgres_then_the_feed_is_rebuilt_and_fanned_into(client):
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
+    await follow(alice, bob)
+    old = [await post(client, bob_h, f"old {n}") for n in range(3)]
+    assert await store.floor_of(alice.id) is None
+    assert await home(client, alice_h) == [s["id"] for s in reversed(old)]  # from PostgreSQL
+    assert await live_feed(alice) == [int(s["id"]) for s in reversed(old)]  # rebuilt in the background
+
+    new = await post(client, bob_h, "new")
+    await settled()
+    assert (await store.ids(alice.id))[0] == int(new["id"])  # fanned out on write
+    assert await home(client, alice_h) == [new["id"]] + [s["id"] for s in reversed(old)]
+
+
+async def test_fan_out_reaches_only_live_feeds_of_active_followers(client):
+    alice, alice_h = await reader(client, "alice")
+    bob, bob_h = await signed_in("bob")
+    dormant, dormant_h = await signed_in("dormant")
+    for follower in (alice, dormant):
+        await follow(follower, bob)
+    status = await post(client, bob_h, "hi")
+    await settled()
+    assert int(status["id"]) in await store.ids(alice.id)
+    assert await store.ids(dormant.id) == []  # never read its home: no feed kept for it
+    assert await home(client, dormant_h) == [status["id"]]  # yet it sees the post (PostgreSQL)
+
+
+async def test_replies_reach_only_followers_of_both_sides(client):
+    alice, alice_h = await reader(client, "alice")
+    bob, bob_h = await signed_in("bob")
+    carol, carol_h = await signed_in("carol")
+    dave, dave_h = await signed_in("dave")
+    await follow(alice, bob)
+    await follow(alice, dave)
+    to_carol = await post(client, bob_h, "@carol hey", in_reply_to_id=(await post(client, carol_h, "q"))["id"])
+    to_dave = await post(client, bob_h, "@dave hey", in_reply_to_id=(await post(client, dave_h, "q2"))["id"])
+    to_self = await post(client, bob_h, "thread 2/2", in_reply_to_id=(await post(client, bob_h, "1/2"))["id"])
+    await settled()
+    shown = await home(client, alice_h)
+    assert to_dave["id"] in shown and to_self["id"] in shown
+    assert to_carol["id"] not in shown
+    assert int(to_carol["id"]) not in await store.ids(alice.id)
+
+
+async def test_a_boost_of_what_is_already_in_the_feed_is_not_repeated(client):
+    alice, alice_h = await reader(client, "alice")
+    bob, bob_h = await signed_in("bob")
+    carol, carol_h = await signed_in("carol")
+    dave, dave_h = await signed_in("dave")
+    quiet, quiet_h = await signed_in("quiet")
+    for target in (bob, carol, dave):
+        await follow(alice, target)
+    async with db.session() as session:
+        from app.services import follows
+        await follows.follow(session, alice.id, quiet.id, follows.FollowOptions(reblogs=False))
+
+    outsider, outsider_h = await signed_in("outsider")
+    post_one = await post(client, outsider_h, "worth boosting")
+    first = (await client.post(f"/api/v1/statuses/{post_one['id']}/reblog", headers=bob_h)).json()
+    second = (await client.post(f"/api/v1/statuses/{post_one['id']}/reblog", headers=carol_h)).json()
+    muted_boost = (await client.post(f"/api/v1/statuses/{post_one['id']}/reblog", headers=quiet_h)).json()
+    own = await post(client, dave_h, "dave's own")
+    boost_of_own = (await client.post(f"/api/v1/statuses/{own['id']}/reblog", headers=bob_h)).json()
+    await settled()
+
+    shown = await home(client, alice_h)
+    assert first["id"] in shown
+    assert second["id"] not in shown  # the same post boosted again: once is enough
+    assert muted_boost["id"] not in shown  # boosts turned off for that follow
+    assert own["id"] in shown and boost_of_own["id"] not in shown  # already in the feed, near the top
+    assert set(await store.ids(alice.id)) == {int(first["id"]), int(own["id"])}
+
+
+async def test_deleting_a_post_takes_it_and_its_boosts_out_of_feeds(client):
+    alice, alice_h = await reader(client, "alice")
+    bob, bob_h = await signed_in("bob")
+    carol, carol_h = await signed_in("carol")
+    await follow(alice, bob)
+    await follow(alice, carol)
+    doomed = await post(client, bob_h, "soon gone")
+    boost = (await client.post(f"/api/v1/statuses/{doomed['id']}/reblog", headers=carol_h)).json()
+    kept = await post(client, bob_h, "stays")
+    await settled()
+    assert int(doomed["id"]) in await store.ids(alice.id)
+    assert (await client.delete(f"/api/v1/statuses/{doomed['id']}", headers=bob_h)).status_code == 200
+    await settled()
+    assert await store.ids(alice.id) == [int(kept["id"])]
+    assert boost["id"] not in await home(client, alice_h)
+    assert await home(client, alice_h) == [kept["id"]]
+
+
+async def test_unfollow_takes_their_posts_out_and_follow_brings_them_in(client):
+    alice, alice_h = await reader(client, "alice")
+    bob, bob_h = await signed_in("bob")
+    earlier = await post(client, bob_h, "before the follow")
+    await follow(alice, bob)
+    await settled()
+    assert await store.ids(alice.id) == [int(earlier["id"])]  # merged in on follow
+    assert (await client.post(f"/api/v1/accounts/{bob.id}/unfollow", headers=alice_h)).status_code == 200
+    assert await home(client, alice_h) == []  # at once, even before the clean-up job ran
+    await settled()
+    assert await store.ids(alice.id) == []
+
+
+async def test_blocks_and_mutes_filter_when_reading(client):
+    alice, alice_h = await reader(client, "alice")
+    bob, bob_h = await signed_in("bob")
+    await follow(alice, bob)
+    status = await post(client, bob_h, "hi")
+    await settled()
+    assert (await client.post(f"/api/v1/accounts/{bob.id}/mute", headers=alice_h)).status_code == 200
+    assert await home(client, alice_h) == []
+    assert (await client.post(f"/api/v1/accounts/{bob.id}/unmute", headers=alice_h)).status_code == 200
+    assert await home(client, alice_h) == [status["id"]]  # nothing was rewritten: it is back
+    await block(bob, alice)
+    assert await home(client, alice_h) == []
+
+
+async def test_private_posts_reach_followers_and_direct_posts_only_mentioned_followers(client):
+    alice, alice_h = await reader(client, "alice")
+    carol, carol_h = await reader(client, "carol")
+    bob, bob_h = await signed_in("bob")
+    await follow(alice, bob)
+    await follow(carol, bob)
+    private = await post(client, bob_h, "followers only", visibility="private")
+    direct = await post(client, bob_h, "@alice psst", visibility="direct")
+    await settled()
+    assert await home(client, alice_h) == [direct["id"], private["id"]]
+    assert await home(client, carol_h) == [private["id"]]
+    assert int(direct["id"]) not in await store.ids(carol.id)
+
+
+async def test_exclusive_lists_take_their_members_out_of_home(client):
+    alice, alice_h = await reader(client, "alice")
+    bob, bob_h = await signed_in("bob")
+    await follow(alice, bob)
+    status = await post(client, bob_h, "hi")
+    await settled()
+    made = (await client.post("/api/v1/lists", json={"title": "Bob", "exclusive": True}, headers=alice_h)).json()
+    added = await client.post(f"/api/v1/lists/{made['id']}/accounts", json={"account_ids": [str(bob.id)]},
+                              headers=alice_h)
+    assert added.status_code == 200
+    assert await home(client, alice_h) == []
+    listed = await client.get(f"/api/v1/timelines/list/{made['id']}", headers=alice_h)
+    assert [s["id"] for s in listed.json()] == [status["id"]]
+
+
+async def test_very_followed_accounts_are_pulled_at_read_time_and_merged_in_order(client):
+    alice, alice_h = await reader(client, "alice")
+    star, star_h = await signed_in("star")
+    bob, bob_h = await signed_in("bob")
+    fan, _ = await make_user("fan")
+    for follower in (alice, fan):
+        await follow(follower, star)
+    await follow(alice, bob)
+    with tuned(fanout_pull_threshold=1):  # star has 2 followers: pulled, not pushed
+        posted = []
+        for n in range(6):
+            posted.append(await post(client, star_h if n % 2 else bob_h, f"post {n}"))
+        await settled()
+        assert set(await store.ids(alice.id)) == {int(s["id"]) for s in posted[0::2]}  # bob's only
+        expected = [s["id"] for s in reversed(posted)]
+        assert await home(client, alice_h) == expected
+        pages, max_id = [], None
+        while True:
+            page = await home(client, alice_h, limit=2, **({"max_id": max_id} if max_id else {}))
+            if not page:
+                break
+            pages += page
+            max_id = page[-1]
+        assert pages == expected
+        assert await home(client, alice_h, min_id=posted[1]["id"], limit=2) == [posted[3]["id"], posted[2]["id"]]
+
+
+async def test_paging_past_the_redis_window_reads_postgres(client):
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
+    await follow(alice, bob)
+    with tuned(feed_max_items=5):
+        await home(client, alice_h)
+        await live_feed(alice)
+        posted = [await post(client, bob_h, f"n{n}") for n in range(12)]
+        await settled()
+        assert len(await store.ids(alice.id)) == 5
+        expected = [s["id"] for s in reversed(posted)]
+        seen, max_id = [], None
+        while True:
+            page = await home(client, alice_h, limit=4, **({"max_id": max_id} if max_id else {}))
+            if not page:
+                break
+            seen += page
+            max_id = page[-1]
+        assert seen == expected
+        # and upwards from the bottom with min_id, across the floor
+        up, min_id = [], posted[0]["id"]
+        while True:
+            page = await home(client, alice_h, limit=4, min_id=min_id)
+            if not page:
+                break
+            up = page + up
+            min_id = page[0]
+        assert up == expected[:-1]
+
+
+async def test_pagination_parameters_are_exact(client):
+    alice, alice_h = await reader(client, "alice")
+    posted = [(await post(client, alice_h, f"n{n}"))["id"] for n in range(6)]
+    await settled()
+    newest_first = list(reversed(posted))
+    assert await home(client, alice_h, limit=2) == newest_first[:2]
+    assert await home(client, alice_h, max_id=posted[3], limit=2) == [posted[2], posted[1]]
+    assert await home(client, alice_h, since_id=posted[1], limit=2) == [posted[5], posted[4]]  # newest ones
+    assert await home(client, alice_h, min_id=posted[1], limit=2) == [posted[3], posted[2]]  # right after it
+    assert await home(client, alice_h, since_id=posted[1], max_id=posted[4]) == [posted[3], posted[2]]
+    for bad in ({"max_id": "abc"}, {"since_id": "-1"}, {"min_id": "1.5"}, {"limit": "x"}, {"limit": "0"}):
+        response = await client.get(HOME, params=bad, headers=alice_h)
+        assert response.status_code == 422, bad
+        assert "error" in response.json()
+
+
+async def test_limit_above_the_maximum_is_clamped_to_40(client):
+    alice, alice_h = await signed_in("alice")
+    async with db.session() as session:
+        for n in range(45):
+            session.add(Status(uri=f"http://x/{n}", account_id=alice.id, text="x", content="<p>x</p>"))
+    assert len(await home(client, alice_h, limit=100)) == 40
+    assert len(await home(client, alice_h)) == 20
+
+
+# -- public and hashtag -----------------------------------------------------------------
+
+async def remote_status(text: str = "from afar") -> Status:
+    async with db.session() as session:
+        remote = Account(username="far", domain="remote.example", uri="https://remote.example/users/far",
+                         url="https://remote.example/@far")
+        session.add(remote)
+        await session.flush()
+        status = Status(uri="https://remote.example/statuses/1", account_id=remote.id, local=False,
+                        text=text, content=f"<p>{text}</p>")
+        session.add(status)
+        await session.flush()
+        return status
+
+
+async def test_public_timeline_local_remote_and_media(client):
+    alice, alice_h = await signed_in("alice")
+    plain = await post(client, alice_h, "public")
+    media = await make_media(alice)
+    with_media = await post(client, alice_h, "a picture", media_ids=[str(media.id)])
+    await post(client, alice_h, "unlisted", visibility="unlisted")
+    await post(client, alice_h, "private", visibility="private")
+    question = await post(client, (await signed_in("bob"))[1], "a question")
+    await post(client, alice_h, "@bob an answer", in_reply_to_id=question["id"])
+    await client.post(f"/api/v1/statuses/{plain['id']}/reblog", headers=alice_h)
+    far = await remote_status()
+
+    def ids(response):
+        assert response.status_code == 200, response.text
+        assert_matches_spec(response, "GET", PUBLIC)
+        return [s["id"] for s in response.json()]
+
+    everything = ids(await client.get(PUBLIC))  # anonymous is fine
+    # no reply to someone else, no boost, nothing unlisted or private
+    assert everything == [str(far.id), question["id"], with_media["id"], plain["id"]]
+    assert str(far.id) not in ids(await client.get(PUBLIC, params={"local": "true"}, headers=alice_h))
+    assert ids(await client.get(PUBLIC, params={"remote": "true"})) == [str(far.id)]
+    assert ids(await client.get(PUBLIC, params={"only_media": "true"})) == [with_media["id"]]
+    assert (await client.get(PUBLIC, params={"max_id": "nope"})).status_code == 422
+
+
+async def test_hashtag_timeline_with_any_all_and_none(client):
+    alice, alice_h = await signed_in("alice")
+    cats = await post(client, alice_h, "#Cats")
+    both = await post(client, alice_h, "#cats and #dogs")
+    dogs = await post(client, alice_h, "#dogs")
+    birds = await post(client, alice_h, "#birds #cats")
+    await post(client, alice_h, "#cats but quietly", visibility="unlisted")
+
+    async def tag(name, **params):
+        response = await client.get(f"/api/v1/timelines/tag/{name}", params=params)
+        assert response.status_code == 200, response.text
+        assert_matches_spec(response, "GET", "/api/v1/timelines/tag/{hashtag}")
+        return [s["id"] for s in response.json()]
+
+    assert await tag("cats") == [birds["id"], both["id"], cats["id"]]
+    assert await tag("CATS", **{"any[]": "dogs"}) == [birds["id"], dogs["id"], both["id"], cats["id"]]
+    assert await tag("cats", **{"all[]": "dogs"}) == [both["id"]]
+    assert await tag("cats", **{"none[]": ["dogs", "birds"]}) == [cats["id"]]
+    assert await tag("cats", **{"all[]": "unheard"}) == []
+    assert await tag("nosuchtag") == []
+    assert await tag("cats", local="true", limit=1) == [birds["id"]]
+    assert await tag("cats", remote="true") == []
+
+
+# -- a real client scrolling while posts arrive -----------------------------------------
+
+def scroll_with_mastodon_py(base: str, reader_token: str, poster_token: str) -> dict:
+    """Read the home timeline page by page through the Link headers while new posts arrive,
+    then catch up upwards from the top, as an app does."""
+    me = Mastodon(access_token=reader_token, api_base_url=base, version_check_mode="none")
+    poster = Mastodon(access_token=poster_token, api_base_url=base, version_check_mode="none")
+    page = me.timeline_home(limit=5)
+    top = page[0].id
+    seen = [int(s.id) for s in page]
+    arrived = []
+    while True:
+        arrived.append(int(poster.status_post(f"arrived during the scroll {len(arrived)}").id))
+        page = me.fetch_next(page)
+        if not page:
+            break
+        seen += [int(s.id) for s in page]
+    newer = []
+    page = me.timeline_home(min_id=top, limit=3)
+    while page:
+        newer = [int(s.id) for s in page] + newer
+        page = me.fetch_previous(page)
+    return {"seen": seen, "arrived": arrived, "newer": newer}
+
+
+async def test_mastodon_py_scrolls_home_without_skipping_or_repeating(live_server, client):
+    alice, alice_h = await reader(client, "alice")
+    bob, bob_h = await signed_in("bob")
+    await follow(alice, bob)
+    await settled()
+    posted = [int((await post(client, bob_h, f"n{n}"))["id"]) for n in range(17)]
+    await settled()
+    result = await asyncio.to_thread(scroll_with_mastodon_py, live_server, alice_h["Authorization"][7:],
+                                     bob_h["Authorization"][7:])
+    assert result["seen"] == list(reversed(posted))  # every one, once, in order
+    await settled()
+    assert result["newer"] == list(reversed(result["arrived"]))
