@@ -1,6 +1,7 @@
 """Factories for the fixture world: users, apps and tokens, made through the real services."""
 from __future__ import annotations
 
+from mastodon import Mastodon
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -93,3 +94,8 @@ async def count(model, *where) -> int:
 async def post_status(client, headers: dict[str, str], **data):
     """POST /api/v1/statuses with JSON `data`; the httpx response."""
     return await client.post("/api/v1/statuses", json=data, headers=headers)
+
+
+def mastodon_for(base_url: str, token: str) -> Mastodon:
+    """A Mastodon.py client for a running server (no version sniffing: we are not Mastodon)."""
+    return Mastodon(access_token=token, api_base_url=base_url, version_check_mode="none")
