@@ -15,23 +15,25 @@ from workers.runtime import finish, still_pending
 RETRIES = dict(max_retries=10, min_backoff=1_000, max_backoff=300_000)
 
 
-async def announce(session: AsyncSession, status: Status, account_ids: list[int]) -> None:
-    """`update` on the user stream of each account whose feed just received the status.
-    Rendered once per batch for everyone: the per-viewer flags of a status nobody has
-    interacted with yet are all false."""
+async def announcement(session: AsyncSession, status: Status) -> tuple[str, str]:
+    """The `update` event for the user stream of each account whose feed receives the status.
+    Rendered once for everyone: the per-viewer flags of a status nobody has interacted
+    with yet are all false."""
     data = await render_status(session, status, None)
     for shown in (data, data.get("reblog")):
         if shown is not None:
             shown.update(favourited=False, reblogged=False, muted=False, bookmarked=False)
-    await streaming.publish_many([streaming.user_channel(a) for a in account_ids], "update", data,
-                                 accounts=[status.account_id])
+    accounts = [status.account_id] + ([data["reblog"]["account"]["id"]] if data.get("reblog") else [])
+    prefix = streaming.user_channel("")  # the script appends each receiver's account id
+    assert streaming.user_channel(status.account_id) == f"{prefix}{status.account_id}"
+    return prefix, streaming.encode("update", data, accounts)
 
 
 @dramatiq.actor(actor_name=feeds.DISTRIBUTE, **RETRIES)
 async def distribute(status_id: int, outbox_id: int | None = None) -> None:
     if not await still_pending(outbox_id):
         return
-    await fanout.distribute(status_id, announce)
+    await fanout.distribute(status_id, announcement)
     await finish(outbox_id)
 
 

@@ -10,7 +10,7 @@ from app.api.auth import authenticated
 from app.api.entities.marker import markers_json
 from app.api.params import read_params
 from app.api.responses import json_response
-from app.errors import ApiError
+from app.errors import Validation
 from app.models.marker import TIMELINES
 from app.services import markers
 from app.services.statuses import parse_id
@@ -27,6 +27,8 @@ async def index(request: Request) -> Response:
 
 
 def _positions(params) -> dict[str, int]:
+    """{timeline: last_read_id}; a 422 with `details` (as the spec describes) for bad input."""
+    problems = Validation()
     positions = {}
     for timeline in TIMELINES:
         given = params.get(timeline)
@@ -35,10 +37,12 @@ def _positions(params) -> dict[str, int]:
         raw = given.get("last_read_id") if isinstance(given, dict) else None
         last_read_id = parse_id(raw) if isinstance(raw, (str, int)) else None
         if last_read_id is None:
-            raise ApiError(f"Validation failed: {timeline}[last_read_id] must be a status or notification ID", 422)
-        positions[timeline] = last_read_id
-    if not positions:
-        raise ApiError("Give home[last_read_id] or notifications[last_read_id]", 422)
+            problems.add(f"{timeline}[last_read_id]", "ERR_INVALID", "must be a status or notification ID")
+        else:
+            positions[timeline] = last_read_id
+    if not positions and not problems.problems:
+        problems.add("timeline", "ERR_BLANK", "give home[last_read_id] or notifications[last_read_id]")
+    problems.raise_if_any()
     return positions
 
 

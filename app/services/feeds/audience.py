@@ -27,7 +27,7 @@ from app.models import Status
 from app.models.base import utcnow
 
 _FOLLOWERS = text("""
-    SELECT f.account_id FROM follows f
+    SELECT string_agg(CAST(f.account_id AS text), ',') FROM follows f
     JOIN users u ON u.account_id = f.account_id
     WHERE f.target_account_id = :author
       AND u.last_active_at > :active_since
@@ -45,9 +45,10 @@ def active_since():
     return utcnow() - timedelta(days=get_settings().feed_active_days + 1)
 
 
-async def followers(session: AsyncSession, status: Status, batch_size: int) -> AsyncIterator[list[int]]:
-    """Batches of follower account ids from one query streamed through a server-side
-    cursor, so a huge audience is never held in memory at once."""
+async def followers(session: AsyncSession, status: Status, batch_size: int) -> AsyncIterator[list[str]]:
+    """Batches of follower account ids, as digit strings (what the Redis script takes).
+    One query returning one comma-separated value: 100,000 ids arrive in milliseconds,
+    where 100,000 rows through the driver would take a good part of a second."""
     is_reblog = status.reblog_of_id is not None
     reply_to = None
     if not is_reblog and status.in_reply_to_account_id not in (None, status.account_id):
@@ -55,6 +56,7 @@ async def followers(session: AsyncSession, status: Status, batch_size: int) -> A
     params = dict(author=status.account_id, active_since=active_since(), is_reblog=is_reblog,
                   language=None if is_reblog else status.language, reply_to=reply_to,
                   direct=status.visibility == "direct", status_id=status.id)
-    result = await session.stream(_FOLLOWERS, params)
-    async for rows in result.partitions(batch_size):
-        yield [row[0] for row in rows]
+    joined = (await session.execute(_FOLLOWERS, params)).scalar_one_or_none()
+    ids = joined.split(",") if joined else []
+    for start in range(0, len(ids), batch_size):
+        yield ids[start:start + batch_size]

@@ -22,16 +22,17 @@ from app.services.feeds import audience, sources, store
 from app.services.feeds.store import Window
 
 
-# Called with the accounts whose feeds just received a status (the worker publishes
-# `update` to their streams); it runs inside the fan-out's session.
-Announce = Callable[[AsyncSession, Status, list[int]], Awaitable[None]]
+# Given the status being fanned out, what to publish to each receiver's streaming
+# channel: (channel prefix, message), or None. The worker renders it (services do not
+# render API entities); it is computed once per status, before the fan-out.
+Announcement = Callable[[AsyncSession, Status], Awaitable[tuple[str, str] | None]]
 
 
-async def _nobody(session: AsyncSession, status: Status, account_ids: list[int]) -> None:
+async def _silent(session: AsyncSession, status: Status) -> None:
     return None
 
 
-async def distribute(status_id: int, announce: Announce = _nobody) -> int:
+async def distribute(status_id: int, announcement: Announcement = _silent) -> int:
     """Fan a status out to its author's feed and its followers' live feeds. Returns how many feeds got it."""
     settings = get_settings()
     async with db.session() as session:
@@ -42,15 +43,14 @@ async def distribute(status_id: int, announce: Announce = _nobody) -> int:
         if author is None or author.suspended_at is not None:
             return 0
         received = 0
+        announce = await announcement(session, status)
         if author.domain is None:
-            own = await store.fan_out([author.id], status.id, status.reblog_of_id, own=True)
-            await announce(session, status, own)
+            own = await store.fan_out([author.id], status.id, status.reblog_of_id, own=True, announce=announce)
             received += len(own)
         # Hybrid push/pull: a very followed account is read at read time instead (docs/feeds.md).
         if author.followers_count <= settings.fanout_pull_threshold:
             async for batch in audience.followers(session, status, settings.fanout_batch_size):
-                added = await store.fan_out(batch, status.id, status.reblog_of_id)
-                await announce(session, status, added)
+                added = await store.fan_out(batch, status.id, status.reblog_of_id, announce=announce)
                 received += len(added)
         return received
 

@@ -1,0 +1,142 @@
+"""Lists: CRUD, members (only followed accounts, all or nothing), list timelines with
+replies_policy, and someone else's list answering 404."""
+from __future__ import annotations
+
+from app.models import ListAccount
+from tests.support.openapi import assert_matches_spec
+from tests.support.polling import settled
+from tests.support.world import count, follow, make_user, post_status, signed_in
+
+LISTS = "/api/v1/lists"
+
+
+async def make_list(client, headers, **data) -> dict:
+    response = await client.post(LISTS, json={"title": "Friends", **data}, headers=headers)
+    assert response.status_code == 200, response.text
+    assert_matches_spec(response, "POST", LISTS)
+    return response.json()
+
+
+async def test_create_show_update_and_delete(client):
+    alice, alice_h = await signed_in("alice")
+    made = await make_list(client, alice_h)
+    assert made == {"id": made["id"], "title": "Friends", "replies_policy": "list", "exclusive": False}
+
+    shown = await client.get(f"{LISTS}/{made['id']}", headers=alice_h)
+    assert_matches_spec(shown, "GET", "/api/v1/lists/{id}")
+    assert shown.json() == made
+    updated = await client.put(f"{LISTS}/{made['id']}", json={"title": "Close friends", "replies_policy": "none",
+                                                             "exclusive": True}, headers=alice_h)
+    assert_matches_spec(updated, "PUT", "/api/v1/lists/{id}")
+    assert updated.json() == {**made, "title": "Close friends", "replies_policy": "none", "exclusive": True}
+    second = await make_list(client, alice_h, title="Work", replies_policy="followed")
+    listed = await client.get(LISTS, headers=alice_h)
+    assert_matches_spec(listed, "GET", LISTS)
+    assert [item["title"] for item in listed.json()] == ["Close friends", "Work"]
+
+    deleted = await client.delete(f"{LISTS}/{second['id']}", headers=alice_h)
+    assert_matches_spec(deleted, "DELETE", "/api/v1/lists/{id}")
+    assert deleted.json() == {}
+    assert (await client.get(f"{LISTS}/{second['id']}", headers=alice_h)).status_code == 404
+
+
+async def test_bad_titles_and_replies_policies_are_refused(client):
+    alice, alice_h = await signed_in("alice")
+    for data in ({"title": "  "}, {}, {"title": "x" * 256}, {"title": "ok", "replies_policy": "everyone"}):
+        response = await client.post(LISTS, json=data, headers=alice_h)
+        assert response.status_code == 422, data
+        assert_matches_spec(response, "POST", LISTS)
+    made = await make_list(client, alice_h)
+    refused = await client.put(f"{LISTS}/{made['id']}", json={"replies_policy": "all"}, headers=alice_h)
+    assert refused.status_code == 422 and "Replies policy" in refused.json()["error"]
+    assert (await client.put(f"{LISTS}/{made['id']}", json={"title": ""}, headers=alice_h)).status_code == 422
+    assert (await client.get(LISTS, headers=alice_h)).json() == [made]
+
+
+async def test_someone_elses_list_is_not_found(client):
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
+    await follow(bob, alice)
+    theirs = await make_list(client, alice_h)
+    base = f"{LISTS}/{theirs['id']}"
+    for method, url, kwargs in (("GET", base, {}), ("PUT", base, {"json": {"title": "mine"}}), ("DELETE", base, {}),
+                                ("GET", f"{base}/accounts", {}),
+                                ("POST", f"{base}/accounts", {"json": {"account_ids": [str(alice.id)]}}),
+                                ("GET", f"/api/v1/timelines/list/{theirs['id']}", {}),
+                                ("GET", f"{LISTS}/not-a-number", {}), ("GET", f"{LISTS}/99999999999999999999", {})):
+        response = await client.request(method, url, headers=bob_h, **kwargs)
+        assert response.status_code == 404, (method, url)
+        assert response.json() == {"error": "Record not found"}
+    assert (await client.get(base, headers=alice_h)).json()["title"] == "Friends"
+    assert (await client.get(LISTS)).status_code == 401
+
+
+async def test_members_must_be_followed_and_are_added_all_or_nothing(client):
+    alice, alice_h = await signed_in("alice")
+    bob, _ = await make_user("bob")
+    carol, _ = await make_user("carol")
+    stranger, _ = await make_user("stranger")
+    await follow(alice, bob)
+    await follow(alice, carol)
+    made = await make_list(client, alice_h)
+    members = f"{LISTS}/{made['id']}/accounts"
+
+    refused = await client.post(members, json={"account_ids": [str(bob.id), str(stranger.id)]}, headers=alice_h)
+    assert refused.status_code == 404
+    assert_matches_spec(refused, "POST", "/api/v1/lists/{id}/accounts")
+    assert await count(ListAccount) == 0
+    assert (await client.post(members, json={"account_ids": ["nope"]}, headers=alice_h)).status_code == 404
+    assert (await client.post(members, json={}, headers=alice_h)).status_code == 422
+
+    added = await client.post(members, json={"account_ids": [str(bob.id), str(carol.id)]}, headers=alice_h)
+    assert added.status_code == 200 and added.json() == {}
+    again = await client.post(members, json={"account_ids": [str(bob.id)]}, headers=alice_h)
+    assert again.status_code == 422 and again.json()["error"] == "Validation failed: Account has already been taken"
+
+    page = await client.get(members, params={"limit": 1}, headers=alice_h)
+    assert_matches_spec(page, "GET", "/api/v1/lists/{id}/accounts")
+    assert [a["id"] for a in page.json()] == [str(carol.id)]
+    following = await client.get(page.links["next"]["url"], headers=alice_h)
+    assert [a["id"] for a in following.json()] == [str(bob.id)]
+    everyone = await client.get(members, params={"limit": 0}, headers=alice_h)
+    assert [a["id"] for a in everyone.json()] == [str(carol.id), str(bob.id)] and "link" not in everyone.headers
+
+    in_lists = await client.get(f"/api/v1/accounts/{bob.id}/lists", headers=alice_h)
+    assert_matches_spec(in_lists, "GET", "/api/v1/accounts/{id}/lists")
+    assert [item["id"] for item in in_lists.json()] == [made["id"]]
+
+    removed = await client.request("DELETE", members, json={"account_ids": [str(carol.id), str(stranger.id)]},
+                                   headers=alice_h)
+    assert_matches_spec(removed, "DELETE", "/api/v1/lists/{id}/accounts")
+    assert removed.json() == {}
+    # Unfollowing takes the account out of every list.
+    assert (await client.post(f"/api/v1/accounts/{bob.id}/unfollow", headers=alice_h)).status_code == 200
+    assert (await client.get(members, headers=alice_h)).json() == []
+    assert (await client.get(f"/api/v1/accounts/{bob.id}/lists", headers=alice_h)).json() == []
+
+
+async def test_list_timeline_follows_the_replies_policy(client):
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
+    carol, carol_h = await signed_in("carol")
+    dave, dave_h = await signed_in("dave")
+    for target in (bob, carol, dave):
+        await follow(alice, target)
+    question_carol = (await post_status(client, carol_h, status="carol asks")).json()
+    question_dave = (await post_status(client, dave_h, status="dave asks")).json()
+    plain = (await post_status(client, bob_h, status="plain")).json()
+    to_carol = (await post_status(client, bob_h, status="@carol answer", in_reply_to_id=question_carol["id"])).json()
+    to_dave = (await post_status(client, bob_h, status="@dave answer", in_reply_to_id=question_dave["id"])).json()
+    await settled()
+
+    async def timeline(policy):
+        made = await make_list(client, alice_h, title=policy, replies_policy=policy)
+        await client.post(f"{LISTS}/{made['id']}/accounts", json={"account_ids": [str(bob.id), str(carol.id)]},
+                          headers=alice_h)
+        response = await client.get(f"/api/v1/timelines/list/{made['id']}", headers=alice_h)
+        assert_matches_spec(response, "GET", "/api/v1/timelines/list/{list_id}")
+        return [s["id"] for s in response.json()]
+
+    assert await timeline("none") == [plain["id"], question_carol["id"]]
+    assert await timeline("list") == [to_carol["id"], plain["id"], question_carol["id"]]
+    assert await timeline("followed") == [to_dave["id"], to_carol["id"], plain["id"], question_carol["id"]]
