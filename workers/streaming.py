@@ -65,6 +65,8 @@ async def publish_status_deletion(session: AsyncSession, status: Status) -> None
 async def stream_status(status_id: int, event: str, outbox_id: int | None = None) -> None:
     if not await still_pending(outbox_id):
         return
+    if not await streaming.anyone_watching_statuses():
+        return await finish(outbox_id)
     async with db.session() as session:
         status = await session.get(Status, status_id)
         if status is not None:

@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from sqlalchemy import or_, text
+from sqlalchemy import or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,6 +36,7 @@ from app import db, jobs
 from app import redis as app_redis
 from app.models import AccessToken, Account, Block, Mute, Status, User
 from app.models.base import utcnow
+from app.models.list import List
 from app.services import scopes, tokens
 from app.services.tokens import TokenOwner
 
@@ -149,6 +150,16 @@ def defer_status_event(session: AsyncSession, status: Status, event: str) -> Non
     delete) to the public and hashtag streams once the change has committed."""
     if status.visibility == "public" and status.reblog_of_id is None:
         jobs.defer(session, STATUS_ACTOR, status_id=status.id, event=event)
+
+
+async def anyone_watching_statuses() -> bool:
+    """Does any process listen on a public or hashtag channel right now? When nobody does, a
+    status event needs no rendering at all (pub/sub keeps nothing for later listeners)."""
+    redis = app_redis.client()
+    public = [*PUBLIC_STREAMS.values()]
+    if any(count for _, count in await redis.pubsub_numsub(*public)):
+        return True
+    return bool(await redis.pubsub_channels("timeline:hashtag:*"))
 
 
 def status_channels(status: Status, tags: Iterable[str], *, has_media: bool, event: str) -> list[str]:
@@ -292,15 +303,10 @@ async def resolve(owner: TokenOwner, name: Any, params: dict[str, Any]) -> Strea
 
 
 async def owns_list(account_id: int, list_id: int) -> bool:
-    """Does the list exist and belong to `account_id`? Lists are being built in migration 0004;
-    until their table exists no list can be streamed."""
+    """Does the list exist and belong to `account_id`? (Mastodon answers the same for both.)"""
     async with db.session() as session:
-        exists = (await session.execute(text("SELECT to_regclass('lists') IS NOT NULL"))).scalar_one()
-        if not exists:
-            return False
-        owner = (await session.execute(text("SELECT account_id FROM lists WHERE id = :id"),
-                                       {"id": list_id})).scalar_one_or_none()
-    return owner == account_id
+        found = await session.get(List, list_id)
+    return found is not None and found.account_id == account_id
 
 
 # -- per-viewer filtering of public and hashtag streams -----------------------------------------

@@ -17,6 +17,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app import db
+from app.models.list import List
 from app.services import blocks, streaming, tokens
 from app.services.tokens import lookup
 from app.streaming.session import MAX_SUBSCRIPTIONS
@@ -299,6 +300,15 @@ async def test_list_stream_of_someone_else_is_refused(live_server):
         assert await frame(ws) == {"error": "Not authorized to stream this list", "status": 401}
         await ws.send(json.dumps({"type": "subscribe", "stream": "list", "list": "not-a-number"}))
         assert await frame(ws) == {"error": "Not authorized to stream this list", "status": 401}
+        await ws.send(json.dumps({"type": "subscribe", "stream": "list", "list": "999999999"}))  # no such list
+        assert await frame(ws) == {"error": "Not authorized to stream this list", "status": 401}
+
+    # Its owner may.
+    bob_token = await token_for(bob)
+    async with socket(live_server, bob_token, f"stream=list&list={list_id}") as ws:
+        await until_listening(ws, streaming.list_channel(list_id))
+        await streaming.publish_to_list(list_id, "update", {"id": "3"})
+        assert await frame(ws) == {"stream": ["list", str(list_id)], "event": "update", "payload": '{"id":"3"}'}
 
 
 async def test_too_many_subscriptions_on_one_socket(live_server):
@@ -432,12 +442,8 @@ async def test_server_sent_event_refusals(client, live_server):
 # -- lists ------------------------------------------------------------------------------------------
 
 async def make_list(owner) -> int:
-    """A list of `owner`, or an id no list has while lists are not built (both must be refused)."""
-    from sqlalchemy import text
-
     async with db.session() as session:
-        if not (await session.execute(text("SELECT to_regclass('lists') IS NOT NULL"))).scalar_one():
-            return 123456789
-        return (await session.execute(text(
-            "INSERT INTO lists (account_id, title, replies_policy, exclusive, created_at, updated_at) "
-            "VALUES (:owner, 'mine', 'list', false, now(), now()) RETURNING id"), {"owner": owner.id})).scalar_one()
+        made = List(account_id=owner.id, title="mine")
+        session.add(made)
+        await session.flush()
+        return made.id
