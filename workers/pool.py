@@ -9,6 +9,7 @@ import dramatiq
 
 from app import db, jobs
 from app.config import get_settings
+from app.services import notifications
 from workers.runtime import load_actors, sweep_outbox_once
 
 log = logging.getLogger("starling.workers")
@@ -35,6 +36,7 @@ class WorkerPool:
                     count = await sweep_outbox_once()
                     if count:
                         log.info("re-enqueued %d outbox jobs", count)
+                    await notifications.defer_ended_polls()  # poll notifications, at most a sweep late
                 except Exception:  # a database hiccup must not kill the sweeper
                     log.exception("outbox sweep failed")
                 await asyncio.to_thread(self._stop.wait, get_settings().outbox_sweep_seconds)

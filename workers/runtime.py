@@ -19,6 +19,7 @@ def load_actors() -> None:
     import workers.email  # noqa: F401
     import workers.feeds  # noqa: F401
     import workers.media  # noqa: F401
+    import workers.notifications  # noqa: F401
     import workers.streaming  # noqa: F401
 
 

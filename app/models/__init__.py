@@ -7,6 +7,7 @@ from app.models.interaction import Bookmark, ConversationMute, Favourite, Status
 from app.models.list import List, ListAccount
 from app.models.marker import Marker
 from app.models.media import MediaAttachment
+from app.models.notification import Notification, NotificationSweep
 from app.models.status import Mention, Poll, PollVote, Status, StatusEdit, StatusTag, Tag, Tombstone
 from app.models.instance import OutboxJob, Rule
 from app.models.oauth import AccessToken, Application, AuthorizationCode, WebSession
@@ -26,6 +27,8 @@ __all__ = [
     "MediaAttachment",
     "Mention",
     "Mute",
+    "Notification",
+    "NotificationSweep",
     "Poll",
     "PollVote",
     "Status",

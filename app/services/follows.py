@@ -32,7 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.errors import ApiError, Forbidden, NotFound
 from app.models import Account, Follow, FollowRequest
-from app.services import feeds, rate_limits, relationships
+from app.services import feeds, notifications, rate_limits, relationships
 from app.services.relationships import Relationship
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -78,14 +78,16 @@ async def _adjust_counts(session: AsyncSession, follower_id: int, target_id: int
 
 
 async def _insert_follow(session: AsyncSession, follower_id: int, target_id: int, *, show_reblogs: bool,
-                         notify: bool, languages: list[str] | None) -> None:
-    inserted = await session.execute(
+                         notify: bool, languages: list[str] | None) -> int | None:
+    """The new follow's id; None when it existed already."""
+    inserted = (await session.execute(
         insert(Follow).values(account_id=follower_id, target_account_id=target_id, show_reblogs=show_reblogs,
                               notify=notify, languages=languages)
-        .on_conflict_do_nothing(index_elements=["account_id", "target_account_id"]).returning(Follow.id))
-    if inserted.first() is not None:
+        .on_conflict_do_nothing(index_elements=["account_id", "target_account_id"]).returning(Follow.id))).first()
+    if inserted is not None:
         await _adjust_counts(session, follower_id, target_id, +1)
         feeds.followed(session, follower_id, target_id)  # their recent posts into the home feed
+    return inserted[0] if inserted is not None else None
 
 
 async def _delete_follow(session: AsyncSession, follower_id: int, target_id: int) -> bool:
@@ -150,11 +152,16 @@ async def follow(session: AsyncSession, follower_id: int, target_id: int,
     values = dict(show_reblogs=True if options.reblogs is None else options.reblogs,
                   notify=bool(options.notify), languages=languages or None)
     if target.locked or not target.local:
-        await session.execute(insert(FollowRequest).values(account_id=follower_id, target_account_id=target.id,
-                                                           **values)
-                              .on_conflict_do_nothing(index_elements=["account_id", "target_account_id"]))
+        requested = (await session.execute(
+            insert(FollowRequest).values(account_id=follower_id, target_account_id=target.id, **values)
+            .on_conflict_do_nothing(index_elements=["account_id", "target_account_id"])
+            .returning(FollowRequest.id))).first()
+        if requested is not None:
+            await notifications.follow_requested(session, requested[0])
     else:
-        await _insert_follow(session, follower_id, target.id, **values)
+        follow_id = await _insert_follow(session, follower_id, target.id, **values)
+        if follow_id is not None:  # accepting a request (authorize) notifies nobody, as in Mastodon
+            await notifications.followed(session, follow_id)
     return await relationships.for_account(session, follower_id, target.id)
 
 

@@ -41,7 +41,7 @@ from app import db
 from app.errors import ApiError, Forbidden, ValidationFailed
 from app.models import (Account, Bookmark, ConversationMute, Favourite, Status, StatusPin, Tombstone, User)
 from app.models.base import utcnow
-from app.services import feeds, rate_limits, relationships, statuses, visibility
+from app.services import feeds, notifications, rate_limits, relationships, statuses, visibility
 
 PIN_LIMIT = 5  # Mastodon's StatusPinValidator::PIN_LIMIT
 REBLOG_VISIBILITIES = ("public", "unlisted", "private")
@@ -54,6 +54,7 @@ HIDDEN = ("private", "direct")
 
 async def on_favourited(session: AsyncSession, favourite: Favourite, status: Status) -> None:
     """`favourite.account_id` favourited `status` (runs inside the favouriting transaction)."""
+    await notifications.favourited(session, favourite)
 
 
 async def on_unfavourited(session: AsyncSession, account_id: int, status: Status) -> None:
@@ -63,6 +64,7 @@ async def on_unfavourited(session: AsyncSession, account_id: int, status: Status
 async def on_reblogged(session: AsyncSession, reblog: Status, original: Status) -> None:
     """`reblog` (a new Status row) boosts `original` (inside the reblogging transaction)."""
     feeds.status_created(session, reblog)  # home feeds, with Mastodon's boost rules
+    await notifications.reblogged(session, reblog)
 
 
 async def on_unreblogged(session: AsyncSession, reblog: Status, original: Status) -> None:

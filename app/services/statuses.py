@@ -39,7 +39,7 @@ from app.models import (Account, MediaAttachment, Mention, Poll, Status, StatusE
 from app.models.base import utcnow
 from app.models.status import VISIBILITIES
 from app.services import media, polls, rate_limits, relationships, status_text, visibility
-from app.services import feeds, streaming
+from app.services import feeds, notifications, streaming
 from app.services.instance import LIMITS
 from app.services.polls import NewPoll
 
@@ -99,11 +99,13 @@ async def on_created(session: AsyncSession, status: Status) -> None:
     """A status was posted (runs inside the posting transaction)."""
     feeds.status_created(session, status)  # home feeds (fan-out on write)
     streaming.defer_status_event(session, status, "update")  # public and hashtag streams
+    await notifications.status_posted(session, status)  # mentions, `notify` subscribers
 
 
 async def on_edited(session: AsyncSession, status: Status) -> None:
     """A status was edited (runs inside the editing transaction)."""
     streaming.defer_status_event(session, status, "status.update")  # public and hashtag streams
+    await notifications.status_edited(session, status)  # `update` to boosters, new mentions
 
 
 async def on_deleted(session: AsyncSession, status: Status) -> None:

@@ -39,7 +39,7 @@ async def test_v2_instance_document(client, settings):
     assert body["domain"] == settings.domain
     assert body["title"] == settings.instance_title
     assert body["version"].startswith("4.3.0 (compatible; Starling ")
-    assert body["api_versions"] == {"mastodon": 1}
+    assert body["api_versions"] == {"mastodon": 2}  # grouped notifications
     config = body["configuration"]
     assert config["urls"]["streaming"] == f"ws://{settings.domain}"
     assert config["statuses"] == {"max_characters": settings.max_post_chars, "max_media_attachments": 4,

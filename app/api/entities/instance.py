@@ -126,7 +126,7 @@ def instance_v2_json(facts: InstanceFacts) -> dict[str, Any]:
             "message": None,
             "url": None,
         },
-        "api_versions": {"mastodon": 1},
+        "api_versions": {"mastodon": 2},  # grouped notifications (v2) exist
         "contact": {
             "email": settings.contact_email,
             "account": account_json(facts.contact) if facts.contact else None,

@@ -1,0 +1,95 @@
+"""Notifications API v1: list, one, dismiss, clear, unread count. See docs/notifications.md."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app import db
+from app.api.auth import authenticated
+from app.api.entities.notification import render_notifications
+from app.api.pagination import Page
+from app.api.params import Params, read_params
+from app.api.responses import json_response
+from app.errors import ApiError
+from app.services import notifications
+from app.services.notifications import Filters
+
+COUNT_DEFAULT, COUNT_MAX = 100, 1000  # unread_count's own limit (Mastodon's)
+
+
+def string_list(params: Params, name: str) -> list[str]:
+    values = params.list(name)
+    if any(not isinstance(v, str) for v in values):
+        raise ApiError(f"{name} must be a list of strings", 422)
+    return values
+
+
+def filters_from(params: Params) -> Filters:
+    """types[], exclude_types[] (unknown types are ignored, as Mastodon does) and account_id."""
+    return Filters(types=string_list(params, "types"), exclude_types=string_list(params, "exclude_types"),
+                   account_id=params.str("account_id"))
+
+
+@authenticated("read:notifications")
+async def index(request: Request) -> Response:
+    params = await read_params(request)
+    page = Page.from_params(params, default=40, maximum=80)
+    filters = filters_from(params)
+    viewer = request.state.auth.account
+    async with db.session() as session:
+        rows = await notifications.page(session, viewer, page, filters)
+        items = await render_notifications(session, rows, viewer)
+    return json_response(items, headers=page.link_header(request, [n.id for n in rows]))
+
+
+@authenticated("read:notifications")
+async def show(request: Request) -> Response:
+    viewer = request.state.auth.account
+    async with db.session() as session:
+        found = await notifications.find(session, viewer, request.path_params["id"])
+        items = await render_notifications(session, [found], viewer)
+    if not items:
+        raise ApiError("Record not found", 404)
+    return json_response(items[0])
+
+
+@authenticated("write:notifications")
+async def dismiss(request: Request) -> Response:
+    async with db.session() as session:
+        await notifications.dismiss(session, request.state.auth.account, request.path_params["id"])
+    return json_response({})
+
+
+@authenticated("write:notifications")
+async def clear(request: Request) -> Response:
+    async with db.session() as session:
+        await notifications.clear(session, request.state.auth.account)
+    return json_response({})
+
+
+@authenticated("read:notifications")
+async def unread_count(request: Request) -> Response:
+    params = await read_params(request)
+    limit = params.int("limit", COUNT_DEFAULT, minimum=1, maximum=COUNT_MAX)
+    viewer = request.state.auth.account
+    async with db.session() as session:
+        marker = await notifications.last_read_id(session, viewer)
+        count = await notifications.unread_count(session, viewer, filters_from(params), limit, marker)
+    return json_response({"count": count})
+
+
+@authenticated("read:notifications")
+async def requests(request: Request) -> Response:
+    """No filtering policy is implemented, so no notification ever waits in a request."""
+    return json_response([])
+
+
+routes = [
+    Route("/api/v1/notifications", index, methods=["GET"]),
+    Route("/api/v1/notifications/unread_count", unread_count, methods=["GET"]),
+    Route("/api/v1/notifications/clear", clear, methods=["POST"]),
+    Route("/api/v1/notifications/requests", requests, methods=["GET"]),
+    Route("/api/v1/notifications/{id}", show, methods=["GET"]),
+    Route("/api/v1/notifications/{id}/dismiss", dismiss, methods=["POST"]),
+]

@@ -1,0 +1,96 @@
+"""Grouped notifications API v2 ("A and 10 others liked your post"). See docs/notifications.md."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app import db
+from app.api.auth import authenticated
+from app.api.entities.account import account_json
+from app.api.entities.notification import render_groups
+from app.api.pagination import Page
+from app.api.params import read_params
+from app.api.responses import json_response
+from app.api.v1.notifications import COUNT_DEFAULT, COUNT_MAX, string_list, filters_from
+from app.errors import ApiError
+from app.services import notifications
+
+EXPAND_ACCOUNTS = ("full", "partial_avatars")
+# No filtering policy is implemented: everything is accepted, and nothing waits in requests.
+POLICY = {"for_not_following": "accept", "for_not_followers": "accept", "for_new_accounts": "accept",
+          "for_private_mentions": "accept", "for_limited_accounts": "accept",
+          "summary": {"pending_requests_count": 0, "pending_notifications_count": 0}}
+
+
+@authenticated("read:notifications")
+async def index(request: Request) -> Response:
+    params = await read_params(request)
+    page = Page.from_params(params, default=40, maximum=80)
+    expand = params.str("expand_accounts") or "full"
+    if expand not in EXPAND_ACCOUNTS:
+        # Mastodon's InvalidParameterError is a 400.
+        raise ApiError(f"Invalid value for 'expand_accounts': '{expand}', "
+                       "allowed values are 'full' and 'partial_avatars'", 400)
+    params.bool("include_filtered")  # accepted (and checked); nothing is ever filtered here
+    grouped_types = string_list(params, "grouped_types") or None
+    viewer = request.state.auth.account
+    async with db.session() as session:
+        groups, representatives = await notifications.grouped_page(session, viewer, page, filters_from(params),
+                                                                   grouped_types)
+        body = await render_groups(session, groups, viewer, expand_accounts=expand)
+    return json_response(body, headers=page.link_header(request, [n.id for n in representatives]))
+
+
+@authenticated("read:notifications")
+async def show(request: Request) -> Response:
+    viewer = request.state.auth.account
+    async with db.session() as session:
+        group = await notifications.find_group(session, viewer, request.path_params["group_key"])
+        body = await render_groups(session, [group], viewer, paginated=False)
+    return json_response(body)
+
+
+@authenticated("read:notifications")
+async def accounts(request: Request) -> Response:
+    page = Page.from_params(await read_params(request), default=40, maximum=80)
+    async with db.session() as session:
+        rows = await notifications.group_accounts(session, request.state.auth.account,
+                                                  request.path_params["group_key"], page)
+    return json_response([account_json(account) for _, account in rows],
+                         headers=page.link_header(request, [row_id for row_id, _ in rows]))
+
+
+@authenticated("write:notifications")
+async def dismiss(request: Request) -> Response:
+    async with db.session() as session:
+        await notifications.dismiss_group(session, request.state.auth.account, request.path_params["group_key"])
+    return json_response({})
+
+
+@authenticated("read:notifications")
+async def unread_count(request: Request) -> Response:
+    params = await read_params(request)
+    limit = params.int("limit", COUNT_DEFAULT, minimum=1, maximum=COUNT_MAX)
+    grouped_types = string_list(params, "grouped_types") or None
+    viewer = request.state.auth.account
+    async with db.session() as session:
+        marker = await notifications.last_read_id(session, viewer)
+        count = await notifications.unread_group_count(session, viewer, filters_from(params), limit, marker,
+                                                       grouped_types)
+    return json_response({"count": count})
+
+
+@authenticated("read:notifications")
+async def policy(request: Request) -> Response:
+    return json_response(POLICY)
+
+
+routes = [
+    Route("/api/v2/notifications", index, methods=["GET"]),
+    Route("/api/v2/notifications/unread_count", unread_count, methods=["GET"]),
+    Route("/api/v2/notifications/policy", policy, methods=["GET"]),
+    Route("/api/v2/notifications/{group_key}", show, methods=["GET"]),
+    Route("/api/v2/notifications/{group_key}/accounts", accounts, methods=["GET"]),
+    Route("/api/v2/notifications/{group_key}/dismiss", dismiss, methods=["POST"]),
+]
