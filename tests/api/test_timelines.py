@@ -10,12 +10,12 @@ from mastodon import Mastodon
 
 from app import db
 from app.config import configure, get_settings
-from app.models import Account, MediaAttachment, Status
+from app.models import Account, Status
+from app.services import follows
 from app.services.feeds import store
 from tests.support.openapi import assert_matches_spec
 from tests.support.polling import eventually, settled
-from tests.support.world import (bearer, block, follow, make_media, make_user, post_status, signed_in,
-                                 token_for)
+from tests.support.world import block, follow, make_media, make_user, post_status, signed_in
 
 HOME = "/api/v1/timelines/home"
 PUBLIC = "/api/v1/timelines/public"
@@ -132,7 +132,6 @@ async def test_a_boost_of_what_is_already_in_the_feed_is_not_repeated(client):
     for target in (bob, carol, dave):
         await follow(alice, target)
     async with db.session() as session:
-        from app.services import follows
         await follows.follow(session, alice.id, quiet.id, follows.FollowOptions(reblogs=False))
 
     outsider, outsider_h = await signed_in("outsider")

@@ -8,7 +8,6 @@ import time
 
 from app import db
 from app import redis as app_redis
-from app.config import get_settings
 from app.models import Status
 from app.services import streaming
 from app.services.feeds import fanout, store
