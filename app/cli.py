@@ -41,7 +41,9 @@ def serve(args) -> int:
     if pool:
         pool.start()
     server = uvicorn.Server(uvicorn.Config(app, host=args.host or settings.host, port=args.port or settings.port,
-                                           proxy_headers=True, log_level="info"))
+                                           proxy_headers=True, log_level="info",
+                                           # Open streaming connections must not hold a shutdown forever.
+                                           timeout_graceful_shutdown=10))
     print(f"Starling is serving {settings.base_url} on http://{server.config.host}:{server.config.port}", flush=True)
     server.run()
     return 0

@@ -2,6 +2,7 @@
 as a real server process; factories for users and tokens (tests/support/world.py)."""
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -11,8 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from app import db
+from app import redis as app_redis
 from app.config import Settings
 from app.main import create_app
 from app.migrate import upgrade
@@ -87,6 +90,34 @@ def app(settings):
     pool.stop()
 
 
+async def _quiesce_workers(seconds: float = 3.0) -> None:
+    """Give the in-process workers a moment to finish the previous test's jobs.
+
+    Actors delete their outbox row when done, so an empty outbox means idle workers.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        async with db.session() as session:
+            if not (await session.execute(text("SELECT EXISTS (SELECT 1 FROM outbox_jobs)"))).scalar():
+                return
+        await asyncio.sleep(0.05)
+
+
+async def _truncate_all() -> None:
+    """TRUNCATE every table; a worker still holding locks makes us wait and retry, not deadlock."""
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    for attempt in range(10):
+        try:
+            async with db.session() as session:
+                await session.execute(text("SET LOCAL lock_timeout = '2s'"))
+                await session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except DBAPIError:
+            if attempt == 9:
+                raise
+            await asyncio.sleep(0.2)
+
+
 @pytest.fixture(autouse=True)
 async def clean(request):
     """Every test that touches the database starts from empty tables and Redis."""
@@ -94,11 +125,8 @@ async def clean(request):
         yield
         return
     request.getfixturevalue("app")
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    async with db.session() as session:
-        await session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    from app import redis as app_redis
-
+    await _quiesce_workers()
+    await _truncate_all()
     await app_redis.client().flushdb()
     request.getfixturevalue("mailbox").clear()
     yield
