@@ -26,6 +26,7 @@ deleted or became invisible, or whose sender was suspended, is skipped.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
@@ -44,6 +45,7 @@ from app.models.base import utcnow
 from app.models.notification import TYPES, Notification, NotificationSweep
 from app.services import visibility
 
+log = logging.getLogger("starling.notifications")
 ACTOR = "notify"
 # Every type Mastodon knows: filters intersect with these (unknown ones are ignored).
 MASTODON_TYPES = TYPES + ("admin.sign_up", "admin.report", "severed_relationships", "moderation_warning",
@@ -130,6 +132,9 @@ class _Cause:
 
 async def process(event: str, id: int, edit_id: int | None = None) -> list[Notification]:
     """Create the notifications `event` implies; returns the ones created by this run."""
+    if event not in _CAUSES:
+        log.error("notify: unknown event %r (id %s) dropped", event, id)
+        return []
     async with db.session() as session:
         cause = await _CAUSES[event](session, id, edit_id)
         if cause is None:
@@ -310,7 +315,7 @@ async def _group_key(session: AsyncSession, recipient_id: int, cause: _Cause) ->
         .order_by(Notification.id.desc()).limit(1))).first()
     if previous:
         previous_bucket = int(previous.rsplit("-", 1)[1])
-        if previous_bucket <= bucket < previous_bucket + GROUP_SPAN_HOURS:
+        if bucket < previous_bucket + GROUP_SPAN_HOURS:  # also when jobs ran out of order
             bucket = previous_bucket
     return f"{cause.group_prefix}-{bucket}"
 

@@ -1,8 +1,10 @@
 """Grouped notifications (v2): "A and 10 others liked your post", driven through the real API."""
 from __future__ import annotations
 
+from sqlalchemy import update
+
 from app import db
-from app.models import Marker
+from app.models import Marker, Notification
 from tests.support.openapi import assert_matches_spec
 from tests.support.polling import settled
 from tests.support.world import bearer, make_user, post_status, token_for
@@ -186,3 +188,28 @@ async def test_malformed_ids_and_limits(client):
     clamped = await client.get("/api/v2/notifications", params={"limit": 1000}, headers=alice_h)
     assert clamped.status_code == 200
     assert (await client.get("/api/v2/notifications")).status_code == 401
+
+
+async def test_a_group_keeps_collecting_for_twelve_hours_then_a_new_one_starts(client):
+    alice, alice_h = await person("alice")
+    posted = (await post_status(client, alice_h, status="slow burner")).json()
+    await liked_by(client, posted["id"], ["bob"])
+    [group] = (await grouped(client, alice_h))["notification_groups"]
+    prefix, hour = group["group_key"].rsplit("-", 1)
+
+    async def started_hours_ago(hours: int) -> None:
+        """Pretend the existing group began `hours` ago (its key carries its first hour)."""
+        async with db.session() as session:
+            await session.execute(update(Notification).where(Notification.account_id == alice.id)
+                                  .values(group_key=f"{prefix}-{int(hour) - hours}"))
+
+    await started_hours_ago(11)
+    await liked_by(client, posted["id"], ["carol"])
+    [joined] = (await grouped(client, alice_h))["notification_groups"]
+    assert joined["notifications_count"] == 2 and joined["group_key"] == f"{prefix}-{int(hour) - 11}"
+
+    await started_hours_ago(13)
+    await liked_by(client, posted["id"], ["dave"])
+    groups = (await grouped(client, alice_h))["notification_groups"]
+    assert [g["notifications_count"] for g in groups] == [1, 2]
+    assert groups[0]["group_key"] == f"{prefix}-{hour}"

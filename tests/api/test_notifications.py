@@ -267,6 +267,7 @@ async def test_running_the_actor_twice_creates_one_notification(client):
     await asyncio.to_thread(notify, event="status_posted", id=int(posted["id"]))
     assert len(await listing(client, alice_h)) == 1
     assert await notifications.process("status_posted", int(posted["id"])) == []
+    assert await notifications.process("no_such_event", 1) == []  # dropped, not retried forever
 
 
 async def test_a_like_reaches_the_liked_accounts_open_stream_as_a_notification(client, live_server):
