@@ -19,6 +19,7 @@ from app.embedded import EmbeddedServices
 from app.errors import ApiError
 from app.main import create_app
 from app.migrate import upgrade
+from app.services import admin_accounts
 from workers.pool import WorkerPool
 from workers.runtime import boot
 
@@ -98,8 +99,6 @@ def _with_database(coroutine_factory) -> int:
 
 
 def accounts_cmd(args) -> int:
-    from app.services import admin_accounts
-
     action = {
         "approve": lambda: admin_accounts.approve(args.username),
         "reject": lambda: admin_accounts.reject(args.username),
