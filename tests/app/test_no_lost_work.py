@@ -22,7 +22,8 @@ from app.services import feeds
 from tests.conftest import settings_env
 from tests.support.crowd import followers_of, holding, make_live
 from tests.support.polling import eventually, outbox_size, settled
-from tests.support.services import ROOT, TestRedis
+from tests.support import services
+from tests.support.services import ROOT
 from tests.support.world import make_user
 from workers.runtime import sweep_outbox_once
 
@@ -52,13 +53,13 @@ async def test_a_post_whose_enqueue_was_lost_is_delivered_by_the_sweeper(setting
     assert await holding(app_redis.client(), fans, status.id) == 300
 
 
-def separate_redis(url: str) -> tuple[str, TestRedis | None]:
+def separate_redis(url: str) -> tuple[str, services.TestRedis | None]:
     """Another Redis database for the worker under test, so that the test process's own
     workers (which share the database) cannot take its messages."""
     parts = urlsplit(url)
     if parts.scheme == "unix":  # the embedded server is this test session's alone
         return f"{url}{'&' if parts.query else '?'}db=9", None
-    claimed = TestRedis()
+    claimed = services.TestRedis()
     return claimed.url, claimed
 
 
