@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -217,6 +218,7 @@ class Environment:
 
     def close(self) -> None:
         self.redis.release()
+        shutil.rmtree(self.var_dir, ignore_errors=True)  # process logs; a failed start prints its log
 
     def env(self, **overrides: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("STARLING_")}
