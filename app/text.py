@@ -20,6 +20,18 @@ _SHOWN = 30  # characters of a link shown before the ellipsis
 _REL = "nofollow noopener noreferrer"
 
 
+def has_nul(value) -> bool:
+    """Does a request value (text, or lists and dicts of them) hold a NUL character?
+    PostgreSQL cannot store one in text, so such input is refused before it gets there."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
 def _trim(url: str) -> str:
     """Drop punctuation that ends the sentence rather than the URL."""
     while url and (url[-1] in _TRAILING or (url[-1] == ")" and url.count("(") < url.count(")"))):

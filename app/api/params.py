@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from app.errors import ApiError
+from app.text import has_nul
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 
@@ -99,7 +100,17 @@ class Params(dict):
         return value
 
 
+NUL_REFUSED = "Request parameters must not contain NUL characters"
+
+
 async def read_params(request: Request) -> Params:
+    params = await _read(request)
+    if has_nul(params):  # 400, not a 500 from PostgreSQL
+        raise ApiError(NUL_REFUSED, 400)
+    return params
+
+
+async def _read(request: Request) -> Params:
     params = Params()
     for key, value in request.query_params.multi_items():
         _insert(params, key, value)

@@ -135,7 +135,7 @@ async def register_app(
 
 
 async def find_app(session: AsyncSession, client_id: str | None) -> Application | None:
-    if not client_id:
+    if not client_id or "\x00" in client_id:  # PostgreSQL cannot compare with a NUL
         return None
     return (await session.exec(select(Application).where(Application.client_id == client_id))).first()
 

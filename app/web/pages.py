@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse
 from app.config import get_settings
 from app.errors import ApiError
 from app.security import constant_time_equal, random_token
+from app.text import has_nul
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
@@ -49,4 +50,6 @@ async def form(request: Request) -> FormData:
     sent = str(data.get(CSRF_FIELD, ""))
     if not cookie or not sent or not constant_time_equal(cookie, sent):
         raise ApiError("Invalid authenticity token: reload the page and try again", 403)
+    if has_nul(dict(data.multi_items())):  # PostgreSQL cannot store it: refuse rather than crash
+        raise ApiError("The form must not contain NUL characters", 400)
     return data

@@ -129,3 +129,12 @@ async def test_verify_credentials_without_or_with_a_bad_token_is_401(client):
         assert response.status_code == 401
         assert_matches_spec(response, "GET", "/api/v1/apps/verify_credentials")
         assert response.json() == {"error": "The access token is invalid"}
+
+
+async def test_a_nul_character_in_the_name_is_a_400_and_creates_nothing(client):
+    # PostgreSQL cannot store NUL in text: the request is refused before it gets there.
+    response = await client.post("/api/v1/apps", json={"client_name": "Tu\x00sky",
+                                                       "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"})
+    assert response.status_code == 400
+    assert "NUL" in response.json()["error"]
+    assert await app_count() == 0

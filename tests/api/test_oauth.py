@@ -299,6 +299,14 @@ async def test_unknown_client_gets_an_error_page_and_no_redirect(client):
     assert await codes_in_db() == 0
 
 
+async def test_a_client_id_with_a_nul_character_is_an_unknown_client(client):
+    await make_user("alice")
+    await sign_in(client)
+    response = await client.get(authorize_query({"client_id": "no\x00pe"}))
+    assert response.status_code == 400
+    assert "This application is unknown to this server" in response.text
+
+
 async def test_unregistered_redirect_uri_gets_an_error_page_and_no_redirect(client):
     await make_user("alice")
     app = await register(client)

@@ -534,3 +534,11 @@ async def test_mastodon_py_posts_threads_votes_edits_and_deletes(live_server):
     assert result["source"] == "Lunch at noon? #food"
     assert result["deleted"] == ("@alice great", "food talk")
     assert result["replies"] == 1
+
+
+async def test_a_nul_character_in_a_post_is_a_400_and_posts_nothing(client):
+    _, headers = await signed_in("alice")
+    response = await client.post("/api/v1/statuses", json={"status": "hello\x00world"}, headers=headers)
+    assert response.status_code == 400
+    assert "NUL" in response.json()["error"]
+    assert await count(Status) == 0

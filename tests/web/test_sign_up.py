@@ -239,3 +239,10 @@ async def test_resend_form_asks_for_a_real_address(client, mailbox):
     response = await _post_form(client, "/auth/confirmation/new", {"email": "nope"})
     assert response.status_code == 422
     assert "Enter the e-mail address you signed up with" in response.text
+
+
+async def test_a_nul_character_in_the_form_is_a_400_and_creates_nothing(client):
+    before = await _snapshot()
+    response = await _sign_up(client, username="walk\x00er")
+    assert response.status_code == 400
+    assert await _snapshot() == before
