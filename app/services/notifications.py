@@ -61,7 +61,15 @@ POLL_SWEEP_LOOKBACK = timedelta(days=1)  # how far back a first-ever sweep looks
 # -- producers (inside the caller's transaction) ----------------------------------------------
 
 async def status_posted(session: AsyncSession, status: Status) -> None:
-    jobs.defer(session, ACTOR, event="status_posted", id=status.id)
+    """Defers a job only when someone may be told (one query), so most posts cost no job."""
+    if status.reblog_of_id is not None:
+        return  # boosts notify through reblogged(), from interactions.on_reblogged
+    mentioned = exists().where(Mention.status_id == status.id, Mention.silent.is_(False))
+    subscribed = exists().where(Follow.target_account_id == status.account_id, Follow.notify.is_(True))
+    if status.in_reply_to_account_id not in (None, status.account_id):
+        subscribed = literal(False)  # subscribers are not told about replies to others
+    if (await session.execute(sa_select(or_(mentioned, subscribed)))).scalar_one():
+        jobs.defer(session, ACTOR, event="status_posted", id=status.id)
 
 
 async def status_edited(session: AsyncSession, status: Status) -> None:
