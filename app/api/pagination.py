@@ -24,7 +24,7 @@ def _id(params: dict, name: str) -> int | None:
     if raw is None or raw == "":
         return None
     text = str(raw).strip()
-    if not text.isdigit() or len(text) > 19:
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:  # "³" is a digit to isdigit
         raise ApiError(f"{name} must be a numeric ID", 422)
     return int(text)
 

@@ -128,7 +128,7 @@ def _choices(raw: list) -> list[int]:
     choices: list[int] = []
     for value in raw:
         text = str(value).strip() if isinstance(value, (str, int)) else ""
-        if not text.lstrip("-").isdigit() or len(text) > 6:
+        if not (text.isascii() and text.lstrip("-").isdigit()) or len(text) > 6:
             raise ApiError("Validation failed: The chosen vote option does not exist", 422)
         if int(text) not in choices:
             choices.append(int(text))

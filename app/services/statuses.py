@@ -118,7 +118,8 @@ async def on_deleted(session: AsyncSession, status: Status) -> None:
 
 def parse_id(raw) -> int | None:
     text_id = str(raw or "").strip()
-    if not text_id.isdigit() or len(text_id) > 19 or int(text_id) >= 2**63:
+    # isascii: str.isdigit also says yes to "³", which int() refuses.
+    if not (text_id.isascii() and text_id.isdigit()) or len(text_id) > 19 or int(text_id) >= 2**63:
         return None
     return int(text_id)
 

@@ -297,7 +297,7 @@ async def resolve(owner: TokenOwner, name: Any, params: dict[str, Any]) -> Strea
         return Stream(name, (name,), (direct_channel(account_id),), filtered=False)
     # list
     list_id = _param(params, "list")
-    if not list_id.isdigit() or len(list_id) > 19 or not await owns_list(account_id, int(list_id)):
+    if not (list_id.isascii() and list_id.isdigit()) or len(list_id) > 19 or not await owns_list(account_id, int(list_id)):
         raise StreamError(LIST_REFUSED, 401)
     return Stream(name, (name, list_id), (list_channel(int(list_id)),), filtered=False)
 

@@ -97,6 +97,7 @@ async def test_bad_votes_are_refused_and_change_nothing(client):
         (bob, [3], "The chosen vote option does not exist"),
         (bob, [-1], "The chosen vote option does not exist"),
         (bob, ["first"], "The chosen vote option does not exist"),
+        (bob, ["\u00b9"], "The chosen vote option does not exist"),  # a superscript one is no number
         (bob, [], "Choices can't be blank"),
         (alice, [0], "You cannot vote in your own polls"),
     ]

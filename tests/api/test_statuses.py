@@ -542,3 +542,19 @@ async def test_a_nul_character_in_a_post_is_a_400_and_posts_nothing(client):
     assert response.status_code == 400
     assert "NUL" in response.json()["error"]
     assert await count(Status) == 0
+
+
+async def test_ids_in_digits_that_are_not_ascii_are_unknown_not_a_crash(client):
+    # "³" and "¹" count as digits to Python's str.isdigit but are no number.
+    _, headers = await signed_in("alice")
+    for path in ("/api/v1/statuses/\u00b3", "/api/v1/statuses/\u00b3/context", "/api/v1/polls/\u00b3"):
+        assert (await client.get(path, headers=headers)).status_code == 404, path
+    assert (await client.post("/api/v1/statuses/\u00b9/reblog", headers=headers)).status_code == 404
+    response = await client.get("/api/v1/statuses", params={"id[]": "\u00b9"}, headers=headers)
+    assert response.status_code == 200 and response.json() == []
+    response = await client.get("/api/v1/accounts", params={"id[]": "\u00b9"}, headers=headers)
+    assert response.status_code == 200 and response.json() == []
+    response = await client.get("/api/v1/accounts/relationships", params={"id[]": "\u00b9"}, headers=headers)
+    assert response.status_code == 200 and response.json() == []
+    response = await client.get("/api/v1/favourites", params={"max_id": "\u00b9"}, headers=headers)
+    assert response.status_code == 422

@@ -94,7 +94,7 @@ async def index(request: Request) -> Response:
     params = await read_params(request)
     raw = params.get("id", [])
     ids = [int(i) for i in (raw if isinstance(raw, list) else [raw])
-           if isinstance(i, (str, int)) and str(i).isdigit() and int(i) <= MAX_ID]
+           if isinstance(i, (str, int)) and str(i).isascii() and str(i).isdigit() and int(i) <= MAX_ID]
     async with db.session() as session:
         accounts = await profiles.find_many(session, ids)
     return json_response([account_json(a) for a in accounts])

@@ -33,7 +33,7 @@ def account_ids(params: Params) -> list[int]:
     """`id[]=1&id[]=2` (or a single `id=1`); what is not a number is skipped, as Mastodon does."""
     raw = params.get("id", [])
     items = raw if isinstance(raw, list) else [raw]
-    ids = [int(i) for i in items if isinstance(i, (str, int)) and str(i).strip().isdigit()]
+    ids = [int(i) for i in items if isinstance(i, (str, int)) and str(i).strip().isascii() and str(i).strip().isdigit()]
     return list(dict.fromkeys(i for i in ids if 0 < i <= relationships.MAX_ID))[:MAX_IDS]
 
 
