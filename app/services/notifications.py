@@ -368,7 +368,7 @@ class Filters:
             from_id = str(self.account_id).strip()
             # Mastodon answers an unknown (or malformed) account with an empty list.
             conditions.append(Notification.from_account_id == int(from_id)
-                              if from_id.isdigit() and len(from_id) <= 18 else literal(False))
+                              if from_id.isascii() and from_id.isdigit() and len(from_id) <= 18 else literal(False))
         return and_(*conditions)
 
 
@@ -383,7 +383,7 @@ def browsable(viewer_id: int):
 
 def _notification_id(raw) -> int | None:
     text = str(raw or "").strip()
-    return int(text) if text.isdigit() and len(text) <= 18 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 async def page(session: AsyncSession, viewer: Account, page, filters: Filters) -> list[Notification]:

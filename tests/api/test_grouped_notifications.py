@@ -141,6 +141,7 @@ async def test_one_group_its_accounts_and_dismissing_it(client):
 
     # Someone else's group: not found, and dismissing it removes nothing of alice's.
     assert (await client.get(f"/api/v2/notifications/{key}", headers=bob_h)).status_code == 404
+    assert (await client.get("/api/v2/notifications/ungrouped-³", headers=alice_h)).status_code == 404
     missing = await client.get("/api/v2/notifications/ungrouped-12345", headers=alice_h)
     assert missing.status_code == 404
     assert_matches_spec(missing, "GET", "/api/v2/notifications/{group_key}")

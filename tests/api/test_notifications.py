@@ -352,6 +352,7 @@ async def test_types_exclude_types_and_account_id_filter_and_unknown_types_are_i
     assert await types(**{"types[]": "no_such_type"}) == []  # Mastodon: no known type asked, none shown
     assert await types(account_id=str(bob.id)) == ["follow"]
     assert await types(account_id="not-a-number") == []
+    assert await types(account_id="³") == []  # a non-ASCII digit is no id either
 
 
 async def test_dismiss_and_clear(client):
@@ -365,7 +366,7 @@ async def test_dismiss_and_clear(client):
     [bobs] = await wait_for(client, bob_h)
 
     # Someone else's notification, a missing one and a malformed id: 404, nothing removed.
-    for notification_id in (bobs["id"], "99999", "not-an-id"):
+    for notification_id in (bobs["id"], "99999", "not-an-id", "³"):
         refused = await client.post(f"/api/v1/notifications/{notification_id}/dismiss", headers=alice_h)
         assert refused.status_code == 404
         assert_matches_spec(refused, "POST", "/api/v1/notifications/{id}/dismiss")
