@@ -79,6 +79,11 @@ class Settings:
     fanout_pull_threshold: int = 100_000
     fanout_batch_size: int = 1000
 
+    # Search (docs/search.md): Meilisearch when a URL is set, PostgreSQL full-text otherwise.
+    meilisearch_url: str = ""
+    meilisearch_api_key: str = ""
+    meilisearch_index: str = "statuses"
+
     @property
     def base_url(self) -> str:
         return f"{self.scheme}://{self.domain}"

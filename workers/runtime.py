@@ -20,6 +20,7 @@ def load_actors() -> None:
     import workers.feeds  # noqa: F401
     import workers.media  # noqa: F401
     import workers.notifications  # noqa: F401
+    import workers.search  # noqa: F401
     import workers.streaming  # noqa: F401
 
 

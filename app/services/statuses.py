@@ -39,7 +39,7 @@ from app.models import (Account, MediaAttachment, Mention, Poll, Status, StatusE
 from app.models.base import utcnow
 from app.models.status import VISIBILITIES
 from app.services import media, polls, rate_limits, relationships, status_text, visibility
-from app.services import feeds, notifications, streaming
+from app.services import feeds, notifications, search, streaming
 from app.services.instance import LIMITS
 from app.services.polls import NewPoll
 
@@ -100,18 +100,21 @@ async def on_created(session: AsyncSession, status: Status) -> None:
     feeds.status_created(session, status)  # home feeds (fan-out on write)
     streaming.defer_status_event(session, status, "update")  # public and hashtag streams
     await notifications.status_posted(session, status)  # mentions, `notify` subscribers
+    search.status_changed(session, status)  # search index (Meilisearch; PostgreSQL indexes on write)
 
 
 async def on_edited(session: AsyncSession, status: Status) -> None:
     """A status was edited (runs inside the editing transaction)."""
     streaming.defer_status_event(session, status, "status.update")  # public and hashtag streams
     await notifications.status_edited(session, status)  # `update` to boosters, new mentions
+    search.status_changed(session, status)  # search index
 
 
 async def on_deleted(session: AsyncSession, status: Status) -> None:
     """A status (or a reblog of it) was deleted (runs inside the deleting transaction)."""
     feeds.status_deleted(session, status)  # out of home feeds, with its boosts
     streaming.defer_status_event(session, status, "delete")  # public and hashtag streams
+    search.status_changed(session, status)  # out of the search index
 
 
 # -- reading ----------------------------------------------------------------------------------

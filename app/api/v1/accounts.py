@@ -22,6 +22,8 @@ from app.config import get_settings
 from app.errors import ApiError, NotFound
 from app.services import follows, media_files, profiles, statuses
 from app.services.profiles import ProfileUpdate
+from app.services import search as search_service
+from app.services.search.accounts import AccountQuery
 
 MAX_ID = 2**63 - 1
 
@@ -139,6 +141,22 @@ async def statuses_index(request: Request) -> Response:
     return json_response(rendered, headers=page.link_header(request, [cursor for cursor, _ in rows]))
 
 
+@authenticated("read:accounts")
+async def search(request: Request) -> Response:
+    """GET /api/v1/accounts/search (q, limit 40 by default and at most 80, offset, following;
+    resolve is accepted but nothing remote is looked up yet: docs/search.md)."""
+    params = await read_params(request)
+    query = AccountQuery(
+        text=search_service.check_text(params.str("q")),
+        following=bool(params.bool("following", False)),
+        offset=params.int("offset", 0, minimum=0, maximum=search_service.MAX_OFFSET),
+        limit=params.int("limit", 40, minimum=1, maximum=80),
+    )
+    params.bool("resolve", False)
+    accounts = await search_service.find_accounts(request.state.auth.account, query)
+    return json_response([account_json(a) for a in accounts])
+
+
 def _default_image(kind: media_files.ImageKind):
     async def serve(request: Request) -> Response:
         return Response(media_files.default_image(kind.name), media_type="image/png",
@@ -151,6 +169,7 @@ routes = [
     Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
     Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
     Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),
+    Route("/api/v1/accounts/search", search, methods=["GET"]),
     Route("/api/v1/accounts/{id:int}", show, methods=["GET"]),
     Route("/api/v1/accounts/{id:int}/statuses", statuses_index, methods=["GET"]),
     Route("/api/v1/accounts", index, methods=["GET"]),
