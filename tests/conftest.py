@@ -3,6 +3,7 @@ as a real server process; factories for users and tokens (tests/support/world.py
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app import db
 from app import redis as app_redis
-from app.config import Settings
+from app.config import Settings, configure
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import metadata
@@ -130,6 +131,17 @@ async def clean(request):
     await app_redis.client().flushdb()
     request.getfixturevalue("mailbox").clear()
     yield
+
+
+@pytest.fixture
+def registration_mode(settings):
+    """Switch the registration mode (open, approval, closed) for one test; the original
+    settings come back afterwards."""
+    def switch(mode: str) -> None:
+        configure(dataclasses.replace(settings, registrations=mode))
+
+    yield switch
+    configure(settings)
 
 
 @pytest.fixture

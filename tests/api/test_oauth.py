@@ -23,6 +23,7 @@ from app.errors import ApiError
 from app.models import AccessToken, Account, AuthorizationCode
 from app.models.base import utcnow
 from tests.support.openapi import assert_matches_spec
+from tests.support.pages import csrf
 from tests.support.world import PASSWORD, bearer, make_user, token_for
 
 CALLBACK = "https://app.example/callback"
@@ -33,10 +34,6 @@ def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     return verifier, challenge
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="authenticity_token" value="([^"]+)"', html).group(1)
 
 
 async def register(client, scopes="read write follow push", redirect_uris=f"{CALLBACK}\n{OOB}") -> dict:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 
 import httpx
@@ -11,7 +10,6 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from app import db
-from app.config import configure
 from app.models import Account, User
 from app.services import admin_accounts
 from tests.support.openapi import assert_matches_spec
@@ -19,16 +17,6 @@ from tests.support.world import bearer, make_app, make_user, token_for
 
 GOOD = {"username": "newbie", "email": "newbie@example.com", "password": "purple-monkey-dishwasher",
         "agreement": True, "locale": "en"}
-
-
-@pytest.fixture
-def registration_mode(settings):
-    """Switch the registration mode for one test; the original settings come back afterwards."""
-    def switch(mode: str) -> None:
-        configure(dataclasses.replace(settings, registrations=mode))
-
-    yield switch
-    configure(settings)
 
 
 async def _app_token(scopes: str = "read write follow push") -> tuple[str, int]:

@@ -11,23 +11,10 @@ from sqlmodel import select
 from app import db
 from app.models import User
 from app.security import sign_link, verify_password
+from tests.support.pages import csrf, submit_form
 from tests.support.world import PASSWORD, bearer, make_user, token_for
 
 NEW = "a-brand-new-secret-phrase"
-
-
-def _csrf(page) -> str:
-    found = re.search(r'name="authenticity_token" value="([^"]+)"', page.text)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
-
-
-async def _post_form(client, form_path: str, fields: dict, action: str | None = None):
-    """GET the page, then POST its form as a browser would: hidden fields included."""
-    page = await client.get(form_path)
-    assert page.status_code == 200, page.text
-    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
-    return await client.post(action or form_path, data={**hidden, **fields})
 
 
 def _reset_path(message) -> str:
@@ -43,17 +30,17 @@ async def _user(email: str) -> User:
 
 
 async def _sign_in(client, email: str, password: str) -> httpx.Response:
-    return await _post_form(client, "/auth/sign_in", {"email": email, "password": password})
+    return await submit_form(client, "/auth/sign_in", {"email": email, "password": password})
 
 
 async def _request_reset(client, mailbox, email: str = "alice@example.com", count: int = 1) -> str:
-    response = await _post_form(client, "/auth/password/new", {"email": email})
+    response = await submit_form(client, "/auth/password/new", {"email": email})
     assert response.status_code == 200
     return _reset_path(await mailbox.wait_for(email, count=count))
 
 
 async def _choose(client, path: str, password: str, confirmation: str | None = None) -> httpx.Response:
-    return await _post_form(client, path, {"password": password,
+    return await submit_form(client, path, {"password": password,
                                            "password_confirmation": password if confirmation is None else confirmation},
                             action="/auth/password/edit")
 
@@ -112,9 +99,9 @@ async def test_a_used_reset_link_is_refused(client, mailbox):
 
 async def _choose_without_form(client, path: str, password: str) -> httpx.Response:
     """POST the reset form as a browser would replay it (the form page itself is refused by now)."""
-    csrf = _csrf(await client.get("/auth/password/new"))
+    token_field = csrf(await client.get("/auth/password/new"))
     token = path.split("reset_password_token=", 1)[1]
-    return await client.post("/auth/password/edit", data={"authenticity_token": csrf, "reset_password_token": token,
+    return await client.post("/auth/password/edit", data={"authenticity_token": token_field, "reset_password_token": token,
                                                           "password": password, "password_confirmation": password})
 
 
@@ -185,7 +172,7 @@ async def test_reset_request_answers_the_same_for_unknown_addresses(client, mail
     await make_user("alice")
     answers = []
     for email in ("nobody@example.com", "ALICE@example.com"):
-        response = await _post_form(client, "/auth/password/new", {"email": email})
+        response = await submit_form(client, "/auth/password/new", {"email": email})
         assert response.status_code == 200
         answers.append(response.text.replace(email, "ADDRESS"))
     assert answers[0] == answers[1]

@@ -1,8 +1,6 @@
 """The sign-in and sign-out pages: /auth/sign_in and /auth/sign_out."""
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import func, update
 from sqlmodel import select
 
@@ -10,11 +8,8 @@ from app import db
 from app.models import Account, User, WebSession
 from app.models.base import utcnow
 from app.web.sessions import COOKIE
+from tests.support.pages import csrf
 from tests.support.world import PASSWORD, make_user
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="authenticity_token" value="([^"]+)"', html).group(1)
 
 
 async def post_sign_in(client, email="alice@example.com", password=PASSWORD, **extra):

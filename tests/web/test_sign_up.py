@@ -1,7 +1,6 @@
 """The sign-up, confirmation and resend pages, driven like a browser: GET the form, POST it back."""
 from __future__ import annotations
 
-import dataclasses
 import html
 import re
 
@@ -10,40 +9,18 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from app import db
-from app.config import configure
 from app.models import User
 from app.security import sign_link
+from tests.support.pages import csrf, submit_form
 from tests.support.world import make_user
 
 GOOD = {"username": "walker", "email": "walker@example.com", "password": "purple-monkey-dishwasher",
         "password_confirmation": "purple-monkey-dishwasher", "agreement": "1"}
 
 
-@pytest.fixture
-def registration_mode(settings):
-    def switch(mode: str) -> None:
-        configure(dataclasses.replace(settings, registrations=mode))
-
-    yield switch
-    configure(settings)
-
-
-def _csrf(page) -> str:
-    found = re.search(r'name="authenticity_token" value="([^"]+)"', page.text)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
-
-
-async def _post_form(client, form_path: str, fields: dict, action: str | None = None):
-    """GET the page (which sets the csrf cookie), then POST its form with the page's token."""
-    page = await client.get(form_path)
-    assert page.status_code == 200
-    return await client.post(action or form_path, data={**fields, "authenticity_token": _csrf(page)})
-
-
 async def _sign_up(client, **changes):
     fields = {k: v for k, v in {**GOOD, **changes}.items() if v is not None}
-    return await _post_form(client, "/auth/sign_up", fields)
+    return await submit_form(client, "/auth/sign_up", fields)
 
 
 async def _snapshot() -> tuple:
@@ -78,7 +55,7 @@ async def test_sign_up_confirm_and_sign_in(client, mailbox, settings):
     assert "We sent a confirmation link to <strong>walker@example.com</strong>" in response.text
 
     # Before confirming, signing in is refused with a pointer to the resend page.
-    early = await _post_form(client, "/auth/sign_in", {"email": "walker@example.com", "password": GOOD["password"]})
+    early = await submit_form(client, "/auth/sign_in", {"email": "walker@example.com", "password": GOOD["password"]})
     assert early.status_code == 403
     assert "confirm your e-mail address" in early.text
 
@@ -91,7 +68,7 @@ async def test_sign_up_confirm_and_sign_in(client, mailbox, settings):
     assert "your e-mail address is confirmed" in confirmed.text
     assert (await _user("walker@example.com")).confirmed
 
-    signed_in = await _post_form(client, "/auth/sign_in", {"email": "walker@example.com", "password": GOOD["password"]})
+    signed_in = await submit_form(client, "/auth/sign_in", {"email": "walker@example.com", "password": GOOD["password"]})
     assert signed_in.status_code in (302, 303)
     assert "Signed in as <strong>@walker</strong>" in (await client.get("/")).text
 
@@ -116,7 +93,7 @@ async def test_expired_confirmation_link_offers_a_new_one(client, mailbox, setti
     assert 'action="/auth/confirmation"' in page.text  # the resend form, right there
     assert not (await _user("walker@example.com")).confirmed
 
-    resent = await client.post("/auth/confirmation", data={"email": "walker@example.com", "authenticity_token": _csrf(page)})
+    resent = await client.post("/auth/confirmation", data={"email": "walker@example.com", "authenticity_token": csrf(page)})
     assert resent.status_code == 200
     fresh = await mailbox.wait_for("walker@example.com", count=2)
     assert (await client.get(_confirmation_path(fresh))).status_code == 200
@@ -201,7 +178,7 @@ async def test_approval_mode_asks_for_a_reason_and_holds_the_account(client, mai
     assert "waiting for a moderator" in page.text
 
     # Confirmed but not approved: no sign-in yet.
-    refused = await _post_form(client, "/auth/sign_in", {"email": "walker@example.com", "password": GOOD["password"]})
+    refused = await submit_form(client, "/auth/sign_in", {"email": "walker@example.com", "password": GOOD["password"]})
     assert refused.status_code == 403
     assert "pending review" in refused.text
 
@@ -213,7 +190,7 @@ async def test_closed_mode_shows_why_and_refuses_posts(client, registration_mode
     assert "Registrations are closed on this server" in closed.text
     assert 'action="/auth/sign_up"' not in closed.text
     before = await _snapshot()
-    response = await client.post("/auth/sign_up", data={**GOOD, "authenticity_token": _csrf(page)})
+    response = await client.post("/auth/sign_up", data={**GOOD, "authenticity_token": csrf(page)})
     assert response.status_code == 403
     assert "Registrations are closed" in response.text
     assert await _snapshot() == before
@@ -224,7 +201,7 @@ async def test_resend_form_does_not_reveal_whether_an_address_has_an_account(cli
     await make_user("waiting", email="waiting@example.com", confirmed=False)
     answers = []
     for email in ("nobody@example.com", "confirmed@example.com", "WAITING@example.com"):
-        response = await _post_form(client, "/auth/confirmation/new", {"email": email})
+        response = await submit_form(client, "/auth/confirmation/new", {"email": email})
         assert response.status_code == 200
         answers.append(response.text.replace(email, "ADDRESS"))
     assert answers[0] == answers[1] == answers[2]
@@ -236,7 +213,7 @@ async def test_resend_form_does_not_reveal_whether_an_address_has_an_account(cli
 
 
 async def test_resend_form_asks_for_a_real_address(client, mailbox):
-    response = await _post_form(client, "/auth/confirmation/new", {"email": "nope"})
+    response = await submit_form(client, "/auth/confirmation/new", {"email": "nope"})
     assert response.status_code == 422
     assert "Enter the e-mail address you signed up with" in response.text
 
