@@ -19,7 +19,7 @@ from app.embedded import EmbeddedServices
 from app.errors import ApiError
 from app.main import create_app
 from app.migrate import upgrade
-from app.services import admin_accounts
+from app.services import admin_accounts, search
 from workers.pool import WorkerPool
 from workers.runtime import boot
 
@@ -119,6 +119,28 @@ def accounts_cmd(args) -> int:
     return _with_database(run)
 
 
+def _progress_bar(label: str, width: int = 30):
+    """A one-line text progress bar on stderr: `label [#####.....]  50% 5000/10000`."""
+    def show(done: int, total: int) -> None:
+        share = done / total if total else 1.0
+        filled = int(share * width)
+        end = "\n" if done >= total else ""
+        print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {share:4.0%} {done}/{total}",
+              end=end, file=sys.stderr, flush=True)
+    return show
+
+
+def search_cmd(args) -> int:
+    """`starling search reindex`: rebuild the status search index of the configured backend."""
+    async def run():
+        backend = search.current_backend()
+        total = await backend.reindex(progress=_progress_bar(f"reindexing ({backend.name})"))
+        print(f"search index rebuilt ({backend.name}): {total} statuses")
+        return 0
+
+    return _with_database(run)
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="starling", description="A federated social server.")
@@ -142,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("username", nargs="?")
     p.add_argument("--role", choices=["user", "moderator", "admin"], default="user")
     p.set_defaults(func=accounts_cmd)
+
+    p = sub.add_parser("search", help="search index maintenance")
+    p.add_argument("action", choices=["reindex"])
+    p.set_defaults(func=search_cmd)
 
     args = parser.parse_args(argv)
     return args.func(args)
