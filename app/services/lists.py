@@ -22,7 +22,6 @@ from app.models import Account, Follow, List, ListAccount
 from app.models.base import utcnow
 from app.models.list import REPLIES_POLICIES
 from app.services.statuses import parse_id
-from app.services.timelines import find_list
 
 MAX_TITLE = 255
 
@@ -48,6 +47,17 @@ def _checked(draft: ListDraft, *, creating: bool) -> ListDraft:
         raise ApiError("Validation failed: Replies policy is not included in the list "
                        f"({', '.join(REPLIES_POLICIES)})", 422)
     return draft
+
+
+async def find_list(session: AsyncSession, owner: Account, list_id) -> List:
+    """The owner's list; 404 for a malformed id, someone else's list or no list."""
+    found = None
+    parsed = parse_id(list_id)
+    if parsed is not None:
+        found = (await session.exec(select(List).where(List.id == parsed, List.account_id == owner.id))).first()
+    if found is None:
+        raise NotFound()
+    return found
 
 
 async def all_of(session: AsyncSession, owner: Account) -> list[List]:

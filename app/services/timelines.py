@@ -30,12 +30,10 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.errors import NotFound
 from app.models import Account, Follow, List, ListAccount, MediaAttachment, Status, StatusTag, Tag
-from app.services import feeds, visibility
+from app.services import feeds, lists, visibility
 from app.services.feeds import sources, store
 from app.services.feeds.store import Window
-from app.services.statuses import parse_id
 
 MAX_ROUNDS = 4  # a page short of visible entries is completed from further down, this many times
 EXTRA = 10  # candidates fetched beyond the page size, for entries the viewer may not see
@@ -209,20 +207,9 @@ async def tag(session: AsyncSession, viewer: Account | None, name: str, page, op
 
 # -- lists ------------------------------------------------------------------------------
 
-async def find_list(session: AsyncSession, owner: Account, list_id) -> List:
-    """The owner's list; 404 for a malformed id, someone else's list or no list."""
-    found = None
-    parsed = parse_id(list_id)
-    if parsed is not None:
-        found = (await session.exec(select(List).where(List.id == parsed, List.account_id == owner.id))).first()
-    if found is None:
-        raise NotFound()
-    return found
-
-
 async def listed(session: AsyncSession, viewer: Account, list_id, page) -> list[Status]:
     """The posts and boosts of a list's members, replies per its replies_policy."""
-    a_list = await find_list(session, viewer, list_id)
+    a_list = await lists.find_list(session, viewer, list_id)
 
     async def load(ids: list[int]) -> list[Status]:
         if not ids:

@@ -3,6 +3,7 @@ post whose web process died right after the commit (before enqueueing) still rea
 every follower once a worker sweeps the outbox."""
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -63,6 +64,16 @@ def separate_redis(url: str) -> tuple[str, services.TestRedis | None]:
     return claimed.url, claimed
 
 
+async def freeze_once_started(client, fans: list[int], status_id: int, timeout: float = 60) -> None:
+    """Wait until the fan-out has reached some followers, then hold every Redis write
+    (CLIENT PAUSE ... WRITE) so that the kill that follows finds it mid-way for sure."""
+    deadline = time.monotonic() + timeout
+    while await holding(client, fans, status_id) == 0:
+        assert time.monotonic() < deadline, "the worker never started the fan-out"
+        await asyncio.sleep(0.002)
+    await client.execute_command("CLIENT", "PAUSE", "30000", "WRITE")
+
+
 def start_worker(env: dict, log: Path) -> subprocess.Popen:
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--threads", "1"], cwd=ROOT, env=env,
@@ -83,17 +94,18 @@ async def test_killing_the_worker_in_the_middle_of_a_fan_out_loses_nothing(setti
     broker.enqueue(Message(queue_name=jobs.QUEUE, actor_name=feeds.DISTRIBUTE, args=(),
                            kwargs={"outbox_id": outbox_id, "status_id": status.id}, options={}))
     env = {**settings_env(settings), "STARLING_REDIS_URL": url,
-           # five followers per Redis call, so that the kill lands mid-way; a lost job is
+           # two followers per Redis call, so that the kill lands mid-way; a lost job is
            # swept again after 3 s (the Dramatiq broker would redeliver it only after its
            # 60 s heartbeat timeout)
-           "STARLING_FANOUT_BATCH_SIZE": "5", "STARLING_OUTBOX_STALE_SECONDS": "3",
+           "STARLING_FANOUT_BATCH_SIZE": "2", "STARLING_OUTBOX_STALE_SECONDS": "3",
            "STARLING_OUTBOX_SWEEP_SECONDS": "1"}
     log = Path(settings.var_dir) / "worker-kill.log"
     worker = start_worker(env, log)
     try:
-        await eventually(lambda: holding(other, fans, status.id), until=lambda n: n > 0, timeout=60, every=0.005)
+        await freeze_once_started(other, fans, status.id)
         worker.kill()  # SIGKILL: no clean-up, the message is not acknowledged
         worker.wait(timeout=10)
+        await other.execute_command("CLIENT", "UNPAUSE")
         partial = await holding(other, fans, status.id)
         assert 0 < partial < len(fans), f"the kill did not land mid-way ({partial}); see {log}"
         assert await outbox_size() == 1  # the job is still owed
@@ -106,6 +118,7 @@ async def test_killing_the_worker_in_the_middle_of_a_fan_out_loses_nothing(setti
         # Every feed holds it exactly once (a sorted set cannot hold it twice, and nothing else came in).
         assert {await other.zcard(f"feed:home:{fan}") for fan in fans[:50]} == {1}
     finally:
+        await other.execute_command("CLIENT", "UNPAUSE")
         worker.kill()
         worker.wait(timeout=10)
         broker.close()
