@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy import text
 
 from app import db
 from app.services.search import postgres
@@ -34,13 +35,23 @@ async def posts(client):
 
 async def found(viewer_id: int, window: int, monkeypatch, **query) -> list[int]:
     monkeypatch.setattr(postgres, "WINDOW", window)
+    monkeypatch.setattr(postgres, "CANDIDATES", max(1, window // 3))  # small pools force the second pass
     async with db.session() as session:
         return await PostgresBackend().status_ids(session, viewer_id, StatusQuery(**query))
 
 
 @pytest.mark.parametrize("window", [1, 3, 5, 12, 29, 30, 31, 5000])
-async def test_every_window_gives_the_same_answer(posts, window, monkeypatch):
+@pytest.mark.parametrize("words", ["all common", "all rare"])
+async def test_every_window_gives_the_same_answer(posts, window, words, monkeypatch):
+    """Whatever the route (window first for common words, GIN first for rare ones), the window
+    size and the candidate pool, the answer is the same."""
     alice, ids = posts
+    shares = {"common": 1.0, "words": 1.0, "here": 1.0, "rareword": 1.0} if words == "all common" else {}
+
+    async def word_shares(session):
+        return shares
+
+    monkeypatch.setattr(postgres, "word_shares", word_shares)
     newest = sorted(ids["rare"], reverse=True)
     assert await found(alice.id, window, monkeypatch, text="rareword", limit=20) == newest
     assert await found(alice.id, window, monkeypatch, text="rareword", limit=2) == newest[:2]
@@ -69,3 +80,23 @@ async def test_reindex_command_rebuilds_and_reports_progress(posts, settings):
     async with db.session() as session:
         assert await PostgresBackend().status_ids(session, alice.id, StatusQuery(text="rareword")) == sorted(
             ids["rare"], reverse=True)
+
+
+async def test_word_shares_route_rare_words_to_the_index(posts):
+    """After ANALYZE the most common words have their shares; a word outside them counts as 0."""
+    async with db.session() as session:
+        await session.execute(text("ANALYZE statuses"))
+    saved = postgres._stats
+    postgres._stats = (-postgres.STATS_SECONDS, {})
+    try:
+        async with db.session() as session:
+            shares = await postgres.word_shares(session)
+    finally:
+        postgres._stats = saved
+    assert shares["common"] == pytest.approx(1.0, abs=0.01) and shares["rareword"] < 0.5
+    assert postgres.rarest_share("'common' & 'rareword'", shares) == shares["rareword"]
+    assert postgres.rarest_share("'common' & 'unheardof'", shares) == 0.0
+    assert postgres.rarest_share("'common' <-> 'here'", shares) == pytest.approx(1.0, abs=0.01)
+    assert postgres.rarest_share("'common' | 'rareword'", shares) is None
+    assert postgres.rarest_share("!'common'", shares) is None
+    assert postgres.rarest_share("'it''s' & 'common'", {"it's": 0.5, "common": 1.0}) == 0.5

@@ -16,10 +16,11 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.models import Account, Bookmark, Favourite, Mention, Status
-from app.services.visibility import OPEN, not_muted_by, visible_to
+from app.services.relationships import mutes
+from app.services.visibility import OPEN, visible_to
 
 
-def interacted(viewer_id: int, status=Status) -> ColumnElement:
+def interacted(viewer_id, status=Status) -> ColumnElement:
     other = aliased(Status)
     return or_(
         exists().where(Favourite.status_id == status.id, Favourite.account_id == viewer_id),
@@ -30,7 +31,7 @@ def interacted(viewer_id: int, status=Status) -> ColumnElement:
     )
 
 
-def findable(viewer_id: int, status=Status) -> ColumnElement:
+def findable(viewer_id, status=Status) -> ColumnElement:
     """Which posts a search may bring up at all, before visibility (see the module doc)."""
     indexable_author = exists().where(Account.id == status.account_id, Account.indexable.is_(True))
     return or_(
@@ -40,11 +41,13 @@ def findable(viewer_id: int, status=Status) -> ColumnElement:
     )
 
 
-def searchable(viewer_id: int, status=Status) -> ColumnElement:
-    """A WHERE condition on `status` (Status or an alias): posts `viewer_id` may find by search."""
+def searchable(viewer_id, status=Status) -> ColumnElement:
+    """A WHERE condition on `status` (Status or an alias): posts `viewer_id` may find by search.
+    `viewer_id` is an account id or a bind parameter (statements built once and reused: no
+    value is frozen into them, mutes expire by the database's now())."""
     return and_(
         status.reblog_of_id.is_(None),
         findable(viewer_id, status),
         visible_to(viewer_id, status),
-        not_muted_by(viewer_id, status),
+        ~mutes(viewer_id, status.account_id),
     )
