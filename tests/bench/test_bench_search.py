@@ -11,13 +11,20 @@ import httpx
 import psycopg
 import pytest
 
+import time
+
+from app import db
 from app.migrate import upgrade
+from app.services.search.accounts import AccountQuery, search_accounts
+from app.services.search.backend import StatusQuery
+from app.services.search.postgres import PostgresBackend
 from tests.bench.conftest import SECONDS, readers
-from tests.bench.harness import feature_missing, load, print_table
+from tests.bench.harness import Result, feature_missing, load, print_table
 from tests.bench.synthetic import search_terms
 
 SEARCHERS = 50
 CONCURRENT = 8
+QUERY_RUNS = 300
 
 
 def ensure_search_schema(database_url: str) -> None:
@@ -71,3 +78,33 @@ async def test_search_latency(env):
                 result.note = f"{found} results"
                 results.append(result)
     print_table(f"Search, PostgreSQL backend, {SECONDS:.0f} s each, 1 and {CONCURRENT} connections", results)
+
+
+async def test_search_query_alone(env):
+    """The search itself (the backend's queries, in this process, one at a time, 50 searchers
+    in turn), without HTTP, authentication or rendering: what the query design costs."""
+    ensure_search_schema(env.database_url)
+    searchers = readers(env, SEARCHERS)
+    terms = search_terms()
+    db.connect(env.database_url, pool_size=2)
+    backend = PostgresBackend()
+    results = []
+    try:
+        for name in ("rare", "mid", "common", "two_word", "hashtag", "account_prefix"):
+            result = Result(name=f"{name} `{terms[name]}`", connections=1)
+            for run in range(QUERY_RUNS + 20):
+                viewer = searchers[run % len(searchers)]
+                async with db.session() as session:
+                    begin = time.perf_counter()
+                    if name == "account_prefix":
+                        found = await search_accounts(session, viewer, AccountQuery(text=terms[name], limit=20))
+                    else:
+                        found = await backend.status_ids(session, viewer, StatusQuery(text=terms[name], limit=20))
+                    elapsed = time.perf_counter() - begin
+                if run >= 20:  # the first runs warm the caches and read pg_stats
+                    result.latencies.append(elapsed)
+            result.note = f"{len(found)} results"
+            results.append(result)
+    finally:
+        await db.dispose()
+    print_table(f"Search queries alone (PostgreSQL backend, in-process, {QUERY_RUNS} runs each)", results)
