@@ -16,6 +16,7 @@ from app.models import Account
 from app.models.base import utcnow
 from app.services import search as search_service
 from tests.support.openapi import assert_matches_spec
+from tests.support.services import free_port
 from tests.support.world import bearer, block, follow, make_user, post_status, token_for
 
 MEILISEARCH_URL = os.environ.get("STARLING_TEST_MEILISEARCH_URL", "")
@@ -37,10 +38,7 @@ def backend(request, settings):
 async def sync_index(backend: str) -> None:
     """Meilisearch indexes in a worker: rebuild and wait, so the test sees a settled index."""
     if backend == "meilisearch":
-        index = search_service.current_backend()
-        await index.reindex()
-        await index.configure(wait=True)
-        index.client.wait_for_task(index.client.get_tasks().results[0].uid)
+        await search_service.current_backend().reindex()  # waits for its last batch
 
 
 async def search(client, headers, q: str, **params):
@@ -288,3 +286,20 @@ async def test_account_id_filter_and_scope(client):
     no_search_scope = bearer(await token_for(alice, scopes="read:accounts"))
     response = await client.get("/api/v2/search", params={"q": "topicword"}, headers=no_search_scope)
     assert response.status_code == 403
+
+
+async def test_meilisearch_unreachable_is_a_clear_503(client, settings):
+    """A configured Meilisearch that does not answer (nothing listens on the port): status
+    search says so with a 503; accounts and hashtags (always PostgreSQL) still answer."""
+    alice, _ = await make_user("alice")
+    headers = bearer(await token_for(alice))
+    configure(dataclasses.replace(settings, meilisearch_url=f"http://127.0.0.1:{free_port()}"))
+    try:
+        response = await client.get("/api/v2/search", params={"q": "anything", "type": "statuses"}, headers=headers)
+        assert response.status_code == 503, response.text
+        assert response.json() == {"error": "Search is temporarily unavailable"}
+        assert_matches_spec(response, "GET", "/api/v2/search")
+        body = await search(client, headers, "ali", type="accounts")
+        assert [a["username"] for a in body["accounts"]] == ["alice"]
+    finally:
+        configure(settings)

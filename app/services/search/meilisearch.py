@@ -18,17 +18,22 @@ The `meilisearch` client is synchronous; its calls run in a thread.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import meilisearch
+from meilisearch.errors import MeilisearchError
 from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import db
+from app.errors import ApiError
 from app.models import Status, StatusTag, Tag
 from app.services.search.backend import Progress, StatusQuery
 from app.services.search.rules import searchable
+
+log = logging.getLogger(__name__)
 
 OVERFETCH = 4
 MAX_CANDIDATES = 1000
@@ -102,7 +107,11 @@ class MeilisearchBackend:
         options = {"limit": min(MAX_CANDIDATES, need * OVERFETCH), "attributesToRetrieve": ["id"]}
         if parts := _filter(q):
             options["filter"] = " AND ".join(parts)
-        found = await asyncio.to_thread(self._index().search, q.text, options)
+        try:
+            found = await asyncio.to_thread(self._index().search, q.text, options)
+        except MeilisearchError as failure:
+            log.warning("Meilisearch search failed: %s", failure)
+            raise ApiError("Search is temporarily unavailable", 503) from None
         candidates = [int(hit["id"]) for hit in found.get("hits", [])]
         candidates = [i for i in candidates if (q.max_id is None or i < q.max_id) and (q.min_id is None or i > q.min_id)]
         if not candidates:
@@ -149,7 +158,7 @@ class MeilisearchBackend:
         async with db.session() as session:
             total = (await session.exec(select(func.count()).select_from(Status).where(
                 Status.deleted_at.is_(None), Status.reblog_of_id.is_(None)))).one()
-        done, after = 0, 0
+        done, after, last_batch = 0, 0, 0
         while True:
             async with db.session() as session:
                 batch = list((await session.exec(
@@ -158,8 +167,10 @@ class MeilisearchBackend:
                 if not batch:
                     break
                 documents = await self._documents(session, batch)
-            await self._write(documents, [], wait=False)
             after, done = batch[-1].id, done + len(batch)
+            last_batch = await asyncio.to_thread(lambda: self._index().add_documents(documents, primary_key="id").task_uid)
             if progress:
                 progress(done, max(total, done))
+        if last_batch:  # tasks run in order: when the last batch is in, all are
+            await asyncio.to_thread(self.client.wait_for_task, last_batch, 600_000)
         return done
