@@ -1,0 +1,134 @@
+"""Discovery beyond search: GET /api/v1/tags/:name, trends (tags, statuses, links) with
+time-decayed scores, and GET /api/v2/suggestions."""
+from __future__ import annotations
+
+import time
+import uuid
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from app import db
+from app.models import Account, Status, StatusTag, Tag
+from tests.support.openapi import assert_matches_spec
+from tests.support.world import bearer, block, follow, make_user, post_status, token_for
+
+
+async def posted(client, headers, text: str, **data) -> dict:
+    response = await post_status(client, headers, status=text, **data)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def old_post(account: Account, hours_ago: float, *, favourites: int = 0, tag: str | None = None) -> int:
+    """A public post written `hours_ago` (its snowflake id says so), straight into the database."""
+    status_id = (int((time.time() - hours_ago * 3600) * 1000) << 16) | 1
+    async with db.session() as session:
+        session.add(Status(id=status_id, uri=f"https://example.com/old/{uuid.uuid4()}", account_id=account.id,
+                           text="old news", content="<p>old news</p>", favourites_count=favourites))
+        await session.flush()
+        if tag:
+            tag_row = Tag(name=tag)
+            session.add(tag_row)
+            await session.flush()
+            session.add(StatusTag(status_id=status_id, tag_id=tag_row.id))
+    return status_id
+
+
+async def test_one_tag(client):
+    alice, _ = await make_user("alice")
+    headers = bearer(await token_for(alice))
+    await posted(client, headers, "I like #Cats")
+    response = await client.get("/api/v1/tags/cats", headers=headers)
+    assert response.status_code == 200, response.text
+    assert_matches_spec(response, "GET", "/api/v1/tags/{name}")
+    body = response.json()
+    assert body["name"] == "Cats" and body["following"] is False and body["history"][0]["uses"] == "1"
+    assert (await client.get("/api/v1/tags/dogs")).status_code == 404
+    assert (await client.get("/api/v1/tags/no%20such")).status_code == 404
+    assert "following" not in (await client.get("/api/v1/tags/CATS")).json()  # anonymous
+
+
+async def test_trending_tags_by_recent_distinct_accounts(client):
+    people = [(await make_user(name))[0] for name in ("ann", "ben", "cid", "dot")]
+    headers = [bearer(await token_for(p)) for p in people]
+    for h in headers[:3]:
+        await posted(client, h, "#busy today")
+    for h in headers[:2]:
+        await posted(client, h, "#quieter today")
+    await posted(client, headers[0], "#lonely today")  # one account is not a trend
+    await posted(client, headers[0], "#busy again")  # the same account again counts once
+    # four accounts, but 40 hours ago: decayed below today's two
+    first = await old_post(people[0], 40, tag="yesterdays")
+    async with db.session() as session:
+        tag_id = (await session.exec(select(StatusTag.tag_id).where(StatusTag.status_id == first))).one()
+    for p in people[1:]:
+        status_id = await old_post(p, 40)
+        async with db.session() as session:
+            session.add(StatusTag(status_id=status_id, tag_id=tag_id))
+
+    response = await client.get("/api/v1/trends/tags")
+    assert response.status_code == 200, response.text
+    assert_matches_spec(response, "GET", "/api/v1/trends/tags")
+    assert [t["name"] for t in response.json()] == ["busy", "quieter", "yesterdays"]
+    assert [t["name"] for t in (await client.get("/api/v1/trends/tags", params={"limit": 1, "offset": 1})).json()] == [
+        "quieter"]
+    assert (await client.get("/api/v1/trends", params={"limit": 1})).json()[0]["name"] == "busy"
+    assert (await client.get("/api/v1/trends/tags", params={"offset": -1})).status_code == 422
+
+
+async def test_trending_statuses_decay_and_rules(client):
+    alice, _ = await make_user("alice")
+    bob, _ = await make_user("bob")
+    hidden, _ = await make_user("hidden")
+    ha, hb, hh = [bearer(await token_for(a)) for a in (alice, bob, hidden)]
+    fresh = await posted(client, ha, "fresh and liked")
+    for h in (hb, hh):
+        assert (await client.post(f"/api/v1/statuses/{fresh['id']}/favourite", headers=h)).status_code == 200
+    old = await old_post(bob, 30, favourites=5)  # more favourites, but 30 hours of decay (half-life 6 h)
+    await posted(client, ha, "nobody cares")  # no interactions: not trending
+    private = await posted(client, ha, "private but liked", visibility="private")
+    await follow(bob, alice)
+    assert (await client.post(f"/api/v1/statuses/{private['id']}/favourite", headers=hb)).status_code == 200
+    shy = await posted(client, hh, "by an account that is not discoverable")
+    assert (await client.post(f"/api/v1/statuses/{shy['id']}/favourite", headers=ha)).status_code == 200
+    async with db.session() as session:
+        await session.execute(update(Account).where(Account.id == hidden.id).values(discoverable=False))
+
+    response = await client.get("/api/v1/trends/statuses")
+    assert response.status_code == 200, response.text
+    assert_matches_spec(response, "GET", "/api/v1/trends/statuses")
+    assert [s["id"] for s in response.json()] == [fresh["id"], str(old)]
+    await block(alice, bob)  # the viewer's blocks apply on top
+    mine = await client.get("/api/v1/trends/statuses", headers=ha)
+    assert [s["id"] for s in mine.json()] == [fresh["id"]]
+
+    links = await client.get("/api/v1/trends/links")
+    assert links.status_code == 200 and links.json() == []
+    assert_matches_spec(links, "GET", "/api/v1/trends/links")
+
+
+async def test_suggestions(client):
+    names = ("alice", "bob", "carol", "dave", "erin", "frank", "shy")
+    people = {n: (await make_user(n))[0] for n in names}
+    headers = bearer(await token_for(people["alice"]))
+    await follow(people["alice"], people["bob"])
+    await follow(people["alice"], people["carol"])
+    for friend in ("bob", "carol"):
+        await follow(people[friend], people["dave"])
+        await follow(people[friend], people["shy"])
+    await follow(people["carol"], people["frank"])
+    async with db.session() as session:
+        await session.execute(update(Account).where(Account.id == people["shy"].id).values(discoverable=False))
+        await session.execute(update(Account).where(Account.id == people["erin"].id).values(followers_count=99))
+
+    response = await client.get("/api/v2/suggestions", headers=headers)
+    assert response.status_code == 200, response.text
+    assert_matches_spec(response, "GET", "/api/v2/suggestions")
+    got = [(s["account"]["username"], s["sources"]) for s in response.json()]
+    assert got[:2] == [("dave", ["friends_of_friends"]), ("frank", ["friends_of_friends"])]
+    assert got[2] == ("erin", ["most_followed"])
+    usernames = [u for u, _ in got]
+    assert not {"alice", "bob", "carol", "shy"} & set(usernames)
+    assert len((await client.get("/api/v2/suggestions", params={"limit": 1}, headers=headers)).json()) == 1
+    assert (await client.get("/api/v2/suggestions")).status_code == 401
