@@ -27,7 +27,7 @@ from app.api.v1 import streaming as streaming_api
 from app.api.v1 import notifications as notifications_api
 from app.api.v2 import notifications as notifications_v2
 from app.api.v2 import search as search_v2, suggestions as suggestions_v2
-from app.api.v1 import tags as tags_api, trends as trends_api
+from app.api.v1 import followed_tags as followed_tags_api, tags as tags_api, trends as trends_api
 from app.api.v1 import bookmarks as bookmarks_api, favourites as favourites_api
 from app.api.v1 import lists as lists_api, markers as markers_api, timelines as timelines_api
 from app.config import Settings, configure
@@ -46,7 +46,7 @@ ROUTE_MODULES = [
     admin_accounts_api, media_api, media_v2, statuses_api, polls_api, favourites_api, bookmarks_api,
     web_oauth, web_auth, home,
     streaming_api, notifications_api, notifications_v2, timelines_api, markers_api, search_v2,
-    suggestions_v2, tags_api, trends_api,
+    suggestions_v2, tags_api, trends_api, followed_tags_api,
 ]
 
 

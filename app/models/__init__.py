@@ -9,6 +9,7 @@ from app.models.marker import Marker
 from app.models.media import MediaAttachment
 from app.models.notification import Notification, NotificationSweep
 from app.models.status import Mention, Poll, PollVote, Status, StatusEdit, StatusTag, Tag, Tombstone
+from app.models.tag_follow import TagFollow
 from app.models.instance import OutboxJob, Rule
 from app.models.oauth import AccessToken, Application, AuthorizationCode, WebSession
 
@@ -36,6 +37,7 @@ __all__ = [
     "StatusPin",
     "StatusTag",
     "Tag",
+    "TagFollow",
     "Tombstone",
     "Account",
     "AccessToken",

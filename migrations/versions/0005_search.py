@@ -33,9 +33,22 @@ def upgrade() -> None:
     op.execute("CREATE INDEX ix_accounts_display_name_words ON accounts "
                "USING gin (to_tsvector('simple'::regconfig, display_name))")
     op.execute("CREATE INDEX ix_tags_name_prefix ON tags (lower(name) text_pattern_ops)")
+    op.create_table('tag_follows',
+    sa.Column('id', sa.BigInteger(), server_default=sa.text('starling_id()'), nullable=False),
+    sa.Column('account_id', sa.BigInteger(), nullable=False),
+    sa.Column('tag_id', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tag_id'], ['tags.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('account_id', 'tag_id')
+    )
+    op.create_index(op.f('ix_tag_follows_tag_id'), 'tag_follows', ['tag_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_tag_follows_tag_id'), table_name='tag_follows')
+    op.drop_table('tag_follows')
     op.execute("DROP INDEX IF EXISTS ix_tags_name_prefix")
     op.execute("DROP INDEX IF EXISTS ix_accounts_display_name_words")
     op.execute("DROP INDEX IF EXISTS ix_accounts_display_name_prefix")

@@ -132,3 +132,38 @@ async def test_suggestions(client):
     assert not {"alice", "bob", "carol", "shy"} & set(usernames)
     assert len((await client.get("/api/v2/suggestions", params={"limit": 1}, headers=headers)).json()) == 1
     assert (await client.get("/api/v2/suggestions")).status_code == 401
+
+
+async def test_following_hashtags(client):
+    alice, _ = await make_user("alice")
+    headers = bearer(await token_for(alice))
+    await posted(client, headers, "about #Cats")
+
+    response = await client.post("/api/v1/tags/cats/follow", headers=headers)
+    assert response.status_code == 200, response.text
+    assert_matches_spec(response, "POST", "/api/v1/tags/{name}/follow")
+    assert response.json()["name"] == "Cats" and response.json()["following"] is True
+    assert (await client.post("/api/v1/tags/cats/follow", headers=headers)).status_code == 200  # idempotent
+    new = await client.post("/api/v1/tags/Brandnew/follow", headers=headers)  # a tag nobody used yet
+    assert new.status_code == 200 and new.json()["name"] == "Brandnew"
+
+    listed = await client.get("/api/v1/followed_tags", headers=headers)
+    assert listed.status_code == 200, listed.text
+    assert_matches_spec(listed, "GET", "/api/v1/followed_tags")
+    assert [t["name"] for t in listed.json()] == ["Brandnew", "Cats"]
+    first = await client.get("/api/v1/followed_tags", params={"limit": 1}, headers=headers)
+    assert [t["name"] for t in first.json()] == ["Brandnew"] and 'rel="next"' in first.headers["link"]
+
+    assert (await client.get("/api/v1/tags/cats", headers=headers)).json()["following"] is True
+    found = await client.get("/api/v2/search", params={"q": "#cats", "type": "hashtags"}, headers=headers)
+    assert found.json()["hashtags"][0]["following"] is True
+
+    gone = await client.post("/api/v1/tags/CATS/unfollow", headers=headers)
+    assert gone.status_code == 200 and gone.json()["following"] is False
+    assert_matches_spec(gone, "POST", "/api/v1/tags/{name}/unfollow")
+    assert [t["name"] for t in (await client.get("/api/v1/followed_tags", headers=headers)).json()] == ["Brandnew"]
+    assert (await client.post("/api/v1/tags/nosuchtag/unfollow", headers=headers)).status_code == 404
+    assert (await client.post("/api/v1/tags/not%20a%20tag/follow", headers=headers)).status_code == 404
+    assert (await client.post("/api/v1/tags/cats/follow")).status_code == 401
+    read_only = bearer(await token_for(alice, scopes="read"))
+    assert (await client.post("/api/v1/tags/cats/follow", headers=read_only)).status_code == 403

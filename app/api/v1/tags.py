@@ -1,6 +1,5 @@
-"""GET /api/v1/tags/:name: one hashtag with its seven days of history.
-
-Following hashtags (/follow, /unfollow, /api/v1/followed_tags) is not built yet: docs/search.md."""
+"""GET /api/v1/tags/:name (one hashtag with its seven days of history), and following it:
+POST /api/v1/tags/:name/follow and /unfollow (app.services.followed_tags)."""
 from __future__ import annotations
 
 from sqlalchemy import func
@@ -15,6 +14,7 @@ from app.api.entities.tag import tag_json
 from app.api.responses import json_response
 from app.errors import NotFound
 from app.models import Tag
+from app.services import followed_tags
 from app.services.search.tags import NAME, usage_history
 
 
@@ -28,8 +28,37 @@ async def show(request: Request) -> Response:
         if tag is None:
             raise NotFound()
         history = (await usage_history(session, [tag.id]))[tag.id]
-    signed_in = getattr(request.state, "auth", None) is not None
-    return json_response(tag_json(tag, history, following=False if signed_in else None))
+        following = await _following(session, request, tag)
+    return json_response(tag_json(tag, history, following=following))
 
 
-routes = [Route("/api/v1/tags/{name}", show, methods=["GET"])]
+async def _following(session, request: Request, tag: Tag) -> bool | None:
+    auth = getattr(request.state, "auth", None)
+    if auth is None or auth.account is None:
+        return None
+    return tag.id in await followed_tags.following_ids(session, auth.account.id, [tag.id])
+
+
+async def _answer(tag: Tag, following: bool) -> Response:
+    async with db.session() as session:
+        history = (await usage_history(session, [tag.id]))[tag.id]
+    return json_response(tag_json(tag, history, following=following))
+
+
+@authenticated("write:follows")
+async def follow(request: Request) -> Response:
+    tag = await followed_tags.follow(request.state.auth.account.id, request.path_params["name"])
+    return await _answer(tag, True)
+
+
+@authenticated("write:follows")
+async def unfollow(request: Request) -> Response:
+    tag = await followed_tags.unfollow(request.state.auth.account.id, request.path_params["name"])
+    return await _answer(tag, False)
+
+
+routes = [
+    Route("/api/v1/tags/{name}", show, methods=["GET"]),
+    Route("/api/v1/tags/{name}/follow", follow, methods=["POST"]),
+    Route("/api/v1/tags/{name}/unfollow", unfollow, methods=["POST"]),
+]

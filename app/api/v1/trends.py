@@ -13,6 +13,7 @@ from app.api.entities.tag import tag_json
 from app.api.params import Params, read_params
 from app.api.responses import json_response
 from app.services import trends
+from app.services.followed_tags import following_ids
 from app.services.search.tags import usage_history
 
 MAX_OFFSET = 1000
@@ -34,8 +35,10 @@ async def tags(request: Request) -> Response:
     async with db.session() as session:
         found = await trends.trending_tags(session, limit=limit, offset=offset)
         history = await usage_history(session, [t.id for t in found])
-    following = False if _viewer(request) is not None else None
-    return json_response([tag_json(t, history[t.id], following=following) for t in found])
+        viewer = _viewer(request)
+        followed = await following_ids(session, viewer.id if viewer else None, [t.id for t in found])
+    return json_response([tag_json(t, history[t.id], following=(t.id in followed) if viewer else None)
+                          for t in found])
 
 
 @authenticated(optional=True)

@@ -51,7 +51,7 @@ async def search(request: Request) -> Response:
     return json_response({
         "accounts": [account_json(a) for a in results.accounts],
         "statuses": statuses,
-        "hashtags": [tag_json(t, results.history.get(t.id), following=False if viewer else None)
+        "hashtags": [tag_json(t, results.history.get(t.id), following=(t.id in results.followed_tags) if viewer else None)
                      for t in results.hashtags],
     })
 

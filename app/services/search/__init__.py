@@ -21,6 +21,7 @@ from app import db, jobs
 from app.config import get_settings
 from app.errors import ApiError
 from app.models import Account, Status, Tag
+from app.services.followed_tags import following_ids
 from app.services.search.accounts import AccountQuery, search_accounts
 from app.services.search.backend import SearchBackend, StatusQuery
 from app.services.search.meilisearch import MeilisearchBackend
@@ -51,6 +52,7 @@ class SearchResults:
     statuses: list[Status] = field(default_factory=list)
     hashtags: list[Tag] = field(default_factory=list)
     history: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)
+    followed_tags: set[int] = field(default_factory=set)  # ids of the hashtags the viewer follows
 
 
 @lru_cache(maxsize=4)
@@ -98,6 +100,7 @@ async def search(session: AsyncSession, viewer: Account | None, request: SearchR
     if "hashtags" in wanted:
         results.hashtags = await search_tags(session, request.text, offset=request.offset, limit=request.limit)
         results.history = await usage_history(session, [t.id for t in results.hashtags])
+        results.followed_tags = await following_ids(session, viewer_id, [t.id for t in results.hashtags])
     return results
 
 
