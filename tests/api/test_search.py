@@ -303,3 +303,17 @@ async def test_meilisearch_unreachable_is_a_clear_503(client, settings):
         assert [a["username"] for a in body["accounts"]] == ["alice"]
     finally:
         configure(settings)
+
+
+async def test_posts_are_searchable_at_once_and_follow_edits_and_deletes(client):
+    alice, _ = await make_user("alice")
+    headers = bearer(await token_for(alice))
+    status = await posted(client, headers, "first draft with oldword")
+    assert [s["id"] for s in (await search(client, headers, "oldword", type="statuses"))["statuses"]] == [status["id"]]
+    edited = await client.put(f"/api/v1/statuses/{status['id']}", json={"status": "second draft with newword"},
+                              headers=headers)
+    assert edited.status_code == 200, edited.text
+    assert (await search(client, headers, "oldword", type="statuses"))["statuses"] == []
+    assert [s["id"] for s in (await search(client, headers, "newword", type="statuses"))["statuses"]] == [status["id"]]
+    assert (await client.delete(f"/api/v1/statuses/{status['id']}", headers=headers)).status_code == 200
+    assert (await search(client, headers, "newword", type="statuses"))["statuses"] == []
