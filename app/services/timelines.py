@@ -30,7 +30,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import Account, Follow, List, ListAccount, MediaAttachment, Status, StatusTag, Tag
+from app.models import Account, Follow, List, ListAccount, MediaAttachment, Status, StatusTag, Tag, TagFollow
 from app.services import feeds, lists, visibility
 from app.services.feeds import sources, store
 from app.services.feeds.store import Window
@@ -80,17 +80,21 @@ def _rows_source(fetch) -> Source:
 # -- home -------------------------------------------------------------------------------
 
 def _home_rules(viewer_id: int):
-    """What a home timeline shows of the candidates: the viewer's own posts, and posts and
-    boosts (unless boosts are off for that follow) of accounts they follow now, minus
-    members of exclusive lists, muted authors (of the boost or of the boosted post)."""
+    """What a home timeline shows of the candidates: the viewer's own posts, posts and
+    boosts (unless boosts are off for that follow) of accounts they follow now minus
+    members of exclusive lists, and public posts with a hashtag they follow; never muted
+    authors (of the boost or of the boosted post)."""
     followed = exists().where(Follow.account_id == viewer_id, Follow.target_account_id == Status.account_id,
                               or_(Status.reblog_of_id.is_(None), Follow.show_reblogs.is_(True)))
     in_exclusive_list = exists().where(ListAccount.account_id == Status.account_id, ListAccount.list_id == List.id,
                                        List.account_id == viewer_id, List.exclusive.is_(True))
+    # A public post carrying a hashtag the viewer follows (delivered by the fan-out).
+    followed_tag = and_(Status.visibility == "public", Status.reblog_of_id.is_(None), exists().where(
+        StatusTag.status_id == Status.id, TagFollow.tag_id == StatusTag.tag_id, TagFollow.account_id == viewer_id))
     original = aliased(Status)
     original_not_muted = or_(Status.reblog_of_id.is_(None), exists().where(
         original.id == Status.reblog_of_id, visibility.not_muted_by(viewer_id, original)))
-    return and_(or_(Status.account_id == viewer_id, and_(followed, ~in_exclusive_list)),
+    return and_(or_(Status.account_id == viewer_id, and_(followed, ~in_exclusive_list), followed_tag),
                 visibility.not_muted_by(viewer_id), original_not_muted)
 
 

@@ -106,6 +106,25 @@ async def test_fan_out_reaches_only_live_feeds_of_active_followers(client):
     assert await home(client, dormant_h) == [status["id"]]  # yet it sees the post (PostgreSQL)
 
 
+async def test_followed_hashtags_bring_public_posts_of_strangers_into_home(client):
+    alice, alice_h = await reader(client, "alice")
+    bob, bob_h = await signed_in("bob")  # alice does not follow bob
+    followed = await client.post("/api/v1/tags/Cats/follow", headers=alice_h)
+    assert followed.status_code == 200, followed.text
+    tagged = await post(client, bob_h, "look at these #cats")
+    private = await post(client, bob_h, "my own #cats", visibility="private")
+    unlisted = await post(client, bob_h, "quiet #cats", visibility="unlisted")
+    untagged = await post(client, bob_h, "no tag here")
+    await settled()
+    assert int(tagged["id"]) in await store.ids(alice.id)
+    shown = await home(client, alice_h)
+    assert tagged["id"] in shown
+    assert private["id"] not in shown and unlisted["id"] not in shown and untagged["id"] not in shown
+
+    await block(alice, bob)
+    assert tagged["id"] not in await home(client, alice_h)  # blocks still apply when reading
+
+
 async def test_replies_reach_only_followers_of_both_sides(client):
     alice, alice_h = await reader(client, "alice")
     bob, bob_h = await signed_in("bob")

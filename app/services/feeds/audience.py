@@ -11,7 +11,9 @@ fan-out does:
 - a reply to someone else reaches only followers who also follow the replied-to account
   (or are that account);
 - a post in a language reaches only followers who follow in all languages or in that one;
-- a direct post reaches only the mentioned accounts among the followers.
+- a direct post reaches only the mentioned accounts among the followers;
+- a public post (not a boost) also reaches the active local accounts following one of
+  its hashtags (Mastodon's hashtag follows), whether or not they follow the author.
 Blocks and mutes are applied when reading, so that undoing them needs no rewrite.
 """
 from __future__ import annotations
@@ -40,6 +42,13 @@ _FOLLOWERS = text("""
             SELECT 1 FROM status_mentions m WHERE m.status_id = :status_id AND m.account_id = f.account_id))
 """)
 
+_TAG_FOLLOWERS = text("""
+    SELECT string_agg(DISTINCT CAST(tf.account_id AS text), ',') FROM tag_follows tf
+    JOIN status_tags st ON st.tag_id = tf.tag_id AND st.status_id = :status_id
+    JOIN users u ON u.account_id = tf.account_id
+    WHERE u.last_active_at > :active_since AND tf.account_id <> :author
+""")
+
 
 def active_since():
     return utcnow() - timedelta(days=get_settings().feed_active_days + 1)
@@ -58,5 +67,9 @@ async def followers(session: AsyncSession, status: Status, batch_size: int) -> A
                   direct=status.visibility == "direct", status_id=status.id)
     joined = (await session.execute(_FOLLOWERS, params)).scalar_one_or_none()
     ids = joined.split(",") if joined else []
+    if status.visibility == "public" and not is_reblog:
+        tagged = (await session.execute(_TAG_FOLLOWERS, params)).scalar_one_or_none()
+        if tagged:
+            ids = list(dict.fromkeys(ids + tagged.split(",")))
     for start in range(0, len(ids), batch_size):
         yield ids[start:start + batch_size]
