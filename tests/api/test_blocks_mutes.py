@@ -9,21 +9,7 @@ from app import db
 from app.models import Account, Block, Follow, FollowRequest, Mute
 from app.services import relationships
 from tests.support.openapi import assert_matches_spec
-from tests.support.world import bearer, block, follow, make_user, token_for
-
-
-async def person(username: str, *, locked: bool = False, scopes: str = "read write follow push"):
-    account, _ = await make_user(username)
-    if locked:
-        async with db.session() as session:
-            await session.execute(update(Account).where(Account.id == account.id).values(locked=True))
-    return account, bearer(await token_for(account, scopes))
-
-
-async def counts(account: Account) -> tuple[int, int]:
-    async with db.session() as session:
-        fresh = await session.get(Account, account.id, populate_existing=True)
-        return fresh.followers_count, fresh.following_count
+from tests.support.world import bearer, block, follow, follow_counts, signed_in, token_for
 
 
 async def rows(model) -> int:
@@ -37,16 +23,16 @@ async def relationship(client, headers, other: Account) -> dict:
 
 
 async def test_block_breaks_follows_and_requests_both_ways_and_fixes_counts(client):
-    alice, alice_h = await person("alice", locked=True)
-    bob, bob_h = await person("bob")
-    carol, _ = await person("carol", locked=True)
+    alice, alice_h = await signed_in("alice", locked=True)
+    bob, bob_h = await signed_in("bob")
+    carol, _ = await signed_in("carol", locked=True)
     await follow(alice, bob)
     await follow(bob, alice)  # alice is locked: a pending request
     await follow(bob, carol)  # request; untouched by alice's block
     async with db.session() as session:
         await session.execute(update(Account).where(Account.id == bob.id).values(locked=True))
     await follow(carol, bob)  # carol -> bob request
-    assert await counts(bob) == (1, 0)
+    assert await follow_counts(bob) == (1, 0)
 
     response = await client.post(f"/api/v1/accounts/{bob.id}/block", headers=alice_h)
     assert response.status_code == 200, response.text
@@ -54,8 +40,8 @@ async def test_block_breaks_follows_and_requests_both_ways_and_fixes_counts(clie
     rel = response.json()
     assert (rel["blocking"], rel["following"], rel["followed_by"], rel["requested"], rel["requested_by"]) == \
         (True, False, False, False, False)
-    assert await counts(alice) == (0, 0)
-    assert await counts(bob) == (0, 0)
+    assert await follow_counts(alice) == (0, 0)
+    assert await follow_counts(bob) == (0, 0)
     async with db.session() as session:
         left = (await session.exec(select(Follow.account_id, Follow.target_account_id))).all()
         requests = (await session.exec(select(FollowRequest.account_id, FollowRequest.target_account_id))).all()
@@ -71,8 +57,8 @@ async def test_block_breaks_follows_and_requests_both_ways_and_fixes_counts(clie
 
 
 async def test_block_then_follow_is_refused_both_ways_until_unblocked(client):
-    alice, alice_h = await person("alice")
-    bob, bob_h = await person("bob")
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
     await client.post(f"/api/v1/accounts/{bob.id}/block", headers=alice_h)
 
     assert (await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob_h)).status_code == 403
@@ -84,14 +70,14 @@ async def test_block_then_follow_is_refused_both_ways_until_unblocked(client):
     assert_matches_spec(unblocked, "POST", "/api/v1/accounts/{id}/unblock")
     assert unblocked.json()["blocking"] is False
     assert (await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob_h)).json()["following"] is True
-    assert await counts(alice) == (1, 0)
+    assert await follow_counts(alice) == (1, 0)
     twice = await client.post(f"/api/v1/accounts/{bob.id}/unblock", headers=alice_h)
     assert twice.status_code == 200
 
 
 async def test_bad_blocks_are_refused_and_change_nothing(client):
-    alice, alice_h = await person("alice")
-    bob, _ = await person("bob")
+    alice, alice_h = await signed_in("alice")
+    bob, _ = await signed_in("bob")
     await follow(alice, bob)
 
     self_block = await client.post(f"/api/v1/accounts/{alice.id}/block", headers=alice_h)
@@ -108,12 +94,12 @@ async def test_bad_blocks_are_refused_and_change_nothing(client):
     assert no_scope.status_code == 403
     assert (await client.get("/api/v1/blocks")).status_code == 401
     assert await rows(Block) == 0
-    assert await counts(bob) == (1, 0)
+    assert await follow_counts(bob) == (1, 0)
 
 
 async def test_blocks_list_is_paginated_by_block(client):
-    me, me_h = await person("me")
-    others = [await person(f"b{i}") for i in range(3)]
+    me, me_h = await signed_in("me")
+    others = [await signed_in(f"b{i}") for i in range(3)]
     for other, _ in others:
         await block(me, other)
 
@@ -128,8 +114,8 @@ async def test_blocks_list_is_paginated_by_block(client):
 
 
 async def test_blocked_accounts_disappear_from_relationship_helpers(client):
-    alice, _ = await person("alice")
-    bob, _ = await person("bob")
+    alice, _ = await signed_in("alice")
+    bob, _ = await signed_in("bob")
     await follow(alice, bob)
     async with db.session() as session:
         assert await relationships.is_following(session, alice.id, bob.id)
@@ -143,8 +129,8 @@ async def test_blocked_accounts_disappear_from_relationship_helpers(client):
 
 
 async def test_mute_with_defaults_then_change_it_then_unmute(client):
-    alice, alice_h = await person("alice")
-    bob, _ = await person("bob")
+    alice, alice_h = await signed_in("alice")
+    bob, _ = await signed_in("bob")
     await follow(alice, bob)
 
     muted = await client.post(f"/api/v1/accounts/{bob.id}/mute", headers=alice_h)
@@ -153,7 +139,7 @@ async def test_mute_with_defaults_then_change_it_then_unmute(client):
     assert (muted.json()["muting"], muted.json()["muting_notifications"], muted.json()["muting_expires_at"]) == \
         (True, True, None)
     assert muted.json()["following"] is True  # a mute does not touch follows
-    assert await counts(bob) == (1, 0)
+    assert await follow_counts(bob) == (1, 0)
 
     listed = await client.get("/api/v1/mutes", headers=alice_h)
     assert listed.status_code == 200
@@ -178,8 +164,8 @@ async def test_mute_with_defaults_then_change_it_then_unmute(client):
 
 
 async def test_an_expired_mute_no_longer_applies(client):
-    alice, alice_h = await person("alice")
-    bob, _ = await person("bob")
+    alice, alice_h = await signed_in("alice")
+    bob, _ = await signed_in("bob")
     await client.post(f"/api/v1/accounts/{bob.id}/mute", headers=alice_h, data={"duration": "60"})
     async with db.session() as session:
         await session.execute(update(Mute).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
@@ -193,8 +179,8 @@ async def test_an_expired_mute_no_longer_applies(client):
 
 
 async def test_bad_mutes_are_refused_and_change_nothing(client):
-    alice, alice_h = await person("alice")
-    bob, _ = await person("bob")
+    alice, alice_h = await signed_in("alice")
+    bob, _ = await signed_in("bob")
     cases = [
         (f"/api/v1/accounts/{bob.id}/mute", {"duration": -5}, 422),
         (f"/api/v1/accounts/{bob.id}/mute", {"duration": "soon"}, 422),
@@ -215,9 +201,9 @@ async def test_bad_mutes_are_refused_and_change_nothing(client):
 
 
 async def test_muted_accounts_are_left_out_of_the_muters_view_of_lists(client):
-    star, _ = await person("star")
-    fan, _ = await person("fan")
-    me, me_h = await person("me")
+    star, _ = await signed_in("star")
+    fan, _ = await signed_in("fan")
+    me, me_h = await signed_in("me")
     await follow(fan, star)
     await client.post(f"/api/v1/accounts/{fan.id}/mute", headers=me_h)
     assert (await client.get(f"/api/v1/accounts/{star.id}/followers", headers=me_h)).json() == []
@@ -227,8 +213,8 @@ async def test_muted_accounts_are_left_out_of_the_muters_view_of_lists(client):
 
 
 async def test_a_block_hides_posts_both_ways_and_unblocking_shows_them_again(client):
-    alice, alice_h = await person("alice")
-    bob, bob_h = await person("bob")
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
     await follow(bob, alice)
     await follow(alice, bob)
     posted = {}

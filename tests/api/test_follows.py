@@ -14,24 +14,9 @@ from app.config import configure
 from app.main import create_app
 from app.models import Account, Follow, FollowRequest
 from tests.support.openapi import assert_matches_spec
-from tests.support.world import bearer, block, follow, make_user, token_for
+from tests.support.world import bearer, block, follow, follow_counts, make_user, signed_in, token_for
 
 REL = "/api/v1/accounts/{id}/follow"
-
-
-async def person(username: str, *, locked: bool = False, scopes: str = "read write follow push"):
-    account, _ = await make_user(username)
-    if locked:
-        async with db.session() as session:
-            await session.execute(update(Account).where(Account.id == account.id).values(locked=True))
-    return account, bearer(await token_for(account, scopes))
-
-
-async def counts(account: Account) -> tuple[int, int]:
-    """(followers_count, following_count) as stored."""
-    async with db.session() as session:
-        fresh = await session.get(Account, account.id, populate_existing=True)
-        return fresh.followers_count, fresh.following_count
 
 
 async def graph_rows() -> tuple[int, int]:
@@ -42,8 +27,8 @@ async def graph_rows() -> tuple[int, int]:
 
 
 async def test_following_an_unlocked_account_follows_at_once_and_counts_move(client):
-    alice, alice_h = await person("alice")
-    bob, bob_h = await person("bob")
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
 
     response = await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice_h)
     assert response.status_code == 200, response.text
@@ -53,8 +38,8 @@ async def test_following_an_unlocked_account_follows_at_once_and_counts_move(cli
     assert (rel["following"], rel["requested"], rel["showing_reblogs"], rel["notifying"]) == (True, False, True, False)
     assert (rel["followed_by"], rel["blocking"], rel["blocked_by"], rel["muting"]) == (False, False, False, False)
     assert (rel["domain_blocking"], rel["endorsed"], rel["note"]) == (False, False, "")
-    assert await counts(alice) == (0, 1)
-    assert await counts(bob) == (1, 0)
+    assert await follow_counts(alice) == (0, 1)
+    assert await follow_counts(bob) == (1, 0)
 
     profile = await client.get(f"/api/v1/accounts/{bob.id}")
     assert profile.json()["followers_count"] == 1
@@ -66,8 +51,8 @@ async def test_following_an_unlocked_account_follows_at_once_and_counts_move(cli
 
 
 async def test_follow_options_are_kept_and_following_again_changes_them_without_counting_twice(client):
-    alice, alice_h = await person("alice")
-    bob, _ = await person("bob")
+    alice, alice_h = await signed_in("alice")
+    bob, _ = await signed_in("bob")
     first = await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice_h,
                               json={"reblogs": False, "notify": True, "languages": ["en", "DE"]})
     assert first.status_code == 200
@@ -80,32 +65,32 @@ async def test_follow_options_are_kept_and_following_again_changes_them_without_
     # Only what was sent changes: notify and languages stay.
     assert (again.json()["showing_reblogs"], again.json()["notifying"], again.json()["languages"]) == \
         (True, True, ["en", "de"])
-    assert await counts(bob) == (1, 0)
-    assert await counts(alice) == (0, 1)
+    assert await follow_counts(bob) == (1, 0)
+    assert await follow_counts(alice) == (0, 1)
     assert await graph_rows() == (1, 0)
 
 
 async def test_invalid_languages_are_refused_and_nothing_is_followed(client):
-    alice, alice_h = await person("alice")
-    bob, _ = await person("bob")
+    alice, alice_h = await signed_in("alice")
+    bob, _ = await signed_in("bob")
     response = await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice_h,
                                  json={"languages": ["english!"]})
     assert response.status_code == 422
     assert "language" in response.json()["error"]
     assert await graph_rows() == (0, 0)
-    assert await counts(bob) == (0, 0)
+    assert await follow_counts(bob) == (0, 0)
 
 
 async def test_locked_account_gets_a_request_which_it_can_authorize(client):
-    alice, alice_h = await person("alice")
-    carol, carol_h = await person("carol", locked=True)
+    alice, alice_h = await signed_in("alice")
+    carol, carol_h = await signed_in("carol", locked=True)
 
     response = await client.post(f"/api/v1/accounts/{carol.id}/follow", headers=alice_h, json={"notify": True})
     assert response.status_code == 200
     assert_matches_spec(response, "POST", "/api/v1/accounts/{id}/follow")
     assert (response.json()["following"], response.json()["requested"], response.json()["notifying"]) == \
         (False, True, True)
-    assert await counts(carol) == (0, 0)
+    assert await follow_counts(carol) == (0, 0)
 
     pending = await client.get("/api/v1/follow_requests", headers=carol_h)
     assert pending.status_code == 200
@@ -124,16 +109,16 @@ async def test_locked_account_gets_a_request_which_it_can_authorize(client):
     mine = await client.get("/api/v1/accounts/relationships", params={"id[]": str(carol.id)}, headers=alice_h)
     assert (mine.json()[0]["following"], mine.json()[0]["requested"], mine.json()[0]["notifying"]) == \
         (True, False, True)
-    assert await counts(carol) == (1, 0)
-    assert await counts(alice) == (0, 1)
+    assert await follow_counts(carol) == (1, 0)
+    assert await follow_counts(alice) == (0, 1)
     assert (await client.get("/api/v1/follow_requests", headers=carol_h)).json() == []
     me = await client.get("/api/v1/accounts/verify_credentials", headers=carol_h)
     assert me.json()["source"]["follow_requests_count"] == 0
 
 
 async def test_rejecting_a_request_removes_it_without_following(client):
-    alice, alice_h = await person("alice")
-    carol, carol_h = await person("carol", locked=True)
+    alice, alice_h = await signed_in("alice")
+    carol, carol_h = await signed_in("carol", locked=True)
     await client.post(f"/api/v1/accounts/{carol.id}/follow", headers=alice_h)
 
     rejected = await client.post(f"/api/v1/follow_requests/{alice.id}/reject", headers=carol_h)
@@ -141,15 +126,15 @@ async def test_rejecting_a_request_removes_it_without_following(client):
     assert_matches_spec(rejected, "POST", "/api/v1/follow_requests/{account_id}/reject")
     assert (rejected.json()["followed_by"], rejected.json()["requested_by"]) == (False, False)
     assert await graph_rows() == (0, 0)
-    assert await counts(carol) == (0, 0)
+    assert await follow_counts(carol) == (0, 0)
 
     again = await client.post(f"/api/v1/follow_requests/{alice.id}/reject", headers=carol_h)
     assert again.status_code == 404
 
 
 async def test_authorizing_a_request_that_does_not_exist_is_404_and_changes_nothing(client):
-    alice, alice_h = await person("alice")
-    carol, carol_h = await person("carol", locked=True)
+    alice, alice_h = await signed_in("alice")
+    carol, carol_h = await signed_in("carol", locked=True)
     for path in (f"/api/v1/follow_requests/{alice.id}/authorize", "/api/v1/follow_requests/12345/authorize",
                  "/api/v1/follow_requests/abc/authorize", f"/api/v1/follow_requests/{2**64}/authorize"):
         response = await client.post(path, headers=carol_h)
@@ -160,13 +145,13 @@ async def test_authorizing_a_request_that_does_not_exist_is_404_and_changes_noth
     wrong_side = await client.post(f"/api/v1/follow_requests/{carol.id}/authorize", headers=alice_h)
     assert wrong_side.status_code == 404
     assert await graph_rows() == (0, 1)
-    assert await counts(carol) == (0, 0)
+    assert await follow_counts(carol) == (0, 0)
 
 
 async def test_unfollow_removes_the_follow_or_the_pending_request(client):
-    alice, alice_h = await person("alice")
-    bob, _ = await person("bob")
-    carol, carol_h = await person("carol", locked=True)
+    alice, alice_h = await signed_in("alice")
+    bob, _ = await signed_in("bob")
+    carol, carol_h = await signed_in("carol", locked=True)
     await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice_h)
     await client.post(f"/api/v1/accounts/{carol.id}/follow", headers=alice_h)
 
@@ -174,8 +159,8 @@ async def test_unfollow_removes_the_follow_or_the_pending_request(client):
     assert response.status_code == 200
     assert_matches_spec(response, "POST", "/api/v1/accounts/{id}/unfollow")
     assert response.json()["following"] is False
-    assert await counts(bob) == (0, 0)
-    assert await counts(alice) == (0, 0)
+    assert await follow_counts(bob) == (0, 0)
+    assert await follow_counts(alice) == (0, 0)
 
     withdrawn = await client.post(f"/api/v1/accounts/{carol.id}/unfollow", headers=alice_h)
     assert withdrawn.json()["requested"] is False
@@ -183,28 +168,28 @@ async def test_unfollow_removes_the_follow_or_the_pending_request(client):
 
     twice = await client.post(f"/api/v1/accounts/{bob.id}/unfollow", headers=alice_h)
     assert twice.status_code == 200
-    assert await counts(bob) == (0, 0)
+    assert await follow_counts(bob) == (0, 0)
     assert await graph_rows() == (0, 0)
 
 
 async def test_remove_from_followers(client):
-    alice, alice_h = await person("alice")
-    bob, bob_h = await person("bob")
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
     await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice_h)
 
     response = await client.post(f"/api/v1/accounts/{alice.id}/remove_from_followers", headers=bob_h)
     assert response.status_code == 200
     assert_matches_spec(response, "POST", "/api/v1/accounts/{id}/remove_from_followers")
     assert response.json()["followed_by"] is False
-    assert await counts(bob) == (0, 0)
-    assert await counts(alice) == (0, 0)
+    assert await follow_counts(bob) == (0, 0)
+    assert await follow_counts(alice) == (0, 0)
     assert await graph_rows() == (0, 0)
 
 
 async def test_bad_follows_are_refused_with_a_clear_error_and_change_nothing(client):
-    alice, alice_h = await person("alice")
-    bob, bob_h = await person("bob")
-    dave, _ = await person("dave")
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
+    dave, _ = await signed_in("dave")
     await block(dave, alice)  # dave blocks alice
     await block(alice, bob)  # alice blocks bob
 
@@ -231,13 +216,13 @@ async def test_bad_follows_are_refused_with_a_clear_error_and_change_nothing(cli
 
     assert await graph_rows() == (0, 0)
     for account in (alice, bob, dave):
-        assert await counts(account) == (0, 0)
+        assert await follow_counts(account) == (0, 0)
 
 
 async def test_unconfirmed_and_suspended_accounts_cannot_be_followed(client):
-    alice, alice_h = await person("alice")
+    alice, alice_h = await signed_in("alice")
     pending, _ = await make_user("pending", confirmed=False)
-    gone, _ = await person("gone")
+    gone, _ = await signed_in("gone")
     async with db.session() as session:
         await session.execute(update(Account).where(Account.id == gone.id).values(suspended_at=func.now()))
     for target in (pending, gone):
@@ -247,8 +232,8 @@ async def test_unconfirmed_and_suspended_accounts_cannot_be_followed(client):
 
 
 async def test_tokens_without_the_follow_scopes_or_user_are_refused(client):
-    alice, _ = await person("alice")
-    bob, _ = await person("bob")
+    alice, _ = await signed_in("alice")
+    bob, _ = await signed_in("bob")
     read_only = bearer(await token_for(alice, "read"))
     blocks_only = bearer(await token_for(alice, "write:blocks"))
     app_only = bearer(await token_for(None, "read write follow"))
@@ -271,12 +256,12 @@ async def test_tokens_without_the_follow_scopes_or_user_are_refused(client):
     narrow = await client.post(f"/api/v1/accounts/{bob.id}/follow",
                                headers=bearer(await token_for(alice, "write:follows")))
     assert narrow.status_code == 200
-    assert await counts(bob) == (1, 0)
+    assert await follow_counts(bob) == (1, 0)
 
 
 async def test_many_accounts_following_one_at_once_keep_the_count_exact(app, client, settings):
-    target, _ = await person("target")
-    followers = [await person(f"fan{i}") for i in range(15)]
+    target, _ = await signed_in("target")
+    followers = [await signed_in(f"fan{i}") for i in range(15)]
 
     async def follow_over_http(headers):
         transport = httpx.ASGITransport(app=app)
@@ -286,21 +271,21 @@ async def test_many_accounts_following_one_at_once_keep_the_count_exact(app, cli
     # everyone at once, and every follow sent twice
     responses = await asyncio.gather(*[follow_over_http(h) for _, h in followers for _ in range(2)])
     assert all(r.status_code == 200 for r in responses), [r.text for r in responses if r.status_code != 200]
-    assert await counts(target) == (15, 0)
+    assert await follow_counts(target) == (15, 0)
     assert await graph_rows() == (15, 0)
     for account, _ in followers:
-        assert await counts(account) == (0, 1)
+        assert await follow_counts(account) == (0, 1)
 
     # and all unfollow at once, twice each
     async def unfollow(headers):
         return await client.post(f"/api/v1/accounts/{target.id}/unfollow", headers=headers)
 
     await asyncio.gather(*[unfollow(h) for _, h in followers for _ in range(2)])
-    assert await counts(target) == (0, 0)
+    assert await follow_counts(target) == (0, 0)
 
 
 async def test_accounts_following_each_other_at_the_same_moment(client):
-    pairs = [(await person(f"a{i}"), await person(f"b{i}")) for i in range(5)]
+    pairs = [(await signed_in(f"a{i}"), await signed_in(f"b{i}")) for i in range(5)]
     calls = []
     for (a, a_h), (b, b_h) in pairs:
         calls.append(client.post(f"/api/v1/accounts/{b.id}/follow", headers=a_h))
@@ -308,13 +293,13 @@ async def test_accounts_following_each_other_at_the_same_moment(client):
     responses = await asyncio.gather(*calls)
     assert {r.status_code for r in responses} == {200}
     for (a, _), (b, _) in pairs:
-        assert await counts(a) == (1, 1)
-        assert await counts(b) == (1, 1)
+        assert await follow_counts(a) == (1, 1)
+        assert await follow_counts(b) == (1, 1)
 
 
 async def test_followers_and_following_are_paginated_with_link_headers(client):
-    star, star_h = await person("star")
-    fans = [await person(f"fan{i}") for i in range(5)]
+    star, star_h = await signed_in("star")
+    fans = [await signed_in(f"fan{i}") for i in range(5)]
     for fan, _ in fans:
         await follow(fan, star)
     await follow(star, fans[0][0])
@@ -344,8 +329,8 @@ async def test_followers_and_following_are_paginated_with_link_headers(client):
 
 
 async def test_hidden_collections_are_empty_for_others_but_not_for_the_owner(client):
-    shy, shy_h = await person("shy")
-    fan, fan_h = await person("fan")
+    shy, shy_h = await signed_in("shy")
+    fan, fan_h = await signed_in("fan")
     await follow(fan, shy)
     await follow(shy, fan)
     async with db.session() as session:
@@ -358,9 +343,9 @@ async def test_hidden_collections_are_empty_for_others_but_not_for_the_owner(cli
 
 
 async def test_lists_leave_out_accounts_blocked_either_way_and_blockers_hide_their_network(client):
-    star, _ = await person("star")
-    fan, _ = await person("fan")
-    viewer, viewer_h = await person("viewer")
+    star, _ = await signed_in("star")
+    fan, _ = await signed_in("fan")
+    viewer, viewer_h = await signed_in("viewer")
     await follow(fan, star)
     await block(viewer, fan)
     listed = await client.get(f"/api/v1/accounts/{star.id}/followers", headers=viewer_h)
@@ -368,15 +353,15 @@ async def test_lists_leave_out_accounts_blocked_either_way_and_blockers_hide_the
     assert [a["acct"] for a in (await client.get(f"/api/v1/accounts/{star.id}/followers")).json()] == ["fan"]
 
     # an account that blocks the viewer shows the viewer nothing of its network
-    blocked_viewer, blocked_h = await person("outsider")
+    blocked_viewer, blocked_h = await signed_in("outsider")
     await block(star, blocked_viewer)
     assert (await client.get(f"/api/v1/accounts/{star.id}/followers", headers=blocked_h)).json() == []
 
 
 async def test_relationships_for_several_ids_skip_unknown_ones(client):
-    alice, alice_h = await person("alice")
-    bob, _ = await person("bob")
-    carol, _ = await person("carol", locked=True)
+    alice, alice_h = await signed_in("alice")
+    bob, _ = await signed_in("bob")
+    carol, _ = await signed_in("carol", locked=True)
     await follow(alice, bob)
     await follow(alice, carol)
     await follow(bob, alice)
@@ -401,8 +386,8 @@ async def test_relationships_answer_in_a_fixed_number_of_queries(client):
 
     from app.services import relationships
 
-    viewer, _ = await person("viewer")
-    others = [await person(f"o{i}") for i in range(8)]
+    viewer, _ = await signed_in("viewer")
+    others = [await signed_in(f"o{i}") for i in range(8)]
     for other, _ in others:
         await follow(viewer, other)
 
@@ -428,10 +413,10 @@ async def test_relationships_answer_in_a_fixed_number_of_queries(client):
 
 
 async def test_familiar_followers(client):
-    me, me_h = await person("me")
-    friend, _ = await person("friend")
-    stranger, _ = await person("stranger")
-    star, _ = await person("star")
+    me, me_h = await signed_in("me")
+    friend, _ = await signed_in("friend")
+    stranger, _ = await signed_in("stranger")
+    star, _ = await signed_in("star")
     await follow(me, friend)
     await follow(friend, star)
     await follow(stranger, star)
@@ -448,7 +433,7 @@ async def test_familiar_followers(client):
 
 
 async def test_endorsements_are_an_honest_empty_list(client):
-    _, headers = await person("alice")
+    _, headers = await signed_in("alice")
     response = await client.get("/api/v1/endorsements", headers=headers)
     assert response.status_code == 200
     assert_matches_spec(response, "GET", "/api/v1/endorsements")
@@ -459,8 +444,8 @@ async def test_follow_rate_limit_per_account(settings):
     limited = dataclasses.replace(settings, rate_limits=True, rate_limit_follows=2, rate_limit_api=1000)
     app = create_app(limited)
     try:
-        alice, alice_h = await person("alice")
-        targets = [await person(f"t{i}") for i in range(3)]
+        alice, alice_h = await signed_in("alice")
+        targets = [await signed_in(f"t{i}") for i in range(3)]
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50001))
         async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as c:
             first = await c.post(f"/api/v1/accounts/{targets[0][0].id}/follow", headers=alice_h)
@@ -480,15 +465,15 @@ async def test_follow_rate_limit_per_account(settings):
             assert third.headers["x-ratelimit-remaining"] == "0"
             assert third.headers["x-ratelimit-reset"].endswith("Z")
             assert "," not in third.headers["x-ratelimit-limit"]  # one budget reported, not two
-        assert await counts(targets[2][0]) == (0, 0)
-        assert await counts(alice) == (0, 2)
+        assert await follow_counts(targets[2][0]) == (0, 0)
+        assert await follow_counts(alice) == (0, 2)
     finally:
         configure(settings)
 
 
 async def test_mastodon_py_follows_a_locked_account_gets_approved_then_blocks(client, live_server):
     fan, _ = await make_user("fan")
-    idol, _ = await person("idol", locked=True)
+    idol, _ = await signed_in("idol", locked=True)
     fan_token, idol_token = await token_for(fan), await token_for(idol)
 
     def use_clients():
@@ -510,4 +495,4 @@ async def test_mastodon_py_follows_a_locked_account_gets_approved_then_blocks(cl
     assert (blocked.blocking, blocked.followed_by) == (True, False)
     assert [a.acct for a in blocks_list] == ["fan"]
     assert (finally_.blocked_by, finally_.following) == (True, False)
-    assert await counts(idol) == (0, 0)
+    assert await follow_counts(idol) == (0, 0)

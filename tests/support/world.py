@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from mastodon import Mastodon
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import select
 
 from app import db
@@ -79,10 +79,22 @@ async def make_media(owner: Account, *, state: str = "ready", description: str |
         return attachment
 
 
-async def signed_in(username: str = "alice", scopes: str = "read write follow push") -> tuple[Account, dict[str, str]]:
-    """A new confirmed user and the Authorization header of a token with `scopes`."""
+async def signed_in(username: str = "alice", scopes: str = "read write follow push", *,
+                    locked: bool = False) -> tuple[Account, dict[str, str]]:
+    """A new confirmed user (optionally a locked account) and the Authorization header of a token with `scopes`."""
     account, _ = await make_user(username)
+    if locked:
+        async with db.session() as session:
+            await session.execute(update(Account).where(Account.id == account.id).values(locked=True))
+        account.locked = True
     return account, bearer(await token_for(account, scopes))
+
+
+async def follow_counts(account: Account) -> tuple[int, int]:
+    """(followers_count, following_count) as stored."""
+    async with db.session() as session:
+        fresh = await session.get(Account, account.id, populate_existing=True)
+        return fresh.followers_count, fresh.following_count
 
 
 async def count(model, *where) -> int:
