@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from urllib.parse import urlencode
 
-from sqlalchemy import update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 

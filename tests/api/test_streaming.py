@@ -170,7 +170,7 @@ async def test_public_stream_hides_authors_the_viewer_blocks_mutes_or_is_blocked
         await until_listening(ws, streaming.PUBLIC)
         for author_token in (blocked_token, muted_token, blocker_token):
             assert (await post_status(client, auth(author_token), status="you should not see me")).status_code == 200
-        await post_status(client, auth(friend_token), status=f"hi @muted")  # mentions a muted account
+        await post_status(client, auth(friend_token), status="hi @muted")  # mentions a muted account
         shown = (await post_status(client, auth(friend_token), status="visible")).json()
         received = await frame(ws)
         assert json.loads(received["payload"])["id"] == shown["id"]

@@ -5,7 +5,6 @@ import dataclasses
 
 import httpx
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -14,7 +13,7 @@ from app.api.params import read_params
 from app.api.responses import json_response
 from app.errors import ApiError
 from app.main import create_app
-from app.middleware import RateLimit, stack
+from app.middleware import stack
 
 
 async def echo(request: Request):

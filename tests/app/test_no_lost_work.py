@@ -3,7 +3,6 @@ post whose web process died right after the commit (before enqueueing) still rea
 every follower once a worker sweeps the outbox."""
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import time
