@@ -156,9 +156,11 @@ async def test_a_boost_of_what_is_already_in_the_feed_is_not_repeated(client):
     outsider, outsider_h = await signed_in("outsider")
     post_one = await post(client, outsider_h, "worth boosting")
     first = (await client.post(f"/api/v1/statuses/{post_one['id']}/reblog", headers=bob_h)).json()
+    await settled()  # the first boost is in the feed before the second is made
     second = (await client.post(f"/api/v1/statuses/{post_one['id']}/reblog", headers=carol_h)).json()
     muted_boost = (await client.post(f"/api/v1/statuses/{post_one['id']}/reblog", headers=quiet_h)).json()
     own = await post(client, dave_h, "dave's own")
+    await settled()  # the post is in the feed before it is boosted (fan-outs run concurrently)
     boost_of_own = (await client.post(f"/api/v1/statuses/{own['id']}/reblog", headers=bob_h)).json()
     await settled()
 
