@@ -8,8 +8,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REGISTRATION_MODES = ("open", "approval", "closed")
 
@@ -66,6 +67,9 @@ class Settings:
     reset_link_hours: int = 2
     # Dramatiq worker threads when workers run inside `starling serve`.
     inline_workers: int = 2
+    # Web server processes of `starling serve` (uvicorn workers sharing one socket): one
+    # Python process uses one core, so a busy instance runs about one per core.
+    web_processes: int = 1
     # Outbox rows enqueued this long ago and still there were lost: the sweeper (every
     # outbox_sweep_seconds) enqueues them again (see docs/feeds.md, "No lost work").
     outbox_stale_seconds: int = 120
@@ -84,6 +88,13 @@ class Settings:
     meilisearch_api_key: str = ""
     meilisearch_index: str = "statuses"
 
+    # Outgoing HTTP (link previews, search resolve; docs/federation.md): private, loopback, link-local
+    # addresses are refused unless allowed (instances federating inside one private network).
+    allow_private_addresses: bool = False
+    # Not read from the environment: tests put an httpx.MockTransport here to stand in for
+    # the internet. None means real connections.
+    http_transport: Any = field(default=None, compare=False, repr=False, metadata={"env": False})
+
     @property
     def base_url(self) -> str:
         return f"{self.scheme}://{self.domain}"
@@ -101,6 +112,8 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict = {}
         for f in dataclasses.fields(cls):
+            if f.metadata.get("env") is False:
+                continue
             raw = env.get(f"STARLING_{f.name.upper()}")
             if raw is None or raw == "":
                 continue

@@ -56,6 +56,10 @@ def live_port() -> int:
     return free_port()
 
 
+def _no_internet(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError(f"tests do not reach the internet ({request.url})", request=request)
+
+
 @pytest.fixture(scope="session")
 def settings(database, redis_url, mailbox, live_port, tmp_path_factory) -> Settings:
     var = tmp_path_factory.mktemp("var")
@@ -70,6 +74,9 @@ def settings(database, redis_url, mailbox, live_port, tmp_path_factory) -> Setti
         smtp_host="127.0.0.1",
         smtp_port=mailbox.port,
         rate_limits=False,
+        # Outgoing fetches (link previews) never leave the machine; a test that needs a
+        # remote server installs its own httpx.MockTransport here.
+        http_transport=httpx.MockTransport(_no_internet),
     )
 
 

@@ -8,6 +8,7 @@ from app.models.list import List, ListAccount
 from app.models.marker import Marker
 from app.models.media import MediaAttachment
 from app.models.notification import Notification, NotificationSweep
+from app.models.preview_card import PreviewCard, StatusPreviewCard
 from app.models.status import Mention, Poll, PollVote, Status, StatusEdit, StatusTag, Tag, Tombstone
 from app.models.tag_follow import TagFollow
 from app.models.instance import OutboxJob, Rule
@@ -32,9 +33,11 @@ __all__ = [
     "NotificationSweep",
     "Poll",
     "PollVote",
+    "PreviewCard",
     "Status",
     "StatusEdit",
     "StatusPin",
+    "StatusPreviewCard",
     "StatusTag",
     "Tag",
     "TagFollow",

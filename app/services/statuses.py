@@ -39,7 +39,7 @@ from app.models import (Account, MediaAttachment, Mention, Poll, Status, StatusE
 from app.models.base import utcnow
 from app.models.status import VISIBILITIES
 from app.services import media, polls, rate_limits, relationships, status_text, visibility
-from app.services import feeds, notifications, search, streaming
+from app.services import feeds, notifications, preview_cards, search, streaming
 from app.services.instance import LIMITS
 from app.services.polls import NewPoll
 
@@ -101,6 +101,7 @@ async def on_created(session: AsyncSession, status: Status) -> None:
     streaming.defer_status_event(session, status, "update")  # public and hashtag streams
     await notifications.status_posted(session, status)  # mentions, `notify` subscribers
     search.status_changed(session, status)  # search index (Meilisearch; PostgreSQL indexes on write)
+    preview_cards.status_posted(session, status)  # the card of its first link
 
 
 async def on_edited(session: AsyncSession, status: Status) -> None:
@@ -108,6 +109,7 @@ async def on_edited(session: AsyncSession, status: Status) -> None:
     streaming.defer_status_event(session, status, "status.update")  # public and hashtag streams
     await notifications.status_edited(session, status)  # `update` to boosters, new mentions
     search.status_changed(session, status)  # search index
+    await preview_cards.status_edited(session, status)  # a card for a changed first link
 
 
 async def on_deleted(session: AsyncSession, status: Status) -> None:
@@ -325,23 +327,26 @@ async def _content(session: AsyncSession, text_value: str) -> tuple[str, list[Ac
     return html, accounts, status_text.hashtags(text_value)
 
 
-async def _upsert_tags(session: AsyncSession, names: list[str]) -> list[int]:
-    """Tag ids for `names`, creating the tags that are new (case-insensitively)."""
+async def upsert_tags(session: AsyncSession, names: list[str], at: datetime | None = None) -> list[int]:
+    """Tag ids for `names`, creating the tags that are new (case-insensitively); each tag's
+    last use moves to `at` (now by default) unless it was used later (a fetched remote post
+    may be older than the last local one)."""
     if not names:
         return []
-    now = utcnow()
+    at = at or utcnow()
     # A stable order keeps concurrent posts with the same new tags from deadlocking.
     names = sorted(names, key=str.lower)
-    statement = insert(Tag).values([{"name": n, "created_at": now, "last_status_at": now} for n in names])
+    statement = insert(Tag).values([{"name": n, "created_at": at, "last_status_at": at} for n in names])
     statement = statement.on_conflict_do_update(
-        index_elements=[func.lower(Tag.name)], set_={"last_status_at": statement.excluded.last_status_at}
+        index_elements=[func.lower(Tag.name)],
+        set_={"last_status_at": func.greatest(Tag.last_status_at, statement.excluded.last_status_at)},
     ).returning(Tag.id)
     return list((await session.execute(statement)).scalars().all())
 
 
 async def _set_tags(session: AsyncSession, status: Status, names: list[str]) -> None:
     await session.exec(StatusTag.__table__.delete().where(StatusTag.status_id == status.id))
-    for tag_id in await _upsert_tags(session, names):
+    for tag_id in await upsert_tags(session, names):
         session.add(StatusTag(status_id=status.id, tag_id=tag_id))
 
 

@@ -9,8 +9,10 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from app import db
-from app.models import Account, Status, StatusTag, Tag
+from app.models import Account, PreviewCard, Status, StatusPreviewCard, StatusTag, Tag
+from tests.support.fake_web import fake_web
 from tests.support.openapi import assert_matches_spec
+from tests.support.polling import eventually, settled
 from tests.support.world import bearer, block, follow, make_user, post_status, token_for
 
 
@@ -167,3 +169,60 @@ async def test_following_hashtags(client):
     assert (await client.post("/api/v1/tags/cats/follow")).status_code == 401
     read_only = bearer(await token_for(alice, scopes="read"))
     assert (await client.post("/api/v1/tags/cats/follow", headers=read_only)).status_code == 403
+
+
+async def shared_card(client, headers, status_id: str) -> dict:
+    """Wait for the worker to give a status its preview card."""
+    async def card():
+        return (await client.get(f"/api/v1/statuses/{status_id}", headers=headers)).json()["card"]
+    return await eventually(card, until=lambda found: found is not None)
+
+
+async def test_trending_links_by_recent_distinct_accounts(client, settings):
+    people = [(await make_user(name))[0] for name in ("ann", "ben", "cid", "dot")]
+    headers = [bearer(await token_for(p)) for p in people]
+    with fake_web(settings) as web:
+        for name in ("busy", "quieter", "lonely", "secret", "warned"):
+            web.page(f"https://news.example/{name}", f"The {name} story", description=f"About {name}")
+        links = {name: f"https://news.example/{name}" for name in ("busy", "quieter", "lonely", "secret", "warned")}
+        first = await posted(client, headers[0], f"read {links['busy']}")
+        await posted(client, headers[1], f"also {links['busy']}")
+        await posted(client, headers[0], f"me again {links['busy']}")  # the same account counts once
+        boosted = await client.post(f"/api/v1/statuses/{first['id']}/reblog", headers=headers[2])
+        assert boosted.status_code == 200  # a boost shares the link too: busy has three accounts
+        for h in headers[:2]:
+            await posted(client, h, f"hmm {links['quieter']}")
+        await posted(client, headers[0], f"only me {links['lonely']}")  # one account is not a trend
+        for h in headers:  # followers-only and direct posts never count
+            await posted(client, h, f"between us {links['secret']}", visibility="private")
+            await posted(client, h, f"psst {links['secret']}", visibility="direct")
+        for h in headers[:3]:  # behind a content warning: not trending
+            await posted(client, h, f"careful {links['warned']}", spoiler_text="spoilers")
+        await settled()
+        assert (await shared_card(client, headers[0], first["id"]))["title"] == "The busy story"
+    # four accounts, but 40 hours ago: decayed below today's two
+    async with db.session() as session:
+        stale = PreviewCard(url="https://news.example/stale", title="The stale story")
+        session.add(stale)
+        await session.flush()
+        stale_id = stale.id
+    for p in people:
+        status_id = await old_post(p, 40)
+        async with db.session() as session:
+            session.add(StatusPreviewCard(status_id=status_id, preview_card_id=stale_id))
+
+    response = await client.get("/api/v1/trends/links")
+    assert response.status_code == 200, response.text
+    assert_matches_spec(response, "GET", "/api/v1/trends/links")
+    body = response.json()
+    assert [link["url"] for link in body] == [links["busy"], links["quieter"], "https://news.example/stale"]
+    busy = body[0]
+    assert busy["title"] == "The busy story" and busy["type"] == "link"
+    assert len(busy["history"]) == 7 and busy["history"][0] == {
+        "day": busy["history"][0]["day"], "accounts": "3", "uses": "4"}
+    assert body[2]["history"][0]["accounts"] == "0"  # its shares were 40 hours ago, not today
+    paged = await client.get("/api/v1/trends/links", params={"limit": 1, "offset": 1}, headers=headers[3])
+    assert [link["url"] for link in paged.json()] == [links["quieter"]]
+    assert (await client.get("/api/v1/trends/links", params={"limit": 0})).status_code == 422
+    assert (await client.get("/api/v1/trends/links", params={"offset": -1})).status_code == 422
+    assert len((await client.get("/api/v1/trends/links", params={"limit": 500})).json()) == 3  # clamped to 20

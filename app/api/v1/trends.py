@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from app import db
 from app.api.auth import authenticated
+from app.api.entities.preview_card import trends_link_json
 from app.api.entities.status import render_statuses
 from app.api.entities.tag import tag_json
 from app.api.params import Params, read_params
@@ -53,8 +54,11 @@ async def statuses(request: Request) -> Response:
 
 @authenticated(optional=True)
 async def links(request: Request) -> Response:
-    _page(await read_params(request), 10, 20)  # parameters checked; no preview cards exist yet
-    return json_response([])
+    limit, offset = _page(await read_params(request), 10, 20)
+    async with db.session() as session:
+        found = await trends.trending_links(session, limit=limit, offset=offset)
+        history = await trends.link_history(session, [c.id for c in found])
+    return json_response([trends_link_json(c, history[c.id]) for c in found])
 
 
 routes = [
