@@ -36,6 +36,9 @@ from app.middleware import stack
 from app.web import auth as web_auth
 from app.web import home
 from app.web import oauth as web_oauth
+from app.services.search import resolve as search_resolve
+from federation import routes as federation_routes
+from federation.resolver import build_resolver
 
 log = logging.getLogger("starling")
 
@@ -47,6 +50,7 @@ ROUTE_MODULES = [
     web_oauth, web_auth, home,
     streaming_api, notifications_api, notifications_v2, timelines_api, markers_api, search_v2,
     suggestions_v2, tags_api, trends_api, followed_tags_api,
+    federation_routes,
 ]
 
 
@@ -77,6 +81,8 @@ def create_app(settings: Settings, on_shutdown: Sequence[Callable[[], None]] = (
     app_redis.connect(settings.redis_url)
     jobs.setup_broker(settings.redis_url)
     settings.media_root.mkdir(parents=True, exist_ok=True)
+    # search?resolve=true asks other servers (on the injected network in tests).
+    search_resolve.install(build_resolver(settings, transport=settings.http_transport))
 
     @asynccontextmanager
     async def lifespan(app):
@@ -94,3 +100,9 @@ def create_app(settings: Settings, on_shutdown: Sequence[Callable[[], None]] = (
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
         lifespan=lifespan,
     )
+
+
+def app_from_env() -> Starlette:
+    """The app of one of several web processes (`starling serve --processes N`): each builds
+    its own from the environment, where the parent left the resolved database and Redis URLs."""
+    return create_app(Settings.from_env())

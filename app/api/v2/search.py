@@ -15,6 +15,7 @@ from app.api.params import read_params
 from app.api.responses import json_response
 from app.errors import ApiError
 from app.services import search as search_service
+from app.services.search import resolve as resolving
 from app.services.statuses import parse_id
 
 
@@ -45,8 +46,10 @@ async def search(request: Request) -> Response:
         limit=page.limit,
     )
     params.bool("exclude_unreviewed", False)  # validated; tags are not reviewed here (docs/search.md)
+    # Remote look-ups happen before the search opens its session (docs/federation.md).
+    resolved = await resolving.lookup(viewer, text, kind) if resolve and viewer is not None and offset == 0 else None
     async with db.session() as session:
-        results = await search_service.search(session, viewer, request_)
+        results = await resolving.search(session, viewer, request_, resolved)
         statuses = await render_statuses(session, results.statuses, viewer)
     return json_response({
         "accounts": [account_json(a) for a in results.accounts],

@@ -1,0 +1,1 @@
+"""Our models -> ActivityStreams documents, one module per outgoing shape."""
