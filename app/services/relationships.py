@@ -70,6 +70,13 @@ def known() -> ColumnElement[bool]:
         User.account_id == Account.id, User.confirmed_at.is_not(None), User.approved.is_(True)))
 
 
+def known_joined(user=User) -> ColumnElement[bool]:
+    """known() for a query that outer-joins `user` on the account: the planner then probes
+    the users index per account instead of hashing the whole users table (which it chose
+    for known()'s EXISTS inside an OR: 50 ms for an 11-account search)."""
+    return or_(Account.domain.is_not(None), and_(user.confirmed_at.is_not(None), user.approved.is_(True)))
+
+
 def listable() -> ColumnElement[bool]:
     """Accounts that appear in lists and can be followed, blocked or muted: known, not suspended."""
     return and_(Account.suspended_at.is_(None), known())

@@ -3,6 +3,7 @@
 hashtags, accounts, pagination and bad input."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import uuid
@@ -17,7 +18,7 @@ from app.models.base import utcnow
 from app.services import search as search_service
 from tests.support.openapi import assert_matches_spec
 from tests.support.services import free_port
-from tests.support.world import bearer, block, follow, make_user, post_status, token_for
+from tests.support.world import bearer, block, follow, make_user, mastodon_for, post_status, token_for
 
 MEILISEARCH_URL = os.environ.get("STARLING_TEST_MEILISEARCH_URL", "")
 WORD = "zebrafish"
@@ -317,3 +318,29 @@ async def test_posts_are_searchable_at_once_and_follow_edits_and_deletes(client)
     assert [s["id"] for s in (await search(client, headers, "newword", type="statuses"))["statuses"]] == [status["id"]]
     assert (await client.delete(f"/api/v1/statuses/{status['id']}", headers=headers)).status_code == 200
     assert (await search(client, headers, "newword", type="statuses"))["statuses"] == []
+
+
+def search_with_mastodon_py(base_url: str, token: str) -> dict:
+    client = mastodon_for(base_url, token)
+    found = client.search_v2("marmalade", result_type="statuses")
+    people = client.account_search("mabel")
+    tags = client.search_v2("#orchard", result_type="hashtags")
+    client.tag_follow("orchard")
+    return {"statuses": [s["content"] for s in found["statuses"]], "accounts": [a["acct"] for a in people],
+            "hashtags": [t["name"] for t in tags["hashtags"]],
+            "followed": [t["name"] for t in client.followed_tags()]}
+
+
+async def test_mastodon_py_searches_posts_people_and_hashtags(live_server, client):
+    """A real client library against a running server: posts by word, people by name prefix,
+    hashtags, and following one."""
+    mabel, _ = await make_user("mabel")
+    mabel_h = bearer(await token_for(mabel))
+    reader, _ = await make_user("reader")
+    await post_status(client, mabel_h, status="Fresh marmalade from the #orchard today")
+    await post_status(client, mabel_h, status="Nothing to see here")
+    result = await asyncio.to_thread(search_with_mastodon_py, live_server, await token_for(reader))
+    assert len(result["statuses"]) == 1 and "marmalade" in result["statuses"][0]
+    assert result["accounts"] == ["mabel"]
+    assert result["hashtags"] == ["orchard"]
+    assert result["followed"] == ["orchard"]

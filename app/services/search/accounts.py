@@ -20,8 +20,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import get_settings
-from app.models import Account
-from app.services.relationships import blocks_between, follows, listable
+from app.models import Account, User
+from app.services.relationships import blocks_between, follows, known_joined
 
 WORD = re.compile(r"\w+")
 MAX_WORDS = 8
@@ -75,7 +75,8 @@ async def search_accounts(session: AsyncSession, viewer_id: int | None, q: Accou
     if not name:
         return []
     exact = func.lower(Account.username) == name.lower()
-    query = select(Account).where(_matches(q.text), listable())
+    query = (select(Account).outerjoin(User, User.account_id == Account.id)
+             .where(_matches(q.text), Account.suspended_at.is_(None), known_joined()))
     if viewer_id is None:
         query = query.where(or_(Account.discoverable.is_(True), exact))
         followed = literal_column("false")

@@ -41,6 +41,7 @@ from app.services.search.backend import Progress, StatusQuery
 from app.services.search.rules import searchable
 
 WINDOW = 5000  # newest posts scanned before switching to the GIN index
+MORE_WINDOWS = 4  # further windows walked for a word common enough to fill a page from one
 CANDIDATES = 200  # GIN matches checked against the visibility rules in a first pass
 HASHTAG = re.compile(r"^#(\w+)$")
 VECTOR = literal_column("statuses.search_vector")
@@ -180,12 +181,20 @@ class PostgresBackend:
             params.update(floor=params["max_id"])
             return (await self._older(session, statements, params))[q.offset:need]
         found = list((await session.exec(statements.recent, params=params)).all())
-        if len(found) >= need or not indexable:
-            return found[q.offset:need]
-        floor, in_window = (await session.exec(statements.floor, params=params)).one()
-        if in_window < WINDOW:
-            return found[q.offset:need]  # the window held everything in range
-        params.update(floor=floor, need=need - len(found))
+        for step in range(MORE_WINDOWS + 1):
+            if len(found) >= need or not indexable:
+                return found[q.offset:need]
+            floor, in_window = (await session.exec(statements.floor, params=params)).one()
+            if in_window < WINDOW:
+                return found[q.offset:need]  # the window held everything in range
+            params.update(max_id=floor, need=need - len(found))
+            # A common word missing from the newest posts (a topic of last month, a flood of
+            # posts without it) is still common further down: walk more windows rather than
+            # sort its tens of thousands of GIN matches.
+            if step == MORE_WINDOWS or share is None or share * WINDOW < need:
+                break
+            found += list((await session.exec(statements.recent, params=params)).all())
+        params.update(floor=params["max_id"])
         found += await self._older(session, statements, params)
         return found[q.offset:need]
 
