@@ -13,16 +13,19 @@ index therefore never needs to know about blocks, follows, interactions or an au
 switching `indexable` off: a stale document can never leak. To make up for candidates
 filtered out, OVERFETCH times the needed count is asked for.
 
-The `meilisearch` client is synchronous; its calls run in a thread.
+The `meilisearch` client is synchronous; its calls run in a thread, each bounded by TIMEOUT.
+A server that does not answer (refused, timed out, garbled) is a 503 for status search.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 import meilisearch
-from meilisearch.errors import MeilisearchError
+import requests  # the meilisearch client's transport: some of its errors are not wrapped
+from meilisearch.errors import MeilisearchApiError, MeilisearchError
 from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,6 +34,7 @@ from app import db
 from app.errors import ApiError
 from app.models import Status, StatusTag, Tag
 from app.services.search.backend import Progress, StatusQuery
+from app.services.search.postgres import HASHTAG, PostgresBackend
 from app.services.search.rules import searchable
 
 log = logging.getLogger(__name__)
@@ -38,6 +42,11 @@ log = logging.getLogger(__name__)
 OVERFETCH = 4
 MAX_CANDIDATES = 1000
 BATCH = 1000
+TIMEOUT = 10  # seconds per HTTP request: the client's default is none, so a hung server hung the search
+SETTLE_MS = 600_000  # how long a task we wait for may take (it runs after everything queued before it)
+# A query with no letter or digit: PostgreSQL finds nothing for it, but Meilisearch tokenizes
+# it to no words and runs a placeholder search, which returns every document.
+NO_WORDS = re.compile(r"^[\W_]*$")
 SETTINGS = {
     "searchableAttributes": ["text", "spoiler_text", "tags"],
     "filterableAttributes": ["account_id", "visibility", "created_ms"],
@@ -87,37 +96,68 @@ class MeilisearchBackend:
     name = "meilisearch"
 
     def __init__(self, url: str, api_key: str = "", index: str = "statuses") -> None:
-        self.client = meilisearch.Client(url, api_key or None)
+        self.client = meilisearch.Client(url, api_key or None, timeout=TIMEOUT)
         self.uid = index
+        self._configured = False  # SETTINGS sent by this process (see _write)
 
     def _index(self):
         return self.client.index(self.uid)
 
+    def _settle(self, task_uid: int, timeout_ms: int = SETTLE_MS) -> None:
+        """Wait for a task (in a thread). wait_for_task returns a failed task without raising
+        (and gives up after 5 s by default, though a task waits behind everything queued)."""
+        task = self.client.wait_for_task(task_uid, timeout_ms)
+        if task.status != "succeeded":
+            raise MeilisearchError(f"task {task_uid} {task.status}: {task.error}")
+
+    def _configure(self, wait: bool) -> None:
+        """Create the index (if missing: otherwise that task fails harmlessly) and apply SETTINGS."""
+        self.client.create_index(self.uid, {"primaryKey": "id"})
+        task = self._index().update_settings(SETTINGS)
+        if wait:
+            self._settle(task.task_uid)
+        self._configured = True
+
     async def configure(self, wait: bool = False) -> None:
         """Create the index (if missing) and apply SETTINGS."""
-        def run():
-            self.client.create_index(self.uid, {"primaryKey": "id"})
-            task = self._index().update_settings(SETTINGS)
-            if wait:
-                self.client.wait_for_task(task.task_uid)
-        await asyncio.to_thread(run)
+        await asyncio.to_thread(self._configure, wait)
 
     async def status_ids(self, session: AsyncSession, viewer_id: int, q: StatusQuery) -> list[int]:
+        if HASHTAG.match(q.text.strip()):
+            # `#tag` alone means the posts carrying that hashtag (docs/search.md), newest first:
+            # Meilisearch would drop the `#` and match the bare word anywhere. status_tags answers.
+            return await PostgresBackend().status_ids(session, viewer_id, q)
+        if NO_WORDS.match(q.text):
+            return []  # nothing searchable (as PostgreSQL), not Meilisearch's "everything"
         need = q.offset + q.limit
-        options = {"limit": min(MAX_CANDIDATES, need * OVERFETCH), "attributesToRetrieve": ["id"]}
+        # matchingStrategy "all": every word is required, as in PostgreSQL (the default "last"
+        # drops words from the end of the query until enough documents match).
+        options = {"limit": min(MAX_CANDIDATES, need * OVERFETCH), "attributesToRetrieve": ["id"],
+                   "matchingStrategy": "all"}
         if parts := _filter(q):
             options["filter"] = " AND ".join(parts)
         try:
             found = await asyncio.to_thread(self._index().search, q.text, options)
-        except MeilisearchError as failure:
+        except MeilisearchApiError as failure:
+            if failure.code == "index_not_found":
+                return []  # nothing indexed yet: an honest empty result
+            log.warning("Meilisearch search failed: %s", failure)
+            raise ApiError("Search is temporarily unavailable", 503) from None
+        except (MeilisearchError, requests.RequestException, ValueError) as failure:
+            # refused/timed out (wrapped by the client), or a bad URL or a non-JSON answer
+            # (requests' own errors, which the client lets through)
             log.warning("Meilisearch search failed: %s", failure)
             raise ApiError("Search is temporarily unavailable", 503) from None
         candidates = [int(hit["id"]) for hit in found.get("hits", [])]
         candidates = [i for i in candidates if (q.max_id is None or i < q.max_id) and (q.min_id is None or i > q.min_id)]
         if not candidates:
             return []
-        allowed = set((await session.exec(
-            select(Status.id).where(Status.id.in_(candidates), searchable(viewer_id)))).all())
+        # The SQL decides, the author filter included: Meilisearch compares account_id as a
+        # double, which cannot tell apart snowflakes a few units apart (ids are ~2^57).
+        where = [Status.id.in_(candidates), searchable(viewer_id)]
+        if q.account_id is not None:
+            where.append(Status.account_id == q.account_id)
+        allowed = set((await session.exec(select(Status.id).where(*where))).all())
         return [i for i in candidates if i in allowed][q.offset:need]
 
     async def _documents(self, session: AsyncSession, statuses: list[Status]) -> list[dict[str, Any]]:
@@ -142,6 +182,11 @@ class MeilisearchBackend:
 
     async def _write(self, documents: list[dict], gone: list[int], wait: bool) -> None:
         def run():
+            if not self._configured:
+                # Once per process: otherwise the first document would create the index
+                # without SETTINGS (no filterable fields: every filtered search fails) until
+                # someone ran `starling search reindex`. Tasks run in order, so no wait.
+                self._configure(wait=False)
             tasks = []
             if documents:
                 tasks.append(self._index().add_documents(documents, primary_key="id"))
@@ -149,7 +194,7 @@ class MeilisearchBackend:
                 tasks.append(self._index().delete_documents([str(i) for i in gone]))
             if wait:
                 for task in tasks:
-                    self.client.wait_for_task(task.task_uid)
+                    self._settle(task.task_uid)
         await asyncio.to_thread(run)
 
     async def reindex(self, progress: Progress | None = None) -> int:
@@ -172,5 +217,5 @@ class MeilisearchBackend:
             if progress:
                 progress(done, max(total, done))
         if last_batch:  # tasks run in order: when the last batch is in, all are
-            await asyncio.to_thread(self.client.wait_for_task, last_batch, 600_000)
+            await asyncio.to_thread(self._settle, last_batch)  # raises if it failed
         return done
