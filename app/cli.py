@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 import threading
@@ -37,6 +38,9 @@ def serve(args) -> int:
         embedded.stop()
         raise
     pool = None if args.no_workers else WorkerPool(settings.inline_workers)
+    processes = args.processes or settings.web_processes
+    if processes > 1:
+        return _serve_processes(settings, embedded, pool, args, processes)
     # Stopped in the app's shutdown, in this order: workers, then the servers they use.
     app = create_app(settings, on_shutdown=[pool.stop, embedded.stop] if pool else [embedded.stop])
     if pool:
@@ -47,6 +51,27 @@ def serve(args) -> int:
                                            timeout_graceful_shutdown=10))
     print(f"Starling is serving {settings.base_url} on http://{server.config.host}:{server.config.port}", flush=True)
     server.run()
+    return 0
+
+
+def _serve_processes(settings: Settings, embedded: EmbeddedServices, pool: WorkerPool | None, args,
+                     processes: int) -> int:
+    """Several web processes on one socket (uvicorn's supervisor); the workers and the embedded
+    servers stay in this parent process, which stops them once the web processes have exited."""
+    os.environ.update({"STARLING_DATABASE_URL": settings.database_url, "STARLING_REDIS_URL": settings.redis_url,
+                       "STARLING_SECRET_KEY": settings.secret_key})
+    host, port = args.host or settings.host, args.port or settings.port
+    try:
+        if pool:
+            pool.start()
+        print(f"Starling is serving {settings.base_url} on http://{host}:{port} ({processes} web processes)",
+              flush=True)
+        uvicorn.run("app.main:app_from_env", factory=True, workers=processes, host=host, port=port,
+                    proxy_headers=True, log_level="info", timeout_graceful_shutdown=10)
+    finally:
+        if pool:
+            pool.stop()
+        embedded.stop()
     return 0
 
 
@@ -150,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--no-workers", action="store_true", help="do not run Dramatiq workers in this process")
+    p.add_argument("--processes", type=int, help="web server processes (default STARLING_WEB_PROCESSES, 1)")
     p.set_defaults(func=serve)
 
     p = sub.add_parser("worker", help="run background workers (needs configured PostgreSQL and Redis)")

@@ -7,9 +7,11 @@ each running loop gets its own engine, made on first use.
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,10 +38,34 @@ def _state() -> tuple[AsyncEngine, async_sessionmaker]:
     loop = asyncio.get_running_loop()
     state = _per_loop.get(loop)
     if state is None:
-        engine = create_async_engine(async_url(_url), pool_size=_pool_size, max_overflow=20, pool_pre_ping=True)
+        engine = create_async_engine(async_url(_url), pool_size=_pool_size, max_overflow=20)
+        _ping_after_idle(engine)
         state = (engine, async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False))
         _per_loop[loop] = state
     return state
+
+
+IDLE_PING_SECONDS = 10
+
+
+def _ping_after_idle(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use only when it sat idle for a while (a restarted
+    or failed-over server drops idle connections). SQLAlchemy's pool_pre_ping pings on
+    every checkout: a round trip more per request for connections that were just in use."""
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _checked_in(dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checked_out(dbapi_connection, record, proxy) -> None:
+        if time.monotonic() - record.info.get("idle_since", time.monotonic()) < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as dead:
+            raise exc.DisconnectionError() from dead  # the pool replaces it and checks out again
 
 
 def engine() -> AsyncEngine:

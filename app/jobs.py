@@ -5,6 +5,11 @@ Side effects that a committed change implies go through ``defer``: it writes an
 after commit. If the process dies in between, the worker's sweeper finds the row
 and enqueues it again, so no committed work is lost. Actors delete their row when
 done and must be idempotent.
+
+Most actors share the "default" queue; the few that someone is watching for (a
+notification on an open stream) have their own, PROMPT_QUEUE, so that a burst of slow
+jobs (fan-outs of big accounts) never stands in front of them. The worker consumes both.
+Enqueueing wakes idle workers at once (app/broker.py) instead of leaving them to poll.
 """
 from __future__ import annotations
 
@@ -12,44 +17,59 @@ import asyncio
 from typing import Any
 
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.message import Message
 from dramatiq.middleware import AsyncIO
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import db
+from app.broker import WakingRedisBroker
 from app.models import OutboxJob
 from app.models.base import utcnow
 
 QUEUE = "default"
-_broker: RedisBroker | None = None
+PROMPT_QUEUE = "prompt"
+# Actors on PROMPT_QUEUE, by name (the web process enqueues by name, without the actors loaded).
+_PROMPT_ACTORS = frozenset({"notify"})
+_broker: WakingRedisBroker | None = None
 
 
-def setup_broker(redis_url: str, namespace: str = "dramatiq") -> RedisBroker:
+def queue_for(actor_name: str) -> str:
+    """The queue an actor is declared on and its messages are enqueued to."""
+    return PROMPT_QUEUE if actor_name in _PROMPT_ACTORS else QUEUE
+
+
+def setup_broker(redis_url: str, namespace: str = "dramatiq") -> WakingRedisBroker:
     """Create the Redis broker and make it Dramatiq's global one (before actors load)."""
     global _broker
-    _broker = RedisBroker(url=redis_url, namespace=namespace)
+    _broker = WakingRedisBroker(url=redis_url, namespace=namespace)
     _broker.add_middleware(AsyncIO())
     dramatiq.set_broker(_broker)
     return _broker
 
 
-def broker() -> RedisBroker:
+def broker() -> WakingRedisBroker:
     if _broker is None:
         raise RuntimeError("broker not set up: call app.jobs.setup_broker() first")
     return _broker
 
 
+def message(actor_name: str, **kwargs: Any) -> Message:
+    return Message(queue_name=queue_for(actor_name), actor_name=actor_name, args=(), kwargs=kwargs, options={})
+
+
 def enqueue(actor_name: str, **kwargs: Any) -> None:
     """Enqueue now, outside any transaction (for work that may be lost harmlessly)."""
-    message = Message(queue_name=QUEUE, actor_name=actor_name, args=(), kwargs=kwargs, options={})
-    broker().enqueue(message)
+    broker().enqueue(message(actor_name, **kwargs))
+
+
+def enqueue_rows(rows: list[OutboxJob]) -> None:
+    """Enqueue outbox rows' messages (synchronous Redis calls: run it off the event loop)."""
+    broker().enqueue_all([message(row.actor_name, outbox_id=row.id, **row.kwargs) for row in rows])
 
 
 async def _enqueue_rows(rows: list[OutboxJob]) -> None:
-    for row in rows:
-        # The Redis client is synchronous; keep it off the event loop.
-        await asyncio.to_thread(enqueue, row.actor_name, outbox_id=row.id, **row.kwargs)
+    # One trip to a thread for all of a commit's rows: the Redis client is synchronous.
+    await asyncio.to_thread(enqueue_rows, rows)
 
 
 def defer(session: AsyncSession, actor_name: str, **kwargs: Any) -> OutboxJob:

@@ -10,31 +10,30 @@ from app.api.entities.status import render_status
 from app.models import Status
 from app.services import feeds, streaming
 from app.services.feeds import fanout
-from workers.runtime import finish, still_pending
+from workers.runtime import claim, finish, still_pending
 
-RETRIES = dict(max_retries=10, min_backoff=1_000, max_backoff=300_000)
+# Feed jobs can be long (a fan-out to 100,000 followers): jobs of other actors waiting in the
+# same worker go first (Dramatiq runs lower priority numbers first; the default is 0).
+RETRIES = dict(max_retries=10, min_backoff=1_000, max_backoff=300_000, priority=10)
 
 
-async def announcement(session: AsyncSession, status: Status) -> tuple[str, str]:
-    """The `update` event for the user stream of each account whose feed receives the status.
-    Rendered once for everyone: the per-viewer flags of a status nobody has interacted
-    with yet are all false."""
+async def announcement(session: AsyncSession, status: Status) -> str:
+    """The `update` event for the home stream of each receiver that has one open, encoded once
+    for all of them: the per-viewer flags of a status nobody has interacted with yet are all false."""
     data = await render_status(session, status, None)
     for shown in (data, data.get("reblog")):
         if shown is not None:
             shown.update(favourited=False, reblogged=False, muted=False, bookmarked=False)
     accounts = [status.account_id] + ([data["reblog"]["account"]["id"]] if data.get("reblog") else [])
-    prefix = streaming.user_channel("")  # the script appends each receiver's account id
-    assert streaming.user_channel(status.account_id) == f"{prefix}{status.account_id}"
-    return prefix, streaming.encode("update", data, accounts)
+    return streaming.encode("update", data, accounts)
 
 
 @dramatiq.actor(actor_name=feeds.DISTRIBUTE, **RETRIES)
 async def distribute(status_id: int, outbox_id: int | None = None) -> None:
-    if not await still_pending(outbox_id):
-        return
-    await fanout.distribute(status_id, announcement)
-    await finish(outbox_id)
+    # The outbox row is taken in the fan-out's own transaction, which commits once every feed
+    # is written: one database round trip instead of two sessions around it (this runs for
+    # every post). Killed half-way, the transaction rolls back and the row stays for the sweeper.
+    await fanout.distribute(status_id, announcement, claim=lambda session: claim(session, outbox_id))
 
 
 @dramatiq.actor(actor_name=feeds.WITHDRAW, **RETRIES)

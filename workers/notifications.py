@@ -2,9 +2,19 @@
 
 `notify` is deferred through the outbox by the producers in app.services.notifications
 (a post, an edit, a follow or request, a favourite, a boost, a poll that ended), so a
-change committed just before a crash still notifies once workers run again. The
-service inserts with a unique key per (recipient, type, activity): a second run of
-the same job creates nothing and so publishes nothing.
+change committed just before a crash still notifies once workers run again.
+
+Exactly once: the actor takes its outbox row (DELETE ... RETURNING) in the same
+transaction that inserts the notifications, so the two commit together. A second
+delivery of the message (Dramatiq redelivery, the sweeper) finds the row gone and does
+nothing; one running at the same moment waits on the row's lock, then finds it gone; a
+crash before the commit leaves the row for the sweeper. The inserts are also keyed per
+(recipient, type, activity), so even a job without an outbox row creates nothing twice.
+Only what this run created is published, after the commit, so a stream sees each
+notification once.
+
+The actor has its own queue (app.jobs.PROMPT_QUEUE): a like's notification does not
+wait behind a celebrity's fan-out.
 
 Polls: every worker's sweeper loop (workers/pool.py) calls
 notifications.defer_ended_polls(), which defers a `notify` job per poll that ended.
@@ -14,31 +24,36 @@ from __future__ import annotations
 import json
 
 import dramatiq
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app import db
+from app import db, jobs
 from app.api.entities.notification import render_notifications
 from app.models import Account, Notification
 from app.services import notifications, streaming
-from workers.runtime import finish, still_pending
+from workers.runtime import claim
 
 
-async def publish_created(created: list[Notification]) -> None:
-    """A `notification` event on each recipient's user and user:notification streams, with
-    Mastodon's payload: the Notification entity as a JSON string, rendered for the recipient."""
+async def render_created(session: AsyncSession, created: list[Notification]) -> list[tuple[int, str]]:
+    """(recipient, Notification JSON string) for each new notification, rendered for its
+    recipient as Mastodon's streaming payload."""
+    events = []
     for notification in created:
-        async with db.session() as session:
-            recipient = await session.get(Account, notification.account_id)
-            rendered = await render_notifications(session, [notification], recipient)
+        recipient = await session.get(Account, notification.account_id)
+        rendered = await render_notifications(session, [notification], recipient)
         if rendered:
-            await streaming.publish_to_user(notification.account_id, "notification",
-                                            json.dumps(rendered[0], separators=(",", ":")))
+            events.append((notification.account_id, json.dumps(rendered[0], separators=(",", ":"))))
+    return events
 
 
-@dramatiq.actor(actor_name=notifications.ACTOR, max_retries=10, min_backoff=1_000, max_backoff=300_000)
+@dramatiq.actor(actor_name=notifications.ACTOR, queue_name=jobs.queue_for(notifications.ACTOR),
+                max_retries=10, min_backoff=1_000, max_backoff=300_000)
 async def notify(event: str, id: int, edit_id: int | None = None, outbox_id: int | None = None) -> None:
-    if not await still_pending(outbox_id):
-        return
-    created = await notifications.process(event, id, edit_id)
-    await finish(outbox_id)
-    # Streams are best effort (a client reconnecting reads the list): after the work is safe.
-    await publish_created(created)
+    async with db.session() as session:
+        if not await claim(session, outbox_id):
+            return
+        created = await notifications.create(session, event, id, edit_id)
+        events = await render_created(session, created)
+    # Committed. Streams are best effort (a crash here loses the live event, not the
+    # notification: a reconnecting client reads the list).
+    for account_id, payload in events:
+        await streaming.publish_to_user(account_id, "notification", payload)

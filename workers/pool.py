@@ -1,4 +1,7 @@
-"""Run the Dramatiq workers and the outbox sweeper, in `starling worker` or inside `starling serve`."""
+"""Run the Dramatiq workers and the outbox sweeper, in `starling worker` or inside `starling serve`.
+
+One Dramatiq worker consumes every declared queue (app.jobs: "default" and "prompt"); its
+consumers are woken by enqueues (app/broker.py) rather than polling."""
 from __future__ import annotations
 
 import asyncio
@@ -48,5 +51,6 @@ class WorkerPool:
         self._stop.set()
         if self._worker is not None:
             self._worker.stop(timeout=10_000)
+            jobs.broker().waker.stop()
         if self._sweeper is not None:
             self._sweeper.join(timeout=15)

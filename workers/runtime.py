@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, update
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import db, jobs
 from app import redis as app_redis
@@ -20,6 +21,7 @@ def load_actors() -> None:
     import workers.feeds  # noqa: F401
     import workers.media  # noqa: F401
     import workers.notifications  # noqa: F401
+    import workers.preview_cards  # noqa: F401
     import workers.search  # noqa: F401
     import workers.streaming  # noqa: F401
 
@@ -36,9 +38,8 @@ async def sweep_outbox_once(stale_after: timedelta | None = None) -> int:
                 select(OutboxJob).where(OutboxJob.enqueued_at < cutoff).limit(500).with_for_update(skip_locked=True)
             )
         ).all()
-        for row in rows:
-            await asyncio.to_thread(jobs.enqueue, row.actor_name, outbox_id=row.id, **row.kwargs)
         if rows:
+            await asyncio.to_thread(jobs.enqueue_rows, list(rows))
             await session.execute(
                 update(OutboxJob).where(OutboxJob.id.in_([r.id for r in rows])).values(enqueued_at=utcnow())
             )
@@ -51,6 +52,17 @@ async def finish(outbox_id: int | None) -> None:
         return
     async with db.session() as session:
         await session.execute(delete(OutboxJob).where(OutboxJob.id == outbox_id))
+
+
+async def claim(session: AsyncSession, outbox_id: int | None) -> bool:
+    """Take the job's outbox row inside `session`'s transaction, for an actor whose work is
+    all in that transaction: the row goes exactly when the work commits (a crash rolls both
+    back, and the sweeper finds the row again). False when another delivery already did the
+    work; a concurrent one waits on the row's lock and then finds it gone."""
+    if outbox_id is None:
+        return True
+    deleted = await session.execute(delete(OutboxJob).where(OutboxJob.id == outbox_id).returning(OutboxJob.id))
+    return deleted.first() is not None
 
 
 async def still_pending(outbox_id: int | None) -> bool:

@@ -38,7 +38,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import db
-from app.errors import ApiError, Forbidden, ValidationFailed
+from app.errors import ApiError, Forbidden, NotFound, ValidationFailed
 from app.models import (Account, Bookmark, ConversationMute, Favourite, Status, StatusPin, Tombstone, User)
 from app.models.base import utcnow
 from app.services import feeds, notifications, rate_limits, relationships, statuses, visibility
@@ -77,9 +77,19 @@ async def on_unreblogged(session: AsyncSession, reblog: Status, original: Status
 async def _visible_target(session: AsyncSession, account: Account, status_id) -> Status:
     """The status the caller acts on: visible to them (404 otherwise); a boost stands for
     the boosted status."""
-    status = await statuses.find_visible(session, account, status_id)
+    status = await _visible(session, account, status_id)
     if status.reblog_of_id is not None:
-        status = await statuses.find_visible(session, account, status.reblog_of_id)
+        status = await _visible(session, account, status.reblog_of_id)
+    return status
+
+
+async def _visible(session: AsyncSession, account: Account, raw_id) -> Status:
+    """statuses.find_visible's answer through visibility's prebuilt query (building the rules
+    as a new SQLAlchemy expression took longer than the rest of a favourite request)."""
+    status_id = statuses.parse_id(raw_id)
+    status = await session.get(Status, status_id) if status_id is not None else None
+    if status is None or not await visibility.can_see(session, account, status):
+        raise NotFound()
     return status
 
 

@@ -12,9 +12,10 @@ favourite and the promise to notify commit together and nothing is lost:
     await notifications.reblogged(session, reblog)
     await notifications.defer_ended_polls()                  # the worker's periodic check
 
-The `notify` actor (workers/notifications.py) then calls `process(event, id)`,
-which decides the recipients and inserts one row per (recipient, type, activity)
-with ON CONFLICT DO NOTHING: running a job twice creates nothing the second time.
+The `notify` actor (workers/notifications.py) then calls `create(session, event, id)`
+in the transaction that also takes its outbox row, which decides the recipients and
+inserts one row per (recipient, type, activity) with ON CONFLICT DO NOTHING: running
+a job twice creates nothing the second time.
 
 Nobody is notified (Mastodon's rules) who is not a local, active account; about
 their own doing (except their poll ending); by an account they block, or mute
@@ -31,7 +32,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
-from sqlalchemy import Text, and_, case, cast, delete, exists, func, literal, or_, select as sa_select, true
+from sqlalchemy import (BigInteger, Text, and_, bindparam, case, cast, delete, exists, func, literal, or_,
+                        select as sa_select, true)
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import aliased
 from sqlmodel import select
@@ -60,6 +62,11 @@ POLL_SWEEP_LOOKBACK = timedelta(days=1)  # how far back a first-ever sweep looks
 
 # -- producers (inside the caller's transaction) ----------------------------------------------
 
+# Above this many followers, looking for `notify` subscribers in the posting request (a walk
+# over all their follows: 100,000 rows for a big account) costs more than a job: the worker looks.
+SUBSCRIBER_CHECK_FOLLOWERS = 1000
+
+
 async def status_posted(session: AsyncSession, status: Status) -> None:
     """Defers a job only when someone may be told (one query), so most posts cost no job."""
     if status.reblog_of_id is not None:
@@ -68,6 +75,11 @@ async def status_posted(session: AsyncSession, status: Status) -> None:
     subscribed = exists().where(Follow.target_account_id == status.account_id, Follow.notify.is_(True))
     if status.in_reply_to_account_id not in (None, status.account_id):
         subscribed = literal(False)  # subscribers are not told about replies to others
+    else:
+        author = await session.get(Account, status.account_id)
+        if author is not None and author.followers_count > SUBSCRIBER_CHECK_FOLLOWERS:
+            jobs.defer(session, ACTOR, event="status_posted", id=status.id)
+            return
     if (await session.execute(sa_select(or_(mentioned, subscribed)))).scalar_one():
         jobs.defer(session, ACTOR, event="status_posted", id=status.id)
 
@@ -139,15 +151,22 @@ class _Cause:
 
 
 async def process(event: str, id: int, edit_id: int | None = None) -> list[Notification]:
-    """Create the notifications `event` implies; returns the ones created by this run."""
+    """Create the notifications `event` implies, in a transaction of its own; returns the
+    ones created by this run."""
+    async with db.session() as session:
+        return await create(session, event, id, edit_id)
+
+
+async def create(session: AsyncSession, event: str, id: int, edit_id: int | None = None) -> list[Notification]:
+    """The same inside the caller's transaction (the `notify` actor commits them together
+    with taking its outbox row)."""
     if event not in _CAUSES:
         log.error("notify: unknown event %r (id %s) dropped", event, id)
         return []
-    async with db.session() as session:
-        cause = await _CAUSES[event](session, id, edit_id)
-        if cause is None:
-            return []
-        return await _create(session, cause)
+    cause = await _CAUSES[event](session, id, edit_id)
+    if cause is None:
+        return []
+    return await _create(session, cause)
 
 
 async def _status(session: AsyncSession, status_id: int) -> Status | None:
@@ -217,11 +236,14 @@ async def _follow_request(session: AsyncSession, request_id: int, _=None) -> _Ca
 
 
 async def _favourite(session: AsyncSession, favourite_id: int, _=None) -> _Cause | None:
-    favourite = await session.get(Favourite, favourite_id)
-    status = await _status(session, favourite.status_id) if favourite else None
-    sender = await _account(session, favourite.account_id) if favourite else None
-    if status is None or sender is None:
+    found = (await session.exec(
+        select(Favourite, Status, Account)
+        .join(Status, (Status.id == Favourite.status_id) & Status.deleted_at.is_(None))
+        .join(Account, (Account.id == Favourite.account_id) & Account.suspended_at.is_(None))
+        .where(Favourite.id == favourite_id))).first()
+    if found is None:
         return None
+    favourite, status, sender = found
     return _Cause(sender, status, [_Candidate(status.account_id, "favourite", favourite.id,
                                               {"status_id": status.id, "favourite_id": favourite.id})],
                   group_prefix=f"favourite-{status.id}", group_time=favourite.created_at)
@@ -275,30 +297,50 @@ def _muting(account_ids, target_ids) -> object:
                 Mute.hide_notifications.is_(True), or_(Mute.expires_at.is_(None), Mute.expires_at > utcnow()))
 
 
+def _allowed_query(*, about_status: bool, in_conversation: bool):
+    """May recipient `recipient_id` be told about something `sender_id` did (with about_status:
+    about status `status_id`; with in_conversation: in conversation `conversation_id`)? All
+    the rules in one query, built once per shape (building it costs more than running it)."""
+    recipient = bindparam("recipient_id", type_=BigInteger)
+    sender = bindparam("sender_id", type_=BigInteger)
+    conditions = [
+        exists().where(Account.id == recipient, Account.domain.is_(None), Account.suspended_at.is_(None)),
+        ~exists().where(Block.account_id == recipient, Block.target_account_id == sender),
+        ~exists().where(Mute.account_id == recipient, Mute.target_account_id == sender,
+                        Mute.hide_notifications.is_(True),
+                        or_(Mute.expires_at.is_(None), Mute.expires_at > bindparam("now"))),
+    ]
+    if in_conversation:
+        conditions.append(~exists().where(
+            ConversationMute.account_id == recipient,
+            ConversationMute.conversation_id == bindparam("conversation_id", type_=BigInteger)))
+    if about_status:
+        conditions.append(exists().where(Status.id == bindparam("status_id", type_=BigInteger),
+                                         visibility.visible_to(recipient)))
+    return sa_select(literal(True)).where(*conditions)
+
+
+_ALLOWED = {(s, c): _allowed_query(about_status=s, in_conversation=c) for s in (False, True) for c in (False, True)}
+
+
 async def _allowed(session: AsyncSession, cause: _Cause) -> set[int]:
-    """The candidates' recipients who may be told (see the module docstring)."""
+    """The candidates' recipients who may be told (see the module docstring): one query each."""
     ids = {c.recipient_id for c in cause.candidates}
     if not ids:
         return set()
-    allowed = set((await session.exec(select(Account.id).where(
-        Account.id.in_(ids), Account.domain.is_(None), Account.suspended_at.is_(None)))).all())
-    allowed -= set((await session.exec(select(Block.account_id).where(
-        Block.account_id.in_(allowed), Block.target_account_id == cause.sender.id))).all())
-    allowed -= set((await session.exec(select(Mute.account_id).where(_muting(allowed, [cause.sender.id])))).all())
     status = cause.status
-    if status is not None and allowed:
+    conversation = None
+    if status is not None:
         target = await _status(session, status.reblog_of_id) if status.reblog_of_id else status
         conversation = target.conversation_id if target else None
-        if conversation is not None:
-            allowed -= set((await session.exec(select(ConversationMute.account_id).where(
-                ConversationMute.account_id.in_(allowed), ConversationMute.conversation_id == conversation))).all())
-        allowed = {a for a in allowed if await _can_see(session, a, status)}
+    query = _ALLOWED[(status is not None, conversation is not None)]
+    params = dict(sender_id=cause.sender.id, now=utcnow(), status_id=status.id if status is not None else None,
+                  conversation_id=conversation)
+    allowed = set()
+    for recipient_id in sorted(ids):
+        if (await session.execute(query, {**params, "recipient_id": recipient_id})).first() is not None:
+            allowed.add(recipient_id)
     return allowed
-
-
-async def _can_see(session: AsyncSession, viewer_id: int, status: Status) -> bool:
-    found = await session.exec(select(Status.id).where(Status.id == status.id, visibility.visible_to(viewer_id)))
-    return found.first() is not None
 
 
 async def _mention_filtered(session: AsyncSession, recipient_ids: set[int], others: list[int]) -> set[int]:

@@ -123,6 +123,14 @@ async def publish_many(channels: Iterable[str], event: str, payload: Any = None,
         await pipe.execute()
 
 
+async def publish_encoded(channels: Iterable[str], message: str) -> None:
+    """An event already encoded with `encode` on several channels, in one round trip."""
+    async with app_redis.client().pipeline(transaction=False) as pipe:
+        for channel in channels:
+            pipe.publish(channel, message)
+        await pipe.execute()
+
+
 async def publish_to_user(account_id: int, event: str, payload: Any = None, *, stream: str | None = None) -> None:
     """An event for one local account's own streams.
 
@@ -143,6 +151,37 @@ async def publish_to_list(list_id: int, event: str, payload: Any = None) -> None
 async def disconnect_token(token_id: int) -> None:
     """Close every open stream of a revoked token now (they also notice within TOKEN_RECHECK_SECONDS)."""
     await publish(token_channel(token_id), "kill")
+
+
+# -- who has a home stream open ------------------------------------------------------------------
+# A fan-out publishes `update` only to receivers someone is listening for, instead of one
+# PUBLISH per follower into the void (100,000 for a big account). Each process's Hub keeps
+# the accounts whose user channel it is subscribed to in this sorted set, scored with the
+# time (epoch seconds) until which the entry holds, and renews them every WATCH_RENEW_SECONDS.
+# Entries are never removed when a stream closes (another process may still hold one for
+# the same account): they lapse, so a closed app costs a few useless PUBLISHes for at most
+# WATCH_SECONDS, and a crashed process leaves nothing behind for longer.
+WATCHING = "streaming:watching"
+WATCH_SECONDS = 90
+WATCH_RENEW_SECONDS = 30
+
+
+def watched_account(channel: str) -> int | None:
+    """The account whose home (user) channel this is, or None for any other channel."""
+    rest = channel[len("timeline:"):] if channel.startswith("timeline:") else ""
+    return int(rest) if rest.isascii() and rest.isdigit() else None
+
+
+async def mark_watching(account_ids: Iterable[int]) -> None:
+    """These accounts have a user stream open here: fan-outs publish to them for WATCH_SECONDS."""
+    until = int(time.time()) + WATCH_SECONDS
+    entries = {str(a): until for a in account_ids}
+    if not entries:
+        return
+    async with app_redis.client().pipeline(transaction=False) as pipe:
+        pipe.zadd(WATCHING, entries, gt=True)  # adds new entries, only ever extends existing ones
+        pipe.zremrangebyscore(WATCHING, "-inf", f"({int(time.time())}")  # lapsed entries
+        await pipe.execute()
 
 
 def defer_status_event(session: AsyncSession, status: Status, event: str) -> None:

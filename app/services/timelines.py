@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import and_, bindparam, exists, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -98,14 +98,18 @@ def _home_rules(viewer_id: int):
                 visibility.not_muted_by(viewer_id), original_not_muted)
 
 
+# Built once: the viewer and the candidate ids are bound when it runs.
+_HOME_CANDIDATES = select(Status).where(Status.id.in_(bindparam("ids", expanding=True)),
+                                        visibility.visible_to(visibility.VIEWER), _home_rules(visibility.VIEWER))
+
+
 async def home(session: AsyncSession, viewer: Account, page) -> list[Status]:
     viewer_id = viewer.id
 
     async def load(ids: list[int]) -> list[Status]:
         if not ids:
             return []
-        return list((await session.exec(select(Status).where(
-            Status.id.in_(ids), visibility.visible_to(viewer_id), _home_rules(viewer_id)))).all())
+        return list((await session.exec(_HOME_CANDIDATES, params={"ids": ids, "viewer_id": viewer_id})).all())
 
     state: dict = {}
 

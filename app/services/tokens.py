@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -59,15 +59,17 @@ async def issue(
     return IssuedToken(row=row, access_token=access, refresh_token=refresh)
 
 
+# Built once: every API request runs it.
+_LOOKUP = (select(AccessToken, Application, Account, User)
+           .join(Application, AccessToken.application_id == Application.id, isouter=True)
+           .join(Account, AccessToken.account_id == Account.id, isouter=True)
+           .join(User, User.account_id == Account.id, isouter=True)
+           .where(AccessToken.token_hash == bindparam("token_hash"), AccessToken.revoked_at.is_(None)))
+
+
 async def lookup(session: AsyncSession, bearer: str) -> TokenOwner | None:
     """The live token behind `bearer`, or None if unknown or revoked."""
-    result = await session.exec(
-        select(AccessToken, Application, Account, User)
-        .join(Application, AccessToken.application_id == Application.id, isouter=True)
-        .join(Account, AccessToken.account_id == Account.id, isouter=True)
-        .join(User, User.account_id == Account.id, isouter=True)
-        .where(AccessToken.token_hash == hash_token(bearer), AccessToken.revoked_at.is_(None))
-    )
+    result = await session.exec(_LOOKUP, params={"token_hash": hash_token(bearer)})
     found = result.first()
     if found is None:
         return None

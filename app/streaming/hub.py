@@ -10,9 +10,12 @@ decode per event, not ten thousand. Listeners are plain functions that must not
 block: they only queue the message for their connection.
 
 `add` returns once Redis has confirmed the subscription, so an event published
-after it returns is delivered. If the Redis connection drops, the reader
-reconnects and redis-py re-subscribes every channel; events published while it
-was down are lost (pub/sub keeps nothing), as with Mastodon's streaming server.
+after it returns is delivered. A home (user) channel is also entered in the
+streaming.WATCHING registry before it is subscribed, and renewed while it stays
+subscribed: fan-outs publish `update` events only to accounts found there. If the
+Redis connection drops, the reader reconnects and redis-py re-subscribes every
+channel; events published while it was down are lost (pub/sub keeps nothing), as
+with Mastodon's streaming server.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from typing import Callable
 from redis.exceptions import RedisError
 
 from app import redis as app_redis
+from app.services import streaming
 from app.services.streaming import Message
 
 log = logging.getLogger("starling.streaming")
@@ -39,6 +43,7 @@ class Hub:
         self._lock = asyncio.Lock()  # serialises SUBSCRIBE/UNSUBSCRIBE and the reader's start/stop
         self._pubsub = None
         self._reader: asyncio.Task | None = None
+        self._renewer: asyncio.Task | None = None
 
     @classmethod
     def current(cls) -> "Hub":
@@ -57,12 +62,21 @@ class Hub:
             listeners = self._listeners.setdefault(channel, set())
             listeners.add(listener)
             if len(listeners) == 1:
+                watched = streaming.watched_account(channel)
+                if watched is not None:
+                    try:  # before subscribing: from here on, fan-outs publish to it
+                        await streaming.mark_watching([watched])
+                    except BaseException:
+                        self._forget(channel, listener)
+                        raise
                 if self._pubsub is None:
                     self._pubsub = app_redis.client().pubsub()
                 self._confirmed[channel] = asyncio.get_running_loop().create_future()
                 await self._pubsub.subscribe(channel)
                 if self._reader is None or self._reader.done():
                     self._reader = asyncio.create_task(self._read(self._pubsub), name="streaming-hub")
+                if self._renewer is None or self._renewer.done():
+                    self._renewer = asyncio.create_task(self._renew_watching(), name="streaming-hub-watching")
             confirmed = self._confirmed.get(channel)
         if confirmed is not None:
             try:
@@ -84,13 +98,31 @@ class Hub:
                 await self._pubsub.unsubscribe(channel)
                 return
             # Nobody listens any more: stop reading and give the connection back.
-            pubsub, reader = self._pubsub, self._reader
-            self._pubsub = self._reader = None
-        if reader is not None:
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
+            pubsub, reader, renewer = self._pubsub, self._reader, self._renewer
+            self._pubsub = self._reader = self._renewer = None
+        for task in (reader, renewer):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if pubsub is not None:
             await pubsub.aclose()
+
+    def _forget(self, channel: str, listener: Listener) -> None:
+        listeners = self._listeners.get(channel)
+        if listeners is not None:
+            listeners.discard(listener)
+            if not listeners:
+                del self._listeners[channel]
+
+    async def _renew_watching(self) -> None:
+        """Keep this process's open home streams in streaming.WATCHING while they stay open."""
+        while True:
+            await asyncio.sleep(streaming.WATCH_RENEW_SECONDS)
+            watched = [a for a in map(streaming.watched_account, list(self._listeners)) if a is not None]
+            try:
+                await streaming.mark_watching(watched)
+            except (RedisError, OSError) as error:  # the next round tries again, well within WATCH_SECONDS
+                log.warning("could not renew the open home streams (%s)", error)
 
     async def _read(self, pubsub) -> None:
         while True:

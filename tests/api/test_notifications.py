@@ -12,17 +12,19 @@ import json
 import time
 from datetime import timedelta
 
+import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import update
 
 from app import db
-from app.models import Marker, Notification, Poll
+from app.models import Favourite, Marker, Notification, OutboxJob, Poll
 from app.models.base import utcnow
 from app.services import notifications, streaming
-from tests.api.test_streaming import frame, socket, until_listening
+from tests.api.test_streaming import frame, no_frame, socket, until_listening
 from tests.support.openapi import assert_matches_spec, spec
-from tests.support.polling import eventually, settled
+from tests.support.polling import eventually, outbox_size, settled
 from tests.support.world import bearer, make_user, mastodon_for, post_status, token_for
+from workers.runtime import claim, sweep_outbox_once
 
 
 async def person(name: str, *, locked: bool = False):
@@ -287,6 +289,62 @@ async def test_a_like_reaches_the_liked_accounts_open_stream_as_a_notification(c
     assert payload["type"] == "favourite" and payload["account"]["id"] == str(bob.id)
     assert payload["status"]["id"] == posted["id"]
     assert payload == (await listing(client, alice_h))[0]
+
+
+async def committed_like(liker, status_id: int) -> tuple[Favourite, int]:
+    """What a favourite request commits, a favourite and its notify outbox row, as if the web
+    process died right after the commit: the job is never enqueued."""
+    async with db.session() as session:
+        favourite = Favourite(account_id=liker.id, status_id=status_id)
+        session.add(favourite)
+        await session.flush()
+        row = OutboxJob(actor_name=notifications.ACTOR, kwargs={"event": "favourite", "id": favourite.id},
+                        enqueued_at=utcnow())
+        session.add(row)
+        await session.flush()
+        return favourite, row.id
+
+
+async def test_a_like_notifies_exactly_once_however_often_and_however_concurrently_its_job_runs(client, live_server):
+    alice, alice_h = await person("alice")
+    bob, _ = await person("bob")
+    posted = (await post_status(client, alice_h, status="like me once")).json()
+    await settled()
+    favourite, outbox_id = await committed_like(bob, int(posted["id"]))
+    from workers.notifications import notify  # loaded by the worker pool, on the app's broker
+
+    def run():
+        return asyncio.to_thread(notify, event="favourite", id=favourite.id, outbox_id=outbox_id)
+
+    token = alice_h["Authorization"].removeprefix("Bearer ")
+    async with socket(live_server, token, "stream=user:notification") as ws:
+        await until_listening(ws, streaming.notifications_channel(alice.id))
+        await asyncio.gather(run(), run())  # the message and a redelivery of it, at the same moment
+        assert (await frame(ws))["event"] == "notification"
+        await run()  # and once more, later
+        await no_frame(ws)
+    assert [n["type"] for n in await listing(client, alice_h)] == ["favourite"]
+    assert await outbox_size() == 0
+
+
+async def test_a_like_whose_worker_dies_mid_job_is_notified_once_by_the_sweeper(client):
+    alice, alice_h = await person("alice")
+    bob, _ = await person("bob")
+    posted = (await post_status(client, alice_h, status="like me later")).json()
+    await settled()
+    favourite, outbox_id = await committed_like(bob, int(posted["id"]))
+    # A worker takes the job and dies before its transaction commits (the database rolls it back).
+    with pytest.raises(RuntimeError):
+        async with db.session() as session:
+            assert await claim(session, outbox_id)
+            assert len(await notifications.create(session, "favourite", favourite.id)) == 1
+            raise RuntimeError("worker killed")
+    assert await listing(client, alice_h) == []
+    assert await outbox_size() == 1  # still owed
+    assert await sweep_outbox_once(stale_after=timedelta(0)) == 1
+    await wait_for(client, alice_h)
+    await settled()
+    assert [n["type"] for n in await listing(client, alice_h)] == ["favourite"]
 
 
 # -- reading: filters, pagination, dismiss, clear, unread count -------------------------------------

@@ -19,10 +19,12 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from app import db
 from app.models.list import List
 from app.services import blocks, streaming, tokens
+from app.services.feeds import store as feed_store
 from app.services.tokens import lookup
 from app.streaming.session import MAX_SUBSCRIPTIONS
 from tests.support.openapi import assert_matches_spec, spec
-from tests.support.world import block, make_user, post_status, token_for
+from tests.support.polling import eventually, settled
+from tests.support.world import block, follow, make_user, post_status, token_for
 
 DEADLINE = 5.0  # seconds an event may take to arrive
 PROBE = "probe"
@@ -204,6 +206,26 @@ async def test_user_streams_receive_what_is_published_to_the_user(live_server, s
         assert await frame(ws) == {"stream": ["user"], "event": "filters_changed"}
         await streaming.publish_to_user(alice.id, "delete", "42")
         assert await frame(ws) == {"stream": ["user"], "event": "delete", "payload": "42"}
+
+
+async def test_home_stream_gets_followed_accounts_posts_made_after_it_opened(client, live_server):
+    """A fan-out announces a post on the home streams open at that moment only (it looks them
+    up in streaming.WATCHING, not with a PUBLISH per follower): a stream opened after one
+    post was fanned out gets the next one, rendered as a Status."""
+    alice, token = await user_with_token("alice")
+    bob, bob_token = await user_with_token("bob")
+    await follow(alice, bob)
+    await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
+    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    await post_status(client, auth(bob_token), status="while alice was away")
+    await settled()
+    async with socket(live_server, token, "stream=user") as ws:
+        await until_listening(ws, streaming.user_channel(alice.id))
+        after = (await post_status(client, auth(bob_token), status="now that alice is here")).json()
+        update = await frame(ws)
+        assert update["stream"] == ["user"] and update["event"] == "update"
+        assert assert_status_entity(update["payload"])["id"] == after["id"]
+        await no_frame(ws, 0.5)  # once
 
 
 async def test_token_in_query_or_subprotocol_is_accepted_and_the_protocol_echoed(live_server):

@@ -12,7 +12,7 @@ from app import db
 from app.config import configure, get_settings
 from app.models import Account, Status
 from app.services import follows
-from app.services.feeds import store
+from app.services.feeds import sources, store
 from tests.support.openapi import assert_matches_spec
 from tests.support.polling import eventually, settled
 from tests.support.world import block, follow, make_media, make_user, post_status, signed_in
@@ -298,6 +298,38 @@ async def test_paging_past_the_redis_window_reads_postgres(client):
             page = await home(client, alice_h, limit=4, min_id=min_id)
             if not page:
                 break
+            up = page + up
+            min_id = page[0]
+        assert up == expected[:-1]
+
+
+async def test_postgres_reads_widen_their_time_slice_until_the_page_is_full(client, monkeypatch):
+    """Quiet follow lists: pages read from PostgreSQL look at short slices of time first and
+    longer ones after; with slices far shorter than the gaps between posts, every page takes
+    several rounds and still comes out exact, downwards and upwards."""
+    monkeypatch.setattr(sources, "FIRST_SLICE_MS", 1)
+    monkeypatch.setattr(sources, "GROWTH", 2)
+    monkeypatch.setattr(sources, "SLICES", 3)
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
+    carol, carol_h = await signed_in("carol")
+    await follow(alice, bob)
+    await follow(alice, carol)
+    posted = []
+    for n in range(9):
+        posted.append(await post(client, (bob_h, carol_h)[n % 2], f"n{n}"))
+        await asyncio.sleep(0.02)  # far longer than every bounded slice
+    expected = [s["id"] for s in reversed(posted)]
+    with tuned(feed_max_items=2):
+        await home(client, alice_h)
+        await live_feed(alice)  # two in Redis, the rest below the floor
+        seen, max_id = [], None
+        while page := await home(client, alice_h, limit=3, **({"max_id": max_id} if max_id else {})):
+            seen += page
+            max_id = page[-1]
+        assert seen == expected
+        up, min_id = [], posted[0]["id"]
+        while page := await home(client, alice_h, limit=3, min_id=min_id):
             up = page + up
             min_id = page[0]
         assert up == expected[:-1]

@@ -3,6 +3,8 @@ back does: latency of every page, past the Redis window (800 entries) and into P
 Target (issue 4): p99 per page under 50 ms."""
 from __future__ import annotations
 
+import os
+
 import asyncio
 import time
 
@@ -11,6 +13,8 @@ import pytest
 
 from tests.bench.conftest import readers
 from tests.bench.harness import Result, feature_missing, next_page, print_table
+
+PROCESSES = os.environ.get("STARLING_BENCH_WEB_PROCESSES", "2")  # one per core, as the home benchmark
 
 DEPTH = 1000
 PAGE = 20
@@ -26,7 +30,7 @@ async def test_paging_a_thousand_posts_deep(env):
     shallow = Result(name=f"page of {PAGE}, posts 1-{REDIS_WINDOW}", connections=AT_ONCE)
     deep = Result(name=f"page of {PAGE}, posts {REDIS_WINDOW + 1}-{DEPTH}", connections=AT_ONCE)
     problems: list[str] = []
-    with env.server() as base, env.worker():
+    with env.server(STARLING_WEB_PROCESSES=PROCESSES) as base, env.worker():
         async with httpx.AsyncClient(base_url=base, timeout=60) as client:
             for token in tokens:  # first reads: feeds not in Redis yet are rebuilt in the background
                 first = await client.get(f"/api/v1/timelines/home?limit={PAGE}",

@@ -8,12 +8,14 @@ import time
 
 from app import db
 from app import redis as app_redis
-from app.models import Status
+from app.models import Status, StatusTag, Tag, TagFollow
+from app.models.base import utcnow
 from app.services import streaming
-from app.services.feeds import fanout, store
+from app.services.feeds import audience, fanout, store
+from app.streaming.hub import Hub
 from tests.api.test_timelines import tuned
 from tests.support.crowd import followers_of, holding, make_live
-from tests.support.polling import settled
+from tests.support.polling import eventually, settled
 from tests.support.world import make_user
 
 
@@ -139,27 +141,115 @@ async def test_the_feed_is_trimmed_and_its_floor_follows(settings):
     assert await store.floor_of(7) == sid(1005)  # below it, PostgreSQL answers
 
 
-async def test_receivers_get_an_update_event_on_their_user_stream(settings):
+async def open_home_streams(account_ids: list[int]) -> tuple[list, list]:
+    """Listen on these accounts' home channels the way an open user stream does (through
+    this process's Hub): (received (account, Message) pairs, the listeners to remove)."""
+    received: list = []
+    listeners = []
+    for account_id in account_ids:
+        listener = (lambda message, a=account_id: received.append((a, message)))
+        await Hub.current().add(streaming.user_channel(account_id), listener)
+        listeners.append((streaming.user_channel(account_id), listener))
+    return received, listeners
+
+
+async def close_streams(listeners: list) -> None:
+    for channel, listener in listeners:
+        await Hub.current().remove(channel, listener)
+
+
+async def test_receivers_with_a_home_stream_open_get_an_update_event(settings):
     author, _ = await make_user("author")
-    fans = await followers_of(author, 3)
+    fans = await followers_of(author, 4)
     await make_live(app_redis.client(), fans)
     status = await write_status(author.id, "live!")
-    pubsub = app_redis.client().pubsub()
-    await pubsub.subscribe(*[streaming.user_channel(a) for a in fans])
-    for _ in fans:
-        await pubsub.get_message(timeout=1)  # the subscribe confirmations
-    await run("feeds_distribute", status_id=status.id)
-    messages = []
-    deadline = time.monotonic() + 5
-    while len(messages) < 3 and time.monotonic() < deadline:
-        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
-        if message:
-            messages.append(message)
-    await pubsub.aclose()
-    assert sorted(m["channel"] for m in messages) == sorted(streaming.user_channel(a) for a in fans)
-    event = json.loads(messages[0]["data"])
-    assert event["event"] == "update"
-    payload = json.loads(event["payload"])
-    assert payload["id"] == str(status.id) and payload["content"] == "<p>live!</p>"
-    assert payload["favourited"] is False
+    received, listeners = await open_home_streams(fans[:3])  # the fourth has no app open
+    try:
+        await run("feeds_distribute", status_id=status.id)
+        await eventually(lambda: asyncio.sleep(0, len(received)), until=lambda n: n == 3)
+        assert sorted(a for a, _ in received) == sorted(fans[:3])
+        message = received[0][1]
+        assert message.event == "update"
+        payload = json.loads(message.payload)
+        assert payload["id"] == str(status.id) and payload["content"] == "<p>live!</p>"
+        assert payload["favourited"] is False
+        await run("feeds_distribute", status_id=status.id)  # a redelivery adds nothing, so tells no one
+        await asyncio.sleep(0.3)
+        assert len(received) == 3
+    finally:
+        await close_streams(listeners)
     await settled()
+
+
+async def test_a_stream_opened_during_a_fan_out_gets_the_posts_after_it(settings):
+    """Who has a stream open is looked up for each batch of followers, not once per fan-out."""
+    author, _ = await make_user("author")
+    fans = await followers_of(author, 400)
+    await make_live(app_redis.client(), fans)
+    first = await write_status(author.id, "before")
+    with tuned(fanout_batch_size=2):
+        fan_out = asyncio.create_task(run("feeds_distribute", status_id=first.id))
+        await eventually(lambda: holding(app_redis.client(), fans, first.id), until=lambda n: n > 0)
+        received, listeners = await open_home_streams([fans[-1]])  # mid-way through the fan-out
+        try:
+            await fan_out
+            second = await write_status(author.id, "after")
+            await run("feeds_distribute", status_id=second.id)
+            await eventually(lambda: asyncio.sleep(0, [json.loads(m.payload)["id"] for _, m in received]),
+                             until=lambda ids: str(second.id) in ids)
+        finally:
+            await close_streams(listeners)
+    await settled()
+
+
+async def test_an_original_is_not_added_where_a_boost_of_it_landed_first(settings):
+    """The boost mark: an original's fan-out skips per-feed boost checks only if no boost of it
+    was ever fanned out, so a boost that beat the original to a feed still stands for it."""
+    await store.start_building(5)
+    await store.finish_building(5, 0)
+    assert await store.fan_out([5, 6], sid(21), sid(20)) == [5]  # 6 has no live feed
+    assert await store.fan_out([5], sid(20), None) == []
+    assert await store.fan_out([5], sid(30), None) == [5]  # never boosted: the plain path
+    assert await store.ids(5) == [sid(30), sid(21)]
+
+
+async def test_a_big_audience_is_streamed_and_is_the_same_audience(settings):
+    """Big authors' audiences come from a server-side cursor while feeds are written; the
+    receivers are exactly those of the one-query path (hashtag followers once, inactive
+    followers not at all)."""
+    star, _ = await make_user("star")
+    fans = await followers_of(star, 1200)
+    await followers_of(star, 30, prefix="asleep", active=False)
+    tagger, tagger_user = await make_user("tagger")  # follows the tag, not the author
+    status = await write_status(star.id, "#news at eleven", visibility="public")
+    async with db.session() as session:
+        tagger_user.last_active_at = utcnow()
+        session.add(tagger_user)
+        tag = Tag(name="news")
+        session.add(tag)
+        await session.flush()
+        session.add(StatusTag(status_id=status.id, tag_id=tag.id))
+        session.add_all([TagFollow(account_id=a, tag_id=tag.id) for a in (tagger.id, fans[0])])
+
+    async def audience_of(followers_count: int) -> list[str]:
+        async with db.session() as session:
+            return [a async for batch in audience.followers(session, status, 100, followers_count=followers_count)
+                    for a in batch]
+
+    one_query = await audience_of(10)
+    streamed = await audience_of(audience.STREAMED_FROM)
+    assert sorted(streamed) == sorted(one_query) == sorted(map(str, fans + [tagger.id]))
+
+
+async def test_only_receivers_registered_as_watching_and_not_lapsed_are_told(settings):
+    """Which receivers get an `update` comes from streaming.WATCHING, looked up either way
+    round (the registry is smaller than the batch, or the batch is smaller)."""
+    await make_live(app_redis.client(), [1, 2, 3])
+    now = int(time.time())
+    await app_redis.client().zadd(streaming.WATCHING, {"1": now + 60, "2": now - 1})  # 2 has lapsed
+    added = await store.add_to_feeds([1, 2, 3], sid(1), None)
+    assert added.receivers == [1, 2, 3] and added.watching == [1]
+    await app_redis.client().zadd(streaming.WATCHING, {str(9000 + n): now + 60 for n in range(5)})
+    added = await store.add_to_feeds([1, 2, 3], sid(2), None)  # 6 open streams, 3 receivers
+    assert added.watching == [1]
+    assert (await store.add_to_feeds([1, 2, 3], sid(2), None)).watching == []  # already there: not again

@@ -9,7 +9,10 @@ running it again adds or removes nothing more.
 """
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+import asyncio
+import logging
+import time
+from typing import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy import text
 from sqlmodel import select
@@ -18,41 +21,122 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app import db
 from app.config import get_settings
 from app.models import Account, Status
+from app.services import streaming
 from app.services.feeds import audience, sources, store
 from app.services.feeds.store import Window
 
+log = logging.getLogger("starling.feeds")
+LOGGED_AUDIENCE = 10_000  # fan-outs at least this big are logged with their timings
 
-# Given the status being fanned out, what to publish to each receiver's streaming
-# channel: (channel prefix, message), or None. The worker renders it (services do not
-# render API entities); it is computed once per status, before the fan-out.
-Announcement = Callable[[AsyncSession, Status], Awaitable[tuple[str, str] | None]]
+# Given the status being fanned out, the encoded `update` event for its receivers' home
+# streams (app.services.streaming.encode), or None. The worker renders it (services do not
+# render API entities). Only called if some receiver has a home stream open, then once.
+Announcement = Callable[[AsyncSession, Status], Awaitable[str | None]]
 
 
 async def _silent(session: AsyncSession, status: Status) -> None:
     return None
 
 
-async def distribute(status_id: int, announcement: Announcement = _silent) -> int:
-    """Fan a status out to its author's feed and its followers' live feeds. Returns how many feeds got it."""
+# The caller's claim on the work, taken first in distribute's transaction, which commits when
+# the fan-out is done (the actor takes its outbox row: see workers/feeds.py). False: already done.
+Claim = Callable[[AsyncSession], Awaitable[bool]]
+
+
+async def _unclaimed(session: AsyncSession) -> bool:
+    return True
+
+
+async def distribute(status_id: int, announcement: Announcement = _silent, claim: Claim = _unclaimed) -> int:
+    """Fan a status out to its author's feed and its followers' live feeds, and announce it on
+    the home streams of those receivers who have one open. Returns how many feeds got it."""
     settings = get_settings()
+    started = time.perf_counter()
     async with db.session() as session:
+        if not await claim(session):
+            return 0
         status = await session.get(Status, status_id)
         if status is None or status.deleted_at is not None:
             return 0
         author = await session.get(Account, status.account_id)
         if author is None or author.suspended_at is not None:
             return 0
-        received = 0
-        announce = await announcement(session, status)
-        if author.domain is None:
-            own = await store.fan_out([author.id], status.id, status.reblog_of_id, own=True, announce=announce)
-            received += len(own)
+        announcer = _Announcer(status, announcement)
         # Hybrid push/pull: a very followed account is read at read time instead (docs/feeds.md).
-        if author.followers_count <= settings.fanout_pull_threshold:
-            async for batch in audience.followers(session, status, settings.fanout_batch_size):
-                added = await store.fan_out(batch, status.id, status.reblog_of_id, announce=announce)
-                received += len(added)
-        return received
+        pushed = author.followers_count <= settings.fanout_pull_threshold
+        audience_size = 0
+
+        async def batches() -> AsyncIterator[tuple[list, bool]]:
+            nonlocal audience_size
+            if author.domain is None:
+                yield [author.id], True  # the author's own feed: their posts always go in
+            if pushed:
+                async for batch in audience.followers(session, status, settings.fanout_batch_size,
+                                                      followers_count=author.followers_count):
+                    audience_size += len(batch)
+                    yield batch, False
+
+        async def one(batch: tuple[list, bool]) -> int:
+            account_ids, own = batch
+            added = await store.add_to_feeds(account_ids, status.id, status.reblog_of_id, own=own)
+            await announcer.tell(added.watching)
+            return len(added.receivers)
+
+        # Feeds are written while the database still streams the rest of the audience.
+        received = sum(await _overlapped(batches(), one))
+    if audience_size >= LOGGED_AUDIENCE:
+        log.info("status %s: %d of %d followers' feeds in %.0f ms", status.id, received, audience_size,
+                 (time.perf_counter() - started) * 1000)
+    return received
+
+
+class _Announcer:
+    """Renders the announcement when the first receiver with an open stream turns up (most
+    fan-outs have none: nothing is rendered), and publishes it to each such receiver."""
+
+    def __init__(self, status: Status, announcement: Announcement):
+        self.status, self.announcement = status, announcement
+        self._message: asyncio.Task | None = None
+
+    async def tell(self, account_ids: list) -> None:
+        if not account_ids:
+            return
+        if self._message is None:
+            self._message = asyncio.ensure_future(self._render())
+        message = await asyncio.shield(self._message)
+        if message is not None:
+            await streaming.publish_encoded([streaming.user_channel(a) for a in account_ids], message)
+
+    async def _render(self) -> str | None:
+        async with db.session() as session:
+            status = await session.get(Status, self.status.id)
+            return await self.announcement(session, status) if status is not None else None
+
+
+# Script calls in flight at once: while Redis runs one batch, the next is already encoded and
+# sent, so Redis never waits for this process. Not more: each call is short (a batch is a few
+# milliseconds of Redis time) and other clients' commands get their turn between two calls.
+IN_FLIGHT = 2
+
+
+async def _overlapped(items: AsyncIterator, call: Callable[[object], Awaitable]) -> list:
+    """`call(item)` for every item, at most IN_FLIGHT at a time; results in any order.
+    The first failure cancels the rest and is raised (the actor is retried: idempotent)."""
+    results: list = []
+    running: set[asyncio.Task] = set()
+    try:
+        async for item in items:
+            if len(running) >= IN_FLIGHT:
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                results += [task.result() for task in done]
+            running.add(asyncio.create_task(call(item)))
+        if running:
+            done, running = await asyncio.wait(running)
+            results += [task.result() for task in done]
+    finally:
+        for task in running:
+            task.cancel()
+    return results
 
 
 async def withdraw(status_id: int) -> int:

@@ -6,6 +6,9 @@ Per local account three keys, all expiring feed_active_days after the last read:
                             represents it in the feed (Mastodon's reblog tracking)
     feed:home:<id>:floor    the feed is "live": writers add to it, and it holds every entry
                             with id >= floor (0: everything since the beginning)
+and per boosted status, for feed_active_days after its last boost reached a feed:
+    feed:boosted:<id>       some boost of it is (or was) in a feed, so its own fan-out must
+                            check each feed's reblog tracking (see FAN_OUT)
 
 Without the floor key the feed is not trusted: fan-out skips it and the reader goes
 to PostgreSQL and asks for a rebuild. Scores are doubles, which cannot hold a 64-bit
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 
 from app import redis as app_redis
 from app.config import get_settings
+from app.services.streaming import WATCHING
 
 # A boost is not added when the boosted post is among the newest this many entries (Mastodon's value).
 REBLOG_FALLOFF = 40
@@ -50,9 +54,20 @@ def ttl_seconds() -> int:
 
 # One entry added to one feed under Mastodon's rules. Arguments: the three keys,
 # status id, boosted id ('0' if none), own ('1': the feed owner's own post, always added),
-# max entries. Returns 1 when the entry went in.
+# max entries. Returns 0 when the rules keep it out, 1 when it was in the feed already
+# (a redelivery), 2 when it went in now.
 _ADD = """
 local BUILDING = '%(building)s'
+-- Keep at most `max` entries; the floor rises to the oldest one kept.
+local function trim(feed, reblogs, floor, max)
+  local n = redis.call('ZCARD', feed)
+  if n > max then
+    redis.call('ZREMRANGEBYRANK', feed, 0, n - max - 1)
+    local low = redis.call('ZRANGE', feed, 0, 0)[1]
+    redis.call('ZREMRANGEBYSCORE', reblogs, '-inf', '(' .. low)
+    if redis.call('GET', floor) ~= BUILDING then redis.call('SET', floor, low, 'XX', 'KEEPTTL') end
+  end
+end
 local function add(feed, reblogs, floor, sid, rid, own, max)
   if rid ~= '0' then
     local rank = redis.call('ZREVRANK', feed, rid)
@@ -64,48 +79,92 @@ local function add(feed, reblogs, floor, sid, rid, own, max)
   elseif own ~= '1' and redis.call('ZSCORE', reblogs, sid) then
     return 0  -- a boost of it arrived first and already shows it
   end
-  redis.call('ZADD', feed, sid, sid)
-  local n = redis.call('ZCARD', feed)
-  if n > max then
-    redis.call('ZREMRANGEBYRANK', feed, 0, n - max - 1)
-    local low = redis.call('ZRANGE', feed, 0, 0)[1]
-    redis.call('ZREMRANGEBYSCORE', reblogs, '-inf', '(' .. low)
-    if redis.call('GET', floor) ~= BUILDING then redis.call('SET', floor, low, 'XX', 'KEEPTTL') end
-  end
-  return 1
+  local new = redis.call('ZADD', feed, sid, sid)
+  trim(feed, reblogs, floor, max)
+  return 1 + new
 end
 """ % {"falloff": REBLOG_FALLOFF, "building": BUILDING}
 
-# Fan one status out to many feeds. ARGV: sid, rid, own, max, channel prefix ('' for none),
-# message, then the account ids. Keys are built here from the ids (passing three keys per
-# follower triples the traffic for 100,000 followers), so this needs a single Redis, not a
-# cluster. Feeds that are not live are skipped; each feed that received the status gets
-# `message` published on prefix .. account id (its owner's streaming channel). Returns
-# the positions (0-based) of the accounts that received it.
+# Fan one status out to many feeds. KEYS[1]: the registry of accounts with an open home
+# stream (app.services.streaming.WATCHING: member account id, score = epoch seconds until
+# which it holds). ARGV: sid, rid, own, max, seconds a boost mark lasts, and the account ids
+# joined by commas (one argument: packing 100,000 separate arguments cost the worker more
+# CPU than Redis spent on them). Feed keys are built here from the ids, so this needs a
+# single Redis, not a cluster. Feeds that are not live are skipped. Returns two lists of
+# positions (0-based) in the ids: the accounts whose feed holds the status (now or
+# already), and those whose feed got it just now and who have a home stream open (the
+# caller publishes the `update` event to those only, not to every receiver, and not again
+# on a redelivery).
+#
+# Per receiver this costs a share of an MGET (which feeds are live), a ZADD and a ZCARD in
+# the common case:
+# - who is watching is found once per call, by looking up whichever is smaller, the open
+#   streams (nothing at all when there are none) or this batch;
+# - an original post is checked against each feed's boost tracking only if some boost of
+#   it was ever fanned out (`feed:boosted:<id>`, set below, in the same atomic script as
+#   the boost's adds, so no boost can slip in between the check and the adds).
 FAN_OUT = _ADD + """
-local added = {}
-local prefix, message = ARGV[5], ARGV[6]
-for i = 7, #ARGV do
-  local feed = 'feed:home:' .. ARGV[i]
-  local floor = feed .. ':floor'
-  if redis.call('EXISTS', floor) == 1 then
-    if add(feed, feed .. ':reblogs', floor, ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])) == 1 then
-      added[#added + 1] = i - 7
-      if prefix ~= '' then redis.call('PUBLISH', prefix .. ARGV[i], message) end
+local sid, rid, own, max = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local ids = {}
+for id in string.gmatch(ARGV[6], '%d+') do ids[#ids + 1] = id end
+local CHUNK = 500  -- keys per MGET / ZMSCORE (unpack has a limit)
+local live = {}
+for start = 1, #ids, CHUNK do
+  local last = math.min(start + CHUNK - 1, #ids)
+  local floors = {}
+  for k = start, last do floors[#floors + 1] = 'feed:home:' .. ids[k] .. ':floor' end
+  local values = redis.call('MGET', unpack(floors))
+  for k = 1, #values do live[start + k - 1] = values[k] end
+end
+local now = redis.call('TIME')[1]
+local open = redis.call('ZCOUNT', KEYS[1], now, '+inf')
+local watching = {}  -- position -> true
+if open > 0 and open <= #ids then
+  local streams = {}
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do streams[id] = true end
+  for k = 1, #ids do watching[k] = streams[ids[k]] end
+elseif open > 0 then
+  for start = 1, #ids, CHUNK do
+    local last = math.min(start + CHUNK - 1, #ids)
+    local scores = redis.call('ZMSCORE', KEYS[1], unpack(ids, start, last))
+    for k = 1, last - start + 1 do
+      if scores[k] and tonumber(scores[k]) >= tonumber(now) then watching[start + k - 1] = true end
     end
   end
 end
-return added
+if rid ~= '0' then redis.call('SET', 'feed:boosted:' .. rid, '1', 'EX', ARGV[5]) end
+local plain = rid == '0' and (own == '1' or redis.call('EXISTS', 'feed:boosted:' .. sid) == 0)
+local added, told = {}, {}
+for k = 1, #ids do
+  if live[k] then
+    local feed = 'feed:home:' .. ids[k]
+    local went
+    if plain then
+      went = 1 + redis.call('ZADD', feed, sid, sid)
+      if redis.call('ZCARD', feed) > max then trim(feed, feed .. ':reblogs', feed .. ':floor', max) end
+    else
+      went = add(feed, feed .. ':reblogs', feed .. ':floor', sid, rid, own, max)
+    end
+    if went > 0 then
+      added[#added + 1] = k - 1
+      -- told once: a redelivered fan-out finds the entry there and announces nothing again
+      if went == 2 and watching[k] then told[#told + 1] = k - 1 end
+    end
+  end
+end
+return {added, told}
 """
 
 # Fill one feed with many entries, oldest first: KEYS = the triple; ARGV: own account id, max,
-# then (sid, rid, author) triples. Used by rebuilds and by merging a newly followed account.
+# seconds the boost mark lasts, then (sid, rid, author) triples. Used by rebuilds and by
+# merging a newly followed account. Boosts mark their post as boosted (see FAN_OUT).
 FILL = _ADD + """
 if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
 local n = 0
-for i = 3, #ARGV, 3 do
+for i = 4, #ARGV, 3 do
   local own = (ARGV[i + 2] == ARGV[1]) and '1' or '0'
-  n = n + add(KEYS[1], KEYS[2], KEYS[3], ARGV[i], ARGV[i + 1], own, tonumber(ARGV[2]))
+  if ARGV[i + 1] ~= '0' then redis.call('SET', 'feed:boosted:' .. ARGV[i + 1], '1', 'EX', ARGV[3]) end
+  if add(KEYS[1], KEYS[2], KEYS[3], ARGV[i], ARGV[i + 1], own, tonumber(ARGV[2])) > 0 then n = n + 1 end
 end
 return n
 """
@@ -226,25 +285,36 @@ async def claim_rebuild(account_id: int, seconds: int = 60) -> bool:
     return bool(await app_redis.client().set(f"feed:home:{account_id}:rebuild", "1", nx=True, ex=seconds))
 
 
-async def fan_out(account_ids: list, status_id: int, reblog_of_id: int | None, *, own: bool = False,
-                  announce: tuple[str, str] | None = None) -> list:
-    """Add one status to the live feeds of `account_ids` (ints or digit strings); returns
-    those that received it. `announce` = (channel prefix, message) publishes the message
-    to each receiver's channel from inside the script."""
+@dataclass
+class Added:
+    """What a fan-out call did: whose feeds hold the status, and which of those just got it
+    and have a home stream open (to be told)."""
+
+    receivers: list
+    watching: list
+
+
+async def add_to_feeds(account_ids: list, status_id: int, reblog_of_id: int | None, *,
+                       own: bool = False) -> Added:
+    """Add one status to the live feeds of `account_ids` (ints or digit strings)."""
     if not account_ids:
-        return []
-    prefix, message = announce or ("", "")
-    added = await script("FAN_OUT")(keys=[], args=[
+        return Added([], [])
+    added, watching = await script("FAN_OUT")(keys=[WATCHING], args=[
         str(status_id), str(reblog_of_id or 0), "1" if own else "0", get_settings().feed_max_items,
-        prefix, message, *account_ids])
-    return [account_ids[int(i)] for i in added]
+        ttl_seconds(), ",".join(map(str, account_ids))])
+    return Added([account_ids[int(i)] for i in added], [account_ids[int(i)] for i in watching])
+
+
+async def fan_out(account_ids: list, status_id: int, reblog_of_id: int | None, *, own: bool = False) -> list:
+    """The same; only the accounts whose feed received it."""
+    return (await add_to_feeds(account_ids, status_id, reblog_of_id, own=own)).receivers
 
 
 async def fill(account_id: int, entries: list[tuple[int, int | None, int]]) -> int:
     """Add (status id, boosted id, author id) entries, oldest first, to a live feed."""
     if not entries:
         return 0
-    args: list = [str(account_id), get_settings().feed_max_items]
+    args: list = [str(account_id), get_settings().feed_max_items, ttl_seconds()]
     for status_id, reblog_of_id, author_id in sorted(entries):
         args += [str(status_id), str(reblog_of_id or 0), str(author_id)]
     return int(await script("FILL")(keys=keys_of(account_id), args=args))
