@@ -114,7 +114,8 @@ async def test_what_a_search_may_find(client, backend):
     ids = [s["id"] for s in body["statuses"]]
     assert set(ids) == {s["id"] for s in found.values()}, {k for k, s in {**found, **unseen}.items()
                                                           if (s["id"] in ids) != (k in found)}
-    assert ids == sorted(ids, key=int, reverse=True)  # newest first
+    if backend == "postgresql":  # newest first; Meilisearch ranks by relevance, then recency
+        assert ids == sorted(ids, key=int, reverse=True)
     assert not any(s["reblog"] for s in body["statuses"])  # boosts themselves are never results
 
     # carol may find bob's public posts but not his private one she was not part of
