@@ -129,6 +129,8 @@ async def _load_static(session: AsyncSession, statuses: list[Status]) -> dict[in
             "emojis": [],
         },
         "has_poll": s.id in with_poll,
+        # Only a status with a link can have a preview card: the others skip the cards query.
+        "has_link": preview_cards.first_link(s) is not None,
     } for s in statuses}
 
 
@@ -160,7 +162,7 @@ async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | 
     poll_ids = [p.id for p in loaded.polls.values()]
     loaded.tallies = await polls.tallies(session, poll_ids)
     loaded.own_votes = await polls.own_votes(session, poll_ids, viewer_id)
-    loaded.cards = await preview_cards.cards_by_status(session, ids)
+    loaded.cards = await preview_cards.cards_by_status(session, [i for i in ids if cached[i].get("has_link", True)])
 
     if viewer_id is not None:
         # Mastodon shows which app posted a status only to its author.

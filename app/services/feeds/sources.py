@@ -37,9 +37,9 @@ _FOLLOWED = {
     "pushed": """SELECT f.target_account_id AS account_id, f.show_reblogs FROM follows f
                  JOIN accounts a ON a.id = f.target_account_id
                  WHERE f.account_id = :viewer AND a.followers_count <= :threshold""",
+    # of the accounts pulled at read time (pulled_accounts()), those the viewer follows
     "pulled": """SELECT f.target_account_id AS account_id, f.show_reblogs FROM follows f
-                 JOIN accounts a ON a.id = f.target_account_id
-                 WHERE f.account_id = :viewer AND a.followers_count > :threshold""",
+                 WHERE f.account_id = :viewer AND f.target_account_id = ANY(CAST(:pulled AS bigint[]))""",
     "one": """SELECT f.target_account_id AS account_id, f.show_reblogs FROM follows f
               WHERE f.account_id = :viewer AND f.target_account_id = :target""",
 }
@@ -75,6 +75,25 @@ ORDER BY x.id {direction} LIMIT :count
 """
 
 Row = tuple[int, int | None, int]
+
+# The accounts merged in at read time (more followers than the threshold) are a handful on any
+# instance, so each process keeps their ids for PULLED_SECONDS instead of joining each of the
+# viewer's follows to its account on every home read (a few hundred index probes per read).
+# An account that just crossed the threshold upwards is neither pushed nor pulled until then;
+# its posts are in PostgreSQL and show up at the next refresh (docs/feeds.md).
+PULLED_SECONDS = 15.0
+_pulled: dict[int, tuple[float, list[int]]] = {}  # threshold -> (valid until, account ids)
+_PULLED_QUERY = text("SELECT id FROM accounts WHERE followers_count > :threshold")
+
+
+async def pulled_accounts(session: AsyncSession) -> list[int]:
+    threshold = get_settings().fanout_pull_threshold
+    now = time.monotonic()
+    cached = _pulled.get(threshold)
+    if cached is None or cached[0] < now:
+        ids = [r[0] for r in (await session.execute(_PULLED_QUERY, {"threshold": threshold})).all()]
+        cached = _pulled[threshold] = (now + PULLED_SECONDS, ids)
+    return cached[1]
 
 
 # Time slices: a page is first looked for among the posts of the last FIRST_SLICE before its
@@ -137,7 +156,11 @@ async def home(session: AsyncSession, viewer_id: int, window: Window, count: int
     """The viewer's home timeline rows: their own posts (unless follows="pulled"/"one") and
     those of the accounts they follow."""
     accounts = _FOLLOWED[follows] + ("" if follows in ("pulled", "one") else _SELF)
-    return await _run(session, accounts, _REPLIES["followed"], window, count, viewer=viewer_id, target=target_id)
+    pulled = await pulled_accounts(session) if follows == "pulled" else []
+    if follows == "pulled" and not pulled:
+        return []  # nobody is pulled (most instances): no query at all
+    return await _run(session, accounts, _REPLIES["followed"], window, count, viewer=viewer_id, target=target_id,
+                      pulled=pulled)
 
 
 async def listed(session: AsyncSession, a_list: List, window: Window, count: int) -> list[Row]:
