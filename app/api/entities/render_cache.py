@@ -12,8 +12,9 @@ preview card) is never cached here.
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Iterable
+
+import orjson
 
 from app import redis as app_redis
 from app.models import Status
@@ -32,7 +33,7 @@ async def get_many(statuses: Iterable[Status]) -> dict[int, Any]:
     if not statuses:
         return {}
     values = await app_redis.client().mget([_key(s) for s in statuses])
-    return {s.id: json.loads(v) for s, v in zip(statuses, values) if v is not None}
+    return {s.id: orjson.loads(v) for s, v in zip(statuses, values) if v is not None}
 
 
 async def put_many(values: list[tuple[Status, Any]]) -> None:
@@ -40,5 +41,5 @@ async def put_many(values: list[tuple[Status, Any]]) -> None:
         return
     async with app_redis.client().pipeline(transaction=False) as pipe:
         for status, value in values:
-            pipe.set(_key(status), json.dumps(value, separators=(",", ":")), ex=TTL_SECONDS)
+            pipe.set(_key(status), orjson.dumps(value), ex=TTL_SECONDS)
         await pipe.execute()
