@@ -183,6 +183,22 @@ end
 return n
 """
 
+# Read a window of one feed: KEYS = the triple; ARGV: upper and lower score bounds (inclusive,
+# '+inf'/'-inf' when open), how many, the expiry to refresh, '1' for oldest first. Returns
+# {floor or nil, members}. One command instead of a pipeline of five: every home read runs
+# it, and the client spends less CPU on one command than on a pipeline of five.
+READ = """
+local floor = redis.call('GET', KEYS[3])
+local members
+if ARGV[5] == '1' then
+  members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[1], 'LIMIT', 0, ARGV[3])
+else
+  members = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', 0, ARGV[3])
+end
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+return {floor, members}
+"""
+
 _scripts: dict = {}
 
 
@@ -191,7 +207,7 @@ def script(name: str):
     client = app_redis.client()
     key = (id(client), name)
     if key not in _scripts:
-        _scripts[key] = client.register_script({"FAN_OUT": FAN_OUT, "FILL": FILL, "REMOVE": REMOVE}[name])
+        _scripts[key] = client.register_script({"FAN_OUT": FAN_OUT, "FILL": FILL, "REMOVE": REMOVE, "READ": READ}[name])
     return _scripts[key]
 
 
@@ -234,16 +250,8 @@ async def read(account_id: int, window: Window, count: int) -> tuple[int | None,
     high = str(window.max_id) if window.max_id is not None else "+inf"
     low = str(window.lower) if window.lower else "-inf"
     fetch = count + SCORE_MARGIN
-    ttl = ttl_seconds()
-    async with app_redis.client().pipeline(transaction=False) as pipe:
-        pipe.get(keys[2])
-        if window.ascending:
-            pipe.zrangebyscore(keys[0], low, high, start=0, num=fetch)
-        else:
-            pipe.zrevrangebyscore(keys[0], high, low, start=0, num=fetch)
-        for key in keys:
-            pipe.expire(key, ttl)
-        floor, members, *_ = await pipe.execute()
+    floor, members = await script("READ")(keys=keys, args=[high, low, fetch, ttl_seconds(),
+                                                           "1" if window.ascending else "0"])
     if floor is None or floor == BUILDING:
         return None, []
     ids = [i for i in map(int, members) if window.contains(i)]
