@@ -1,6 +1,6 @@
 """Property-based requests from Mastodon's OpenAPI description: odd input never crashes.
 
-Schemathesis generates requests for a handful of foundation and posting endpoints
+Schemathesis generates requests for a handful of endpoints of each capability
 (fixed seed, few examples, so the run is fast and always the same); each is sent to the
 in-process app as a signed-in user with every scope. Any 5xx or uncaught exception
 is a defect: bad input must get a clear 4xx. Set STARLING_FUZZ_EXAMPLES to explore more.
@@ -48,6 +48,26 @@ OPERATIONS = [
     ("GET", "/api/v1/favourites"),
     ("GET", "/api/v1/blocks"),
     ("PUT", "/api/v1/media/{id}"),
+    # feeds, notifications (issue 4)
+    ("GET", "/api/v1/timelines/home"),
+    ("GET", "/api/v1/timelines/public"),
+    ("GET", "/api/v1/timelines/tag/{hashtag}"),
+    ("GET", "/api/v1/timelines/list/{list_id}"),
+    ("POST", "/api/v1/lists"),
+    ("POST", "/api/v1/lists/{id}/accounts"),
+    ("POST", "/api/v1/markers"),
+    ("GET", "/api/v1/notifications"),
+    ("GET", "/api/v2/notifications"),
+    # search and discovery (issue 5)
+    ("GET", "/api/v2/search"),
+    ("GET", "/api/v1/accounts/search"),
+    ("GET", "/api/v1/tags/{name}"),
+    ("POST", "/api/v1/tags/{name}/follow"),
+    ("GET", "/api/v1/followed_tags"),
+    ("GET", "/api/v1/trends/tags"),
+    ("GET", "/api/v1/trends/statuses"),
+    ("GET", "/api/v1/trends/links"),
+    ("GET", "/api/v2/suggestions"),
 ]
 
 
