@@ -308,7 +308,9 @@ async def _resolve_mentions(session: AsyncSession, found: list[tuple[str, str | 
     if remote:
         conditions.append(tuple_(func.lower(Account.username), func.lower(Account.domain)).in_(list(remote)))
     condition = conditions[0] if len(conditions) == 1 else conditions[0] | conditions[1]
-    accounts = (await session.exec(select(Account).where(condition, Account.suspended_at.is_(None)))).all()
+    # Only accounts that exist for others: not suspended, and local ones confirmed and approved
+    # (someone still waiting for approval is not mentionable, as they are not searchable).
+    accounts = (await session.exec(select(Account).where(condition, relationships.listable()))).all()
     by_name = {(a.username.lower(), (a.domain or "").lower() or None): a for a in accounts}
     resolved = {}
     for username, domain in found:

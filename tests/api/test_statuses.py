@@ -14,7 +14,7 @@ from app import db
 from app.api.entities.status import render_statuses
 from app.config import configure
 from app.main import create_app
-from app.models import Account, MediaAttachment, Poll, Status, StatusEdit, StatusTag, Tag, Tombstone, User
+from app.models import Account, MediaAttachment, Mention, Poll, Status, StatusEdit, StatusTag, Tag, Tombstone, User
 from tests.support.openapi import assert_matches_spec
 from tests.support.world import bearer, count, make_media, make_user, signed_in, token_for
 
@@ -31,6 +31,17 @@ async def post(client, headers, **data) -> httpx.Response:
 
 
 # -- posting ------------------------------------------------------------------------------------
+
+async def test_accounts_not_yet_confirmed_or_approved_cannot_be_mentioned(client):
+    _, headers = await signed_in("alice")
+    await make_user("pending", approved=False)
+    await make_user("unconfirmed", confirmed=False)
+    response = await post(client, headers, status="hello @pending and @unconfirmed")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["mentions"] == [] and "mention" not in body["content"]
+    assert await count(Mention) == 0
+
 
 async def test_post_renders_mentions_hashtags_and_links(client, settings):
     alice, headers = await signed_in("alice")
