@@ -25,11 +25,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from sqlalchemy import and_, bindparam, exists, func, or_
+from sqlalchemy import and_, exists, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import db
 from app.models import Account, Follow, List, ListAccount, MediaAttachment, Status, StatusTag, Tag, TagFollow
 from app.services import feeds, lists, visibility
 from app.services.feeds import sources, store
@@ -99,7 +100,7 @@ def _home_rules(viewer_id: int):
 
 
 # Built once: the viewer and the candidate ids are bound when it runs.
-_HOME_CANDIDATES = select(Status).where(Status.id.in_(bindparam("ids", expanding=True)),
+_HOME_CANDIDATES = select(Status).where(db.any_of(Status.id),
                                         visibility.visible_to(visibility.VIEWER), _home_rules(visibility.VIEWER))
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import db
 from app.models import Account, Block, Follow, Mention, Mute, Status
 
 OPEN = ("public", "unlisted")
@@ -79,7 +80,7 @@ def not_muted_by(viewer_id: int | None, status=Status) -> ColumnElement:
 
 
 def _visible_ids_query(viewer):
-    return select(Status.id).where(Status.id.in_(bindparam("ids", expanding=True)), visible_to(viewer))
+    return select(Status.id).where(db.any_of(Status.id), visible_to(viewer))
 
 
 _VISIBLE_IDS = {True: _visible_ids_query(VIEWER), False: _visible_ids_query(None)}

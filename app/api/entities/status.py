@@ -19,6 +19,7 @@ from sqlalchemy import BigInteger, bindparam, literal, union_all
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import db
 from app.api.entities.account import account_json, iso_datetime
 from app.api.entities.media_attachment import media_attachment_json
 from app.api.entities.poll import poll_json
@@ -52,36 +53,32 @@ class _Loaded:
     cards: dict[int, PreviewCard] = field(default_factory=dict)
 
 
-def _ids(name: str = "ids"):
-    return bindparam(name, expanding=True)
-
-
 # Built once (building a SQLAlchemy statement costs more CPU than running it); the ids and
 # the viewer are bound when they run.
 _VIEWER = bindparam("viewer_id", type_=BigInteger)
 _FLAGS = union_all(
     select(literal("favourited"), Favourite.status_id)
-    .where(Favourite.account_id == _VIEWER, Favourite.status_id.in_(_ids())),
+    .where(Favourite.account_id == _VIEWER, db.any_of(Favourite.status_id)),
     select(literal("reblogged"), Status.reblog_of_id)
-    .where(Status.account_id == _VIEWER, Status.reblog_of_id.in_(_ids()), Status.deleted_at.is_(None)),
+    .where(Status.account_id == _VIEWER, db.any_of(Status.reblog_of_id), Status.deleted_at.is_(None)),
     select(literal("bookmarked"), Bookmark.status_id)
-    .where(Bookmark.account_id == _VIEWER, Bookmark.status_id.in_(_ids())),
+    .where(Bookmark.account_id == _VIEWER, db.any_of(Bookmark.status_id)),
     select(literal("pinned"), StatusPin.status_id)
-    .where(StatusPin.account_id == _VIEWER, StatusPin.status_id.in_(_ids())),
+    .where(StatusPin.account_id == _VIEWER, db.any_of(StatusPin.status_id)),
     select(literal("muted"), ConversationMute.conversation_id)
-    .where(ConversationMute.account_id == _VIEWER, ConversationMute.conversation_id.in_(_ids("conversation_ids"))),
+    .where(ConversationMute.account_id == _VIEWER, db.any_of(ConversationMute.conversation_id, "conversation_ids")),
 )
-_STATUSES = select(Status).where(Status.id.in_(_ids()))
-_ACCOUNTS = select(Account).where(Account.id.in_(_ids()))
-_MEDIA = (select(MediaAttachment).where(MediaAttachment.status_id.in_(_ids()))
+_STATUSES = select(Status).where(db.any_of(Status.id))
+_ACCOUNTS = select(Account).where(db.any_of(Account.id))
+_MEDIA = (select(MediaAttachment).where(db.any_of(MediaAttachment.status_id))
           .order_by(MediaAttachment.position, MediaAttachment.id))
 _MENTIONS = (select(Mention.status_id, Account).join(Account, Account.id == Mention.account_id)
-             .where(Mention.status_id.in_(_ids()), Mention.silent.is_(False)).order_by(Mention.id))
+             .where(db.any_of(Mention.status_id), Mention.silent.is_(False)).order_by(Mention.id))
 _TAGS = (select(StatusTag.status_id, Tag).join(Tag, Tag.id == StatusTag.tag_id)
-         .where(StatusTag.status_id.in_(_ids())).order_by(Tag.name))
-_POLLS = select(Poll).where(Poll.status_id.in_(_ids()))
-_POLL_IDS = select(Poll.status_id).where(Poll.status_id.in_(_ids()))
-_APPLICATIONS = select(Application).where(Application.id.in_(_ids()))
+         .where(db.any_of(StatusTag.status_id)).order_by(Tag.name))
+_POLLS = select(Poll).where(db.any_of(Poll.status_id))
+_POLL_IDS = select(Poll.status_id).where(db.any_of(Poll.status_id))
+_APPLICATIONS = select(Application).where(db.any_of(Application.id))
 
 
 async def _viewer_flags(session: AsyncSession, viewer_id: int, ids: list[int],
