@@ -1,15 +1,20 @@
-"""The outgoing HTTP client for talking to other servers.
+"""The outgoing HTTP client: every request to another server (ActivityPub documents,
+WebFinger, the pages behind links for preview cards) goes through it.
 
-    client = FederationClient(user_agent, signer=instance_actor.signing_key)
+    client = FederationClient(user_agent(settings), signer=instance_actor.signing_key)
     async with client.session() as http:
         document = await http.get_json(url)                  # signed GET, AS2 accept header
         jrd = await http.get_json(webfinger_url, signed=False, accept=JRD)
+        page = await http.get(url, accept="text/html", signed=False)   # Fetched: body, type, charset
 
 Every request: an http(s) URL whose host resolves only to public addresses (private,
 loopback, link-local and other non-global ones are refused unless `allow_private`), at
 most `max_redirects` redirects, each hop checked the same way and signed again, a body of
 at most `max_bytes`, and `total_timeout` seconds from the first byte sent to the last one
-read. The transport (`httpx.MockTransport` in tests) and the host resolver are injectable.
+read. `localhost` and `*.localhost` are refused without asking DNS. The transport
+(`httpx.MockTransport` in tests) and the host resolver are injectable; `resolve_host=None`
+resolves no names (an injected mock network answers for every name), so only literal
+addresses and localhost names are checked then.
 
 A known gap: the address check resolves the name, and httpx resolves it again to connect,
 so a DNS server that answers differently the second time (DNS rebinding) is not stopped.
@@ -33,13 +38,14 @@ import json
 import socket
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from typing import AsyncIterator, Awaitable, Callable
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from activitypub.signatures import sign_request
-from federation.outgoing import public_ip
+from app.config import Settings
 
 AS2_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 JRD_ACCEPT = "application/jrd+json, application/json"
@@ -94,6 +100,7 @@ class Fetched:
     status_code: int
     content_type: str  # lower case, parameters dropped
     body: bytes
+    charset: str | None = None  # as the Content-Type header declared it
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
@@ -101,9 +108,28 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return [info[4][0] for info in infos]
 
 
+def public_ip(address: str) -> bool:
+    """Is this address on the public internet? The one address rule for every outgoing request:
+    no loopback, private, link-local, carrier-grade NAT, documentation, reserved, unspecified or
+    multicast address; an IPv4-mapped IPv6 address is judged as the IPv4 one."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone index
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def user_agent(settings: Settings) -> str:
+    try:
+        release = version("starling")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        release = "0.0.0"
+    return f"Starling/{release} (+{settings.base_url}/)"
+
+
 class FederationClient:
     def __init__(self, user_agent: str, *, signer: Callable[[], Awaitable[Key]] | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None, resolve_host: HostResolver = system_resolver,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 resolve_host: HostResolver | None = system_resolver,
                  allow_private: bool = False, connect_timeout: float = 5.0, read_timeout: float = 10.0,
                  total_timeout: float = 20.0, max_bytes: int = 1024 * 1024, max_redirects: int = 3):
         self.user_agent = user_agent
@@ -125,12 +151,17 @@ class FederationClient:
 
     async def check_destination(self, url: str) -> None:
         """Refused unless `url` is http(s) and its host resolves only to allowed addresses."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # e.g. an unclosed IPv6 bracket, here or in a redirect's Location
+            raise Refused(f"not a fetchable URL: {url[:200]}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
             raise Refused(f"not a fetchable URL: {url[:200]}")
         if self.allow_private:
             return
-        host = parts.hostname
+        host = parts.hostname.rstrip(".")
+        if host == "localhost" or host.endswith(".localhost"):
+            raise Refused(f"{host} is not a public address")
         try:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
@@ -138,6 +169,8 @@ class FederationClient:
         try:
             addresses = [str(ipaddress.ip_address(host))]
         except ValueError:
+            if self.resolve_host is None:
+                return  # the injected network answers for every name
             try:
                 addresses = await self.resolve_host(host, port)
             except (OSError, UnicodeError) as error:
@@ -194,7 +227,8 @@ class FetchSession:
             except (httpx.HTTPError, httpx.InvalidURL) as error:
                 raise Unreachable(f"{url[:200]}: {type(error).__name__}") from None
             content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            return Fetched(url=url, status_code=response.status_code, content_type=content_type, body=body)
+            return Fetched(url=url, status_code=response.status_code, content_type=content_type, body=body,
+                           charset=response.charset_encoding)
         raise TooManyRedirects(f"more than {self.client.max_redirects} redirects from {url[:200]}")
 
     async def _read(self, response: httpx.Response) -> bytes:

@@ -5,7 +5,8 @@ actor, workers/preview_cards.py, calls `fetch_for_status` after the post commits
     fields = await preview(url)              # CardFields, or None when there is no card to make
 
 Limits, so a hostile or broken page costs little and never leaves half a card:
-  - only public addresses (federation/outgoing.py), at most MAX_REDIRECTS redirects;
+  - only public addresses (federation/http.py, the one outgoing client), at most MAX_REDIRECTS
+    redirects;
   - connect within 5 s, each read within 10 s, everything within DEADLINE seconds;
   - a 200 answer of type text/html (or XHTML) only, at most MAX_BYTES (decompressed): a bigger
     page is refused, as Mastodon does, not cut;
@@ -15,31 +16,25 @@ The database is not held open while the page is fetched.
 """
 from __future__ import annotations
 
-import asyncio
 import codecs
 import logging
 import re
 
-import httpx
-
 from app import db
+from app.config import get_settings
 from app.services import preview_cards
 from app.services.preview_cards import CardFields
-from federation import outgoing
+from federation.http import FederationClient, FetchError, system_resolver, user_agent
 from federation.page_metadata import card_fields, parse
 
 log = logging.getLogger("starling.link_preview")
 
 MAX_BYTES = 1024 * 1024
 MAX_REDIRECTS = 3
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DEADLINE = 20.0  # seconds for the whole fetch, however slowly the bytes drip in
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
-
-
-class _NotAPage(Exception):
-    """The answer is not an HTML page we read (status, type or size)."""
 
 
 def _codec(name: str | None) -> str | None:
@@ -59,35 +54,30 @@ def decode(body: bytes, header_charset: str | None) -> str:
     return body.decode(codec, errors="replace")
 
 
-async def _read(response: httpx.Response) -> bytes:
-    if response.status_code != 200:
-        raise _NotAPage(f"status {response.status_code}")
-    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in HTML_TYPES:
-        raise _NotAPage(f"type {content_type or 'missing'}")
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BYTES:
-        raise _NotAPage(f"declared size {declared}")
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > MAX_BYTES:
-            raise _NotAPage(f"larger than {MAX_BYTES} bytes")
-    return bytes(body)
+def _client() -> FederationClient:
+    """Unsigned GETs on the configured network (settings.http_transport in tests: that mock
+    answers for every name, so names are not resolved; literal addresses still are checked)."""
+    settings = get_settings()
+    injected = settings.http_transport
+    return FederationClient(user_agent(settings), transport=injected,
+                            resolve_host=None if injected is not None else system_resolver,
+                            allow_private=settings.allow_private_addresses, connect_timeout=5.0,
+                            read_timeout=10.0, total_timeout=DEADLINE, max_bytes=MAX_BYTES,
+                            max_redirects=MAX_REDIRECTS)
 
 
 async def fetch_page(url: str) -> tuple[str, str] | None:
     """(final URL, page text), or None when the URL gives no HTML page within the limits."""
     try:
-        async with asyncio.timeout(DEADLINE):
-            async with outgoing.client(timeout=TIMEOUT, max_redirects=MAX_REDIRECTS) as http:
-                headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"}
-                async with http.stream("GET", url, headers=headers) as response:
-                    body = await _read(response)
-                    return str(response.url), decode(body, response.charset_encoding)
-    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, TimeoutError, _NotAPage) as error:
+        async with _client().session() as http:
+            page = await http.get(url, accept=HTML_ACCEPT, signed=False)
+    except FetchError as error:
         log.info("no preview for %s: %s", url, str(error) or type(error).__name__)
         return None
+    if page.status_code != 200 or page.content_type not in HTML_TYPES:
+        log.info("no preview for %s: status %s, type %s", url, page.status_code, page.content_type or "missing")
+        return None
+    return page.url, decode(page.body, page.charset)
 
 
 async def preview(url: str) -> CardFields | None:

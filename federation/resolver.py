@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from importlib.metadata import PackageNotFoundError, version
 
 import httpx
 
@@ -28,7 +27,8 @@ from app.services.search.resolve import Found
 from federation.dereference.accounts import AccountDereferencer
 from federation.dereference.objects import DereferenceError
 from federation.dereference.statuses import StatusDereferencer
-from federation.http import FederationClient, FetchError, HostResolver, Key, parse_json, system_resolver
+from federation.http import (FederationClient, FetchError, HostResolver, Key, parse_json, system_resolver,
+                             user_agent)
 
 log = logging.getLogger("starling.federation")
 # What a look-up may meet from a remote server; each means "nothing found" (TimeoutError: the deadline).
@@ -38,14 +38,6 @@ EXPECTED = (FetchError, ParseError, WebFingerError, DereferenceError, Conflictin
 async def _instance_key() -> Key:
     key = await instance_actor.signing_key()
     return Key(key.key_id, key.private_key_pem)
-
-
-def user_agent(settings: Settings) -> str:
-    try:
-        release = version("starling")
-    except PackageNotFoundError:  # running from a checkout that was never installed
-        release = "0.0.0"
-    return f"Starling/{release} (+{settings.base_url}/)"
 
 
 def build_client(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None,

@@ -1,6 +1,6 @@
 """Link preview cards: a post's first link gets a card once the worker has fetched the page
 (from a made-up internet, tests/support/fake_web.py); what is never fetched; bad pages that
-leave no card; edits; the address rules of federation/outgoing.py."""
+leave no card; edits; the address rules of the outgoing client (federation/http.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +14,7 @@ from app import db
 from app.config import configure
 from app.models import PreviewCard, StatusPreviewCard
 from app.models.base import utcnow
-from federation import outgoing
+from federation.http import FederationClient, Refused, Unreachable, system_resolver
 from tests.support.fake_web import fake_web
 from tests.support.openapi import assert_matches_spec
 from tests.support.polling import eventually, settled
@@ -226,34 +226,41 @@ async def test_private_addresses_when_allowed(client, alice, settings):
         await settled()
 
 
-# -- the address rules, without the app ---------------------------------------------------------
+# -- the address rules, without the app (federation/http.py, the one outgoing client) ---------------
+
+def destination_check(url: str, *, allow_private: bool = False, resolve_host=None) -> None:
+    client = FederationClient("test", allow_private=allow_private, resolve_host=resolve_host)
+    asyncio.run(client.check_destination(url))
+
 
 @pytest.mark.parametrize("url", [
     "ftp://example.org/", "file:///etc/passwd", "https://user:pw@example.org/", "http://127.0.0.1/",
     "http://127.1.2.3:8080/", "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://10.0.0.1/",
     "http://192.168.1.1/", "http://172.16.0.1/", "http://169.254.169.254/", "http://100.64.0.1/",
     "http://0.0.0.0/", "http://224.0.0.1/", "http://[fe80::1]/", "http://[fc00::1]/", "http://localhost/",
-    "http://api.localhost/",
+    "http://api.localhost/", "http://localhost./", "http://[::1/",
 ])
 def test_refused_urls(url):
-    with pytest.raises(outgoing.BlockedAddress):
-        outgoing.check_url(httpx.URL(url), allow_private=False)
+    with pytest.raises(Refused):
+        destination_check(url)
 
 
 @pytest.mark.parametrize("url", ["https://example.org/a", "http://93.184.216.34/", "http://[2606:4700::1]/"])
 def test_accepted_urls(url):
-    outgoing.check_url(httpx.URL(url), allow_private=False)
+    destination_check(url)
 
 
 def test_allowing_private_addresses_keeps_the_other_rules():
-    outgoing.check_url(httpx.URL("http://127.0.0.1/"), allow_private=True)
-    with pytest.raises(outgoing.BlockedAddress):
-        outgoing.check_url(httpx.URL("https://user:pw@127.0.0.1/"), allow_private=True)
+    destination_check("http://127.0.0.1/", allow_private=True)
+    with pytest.raises(Refused):
+        destination_check("https://user:pw@127.0.0.1/", allow_private=True)
 
 
 def test_names_resolving_to_private_addresses_are_refused():
-    # "localhost" resolves from /etc/hosts, with no network needed.
-    with pytest.raises(outgoing.BlockedAddress):
-        asyncio.run(outgoing.check_resolved("localhost", 80))
-    with pytest.raises(httpx.ConnectError):
-        asyncio.run(outgoing.check_resolved("no-such-host.invalid", 80))
+    async def private(host: str, port: int) -> list[str]:
+        return ["93.184.216.34", "10.0.0.7"]  # one private address among public ones is enough
+
+    with pytest.raises(Refused):
+        destination_check("https://intranet.example/", resolve_host=private)
+    with pytest.raises(Unreachable):  # the machine's own DNS, which knows no such name
+        destination_check("http://no-such-host.invalid/", resolve_host=system_resolver)
