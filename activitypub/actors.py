@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from activitypub.vocabulary import (ParseError, flag, id_of, link_url, optional_url, required_url, text,
-                                    timestamp, type_of)
+from activitypub.vocabulary import (ParseError, as_list, flag, id_of, link_url, optional_url, required_url,
+                                    same_server_url, text, timestamp, type_of)
 
 ACTOR_TYPES = ("Person", "Service", "Application", "Group", "Organization")
 MAX_FIELDS = 16  # profile fields kept; Mastodon shows at most 4 of its own, others send a few more
@@ -83,7 +83,7 @@ def _public_key(document: dict, actor_id: str) -> PublicKey:
 
 def _fields(document: dict) -> list[Field]:
     found = []
-    for item in document.get("attachment") or []:
+    for item in as_list(document.get("attachment")):
         if not isinstance(item, dict) or "PropertyValue" not in type_of(item):
             continue
         name, value = item.get("name"), item.get("value")
@@ -111,7 +111,7 @@ def parse_actor(document: dict) -> Actor:
         preferred_username=username.strip(),
         name=text(document, "name")[:MAX_NAME],
         summary=text(document, "summary"),
-        url=link_url(document.get("url")),
+        url=same_server_url(link_url(document.get("url")), actor_id),
         inbox=required_url(document, "inbox"),
         outbox=optional_url(document, "outbox"),
         followers=optional_url(document, "followers"),

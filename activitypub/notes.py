@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from activitypub.vocabulary import (PUBLIC_ALIASES, ParseError, as_list, flag, host_of, id_of, ids_of,
-                                    is_http_url, link_url, mapped_text, required_url, timestamp, type_of)
+from activitypub.vocabulary import (ParseError, PUBLIC_ALIASES, as_list, flag, host_of, id_of, ids_of,
+                                    is_http_url, link_url, mapped_text, required_url, same_server_url,
+                                    timestamp, type_of)
 
 STATUS_TYPES = ("Note", "Question")
 MAX_TAGS = 64
@@ -109,7 +110,7 @@ def parse_note(document: dict) -> Note:
         published=timestamp(document, "published"),
         updated=timestamp(document, "updated"),
         in_reply_to=in_reply_to if is_http_url(in_reply_to) else None,
-        url=link_url(document.get("url")),
+        url=same_server_url(link_url(document.get("url")), note_id),
         language=language,
         to=to,
         cc=cc,

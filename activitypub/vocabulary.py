@@ -65,9 +65,13 @@ def is_http_url(value: Any) -> bool:
 
 def host_of(url: str) -> str:
     """`host[:port]`, lower case (what two URLs must share to come from the same server)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # an unclosed IPv6 bracket, a port that is not a number
+        raise ParseError(f"not a URL: {url[:200]}") from None
     host = (parts.hostname or "").lower()
-    return f"{host}:{parts.port}" if parts.port else host
+    return f"{host}:{port}" if port else host
 
 
 def required_url(document: dict, key: str) -> str:
@@ -80,6 +84,18 @@ def required_url(document: dict, key: str) -> str:
 def optional_url(document: dict, key: str) -> str | None:
     value = id_of(document.get(key))
     return value if is_http_url(value) else None
+
+
+def same_server_url(url: str | None, object_id: str) -> str | None:
+    """`url` when it is on the server of `object_id`, else None: an object's `url` is where
+    people find it, and one on another server could claim someone else's address (lookups by
+    URL would then find the wrong object)."""
+    if url is None:
+        return None
+    try:
+        return url if host_of(url) == host_of(object_id) else None
+    except ParseError:
+        return None
 
 
 def link_url(value: Any, prefer_type: str = "text/html", *, _depth: int = 0) -> str | None:
@@ -141,7 +157,10 @@ def timestamp(document: dict, key: str) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:  # "0001-01-01T00:00:00+14:00" lies before the first representable moment
+        return None
 
 
 def type_of(document: dict) -> set[str]:

@@ -108,13 +108,25 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return [info[4][0] for info in infos]
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # the well-known prefix: the last 32 bits are IPv4
+SITE_LOCAL = ipaddress.ip_network("fec0::/10")  # deprecated, still routed privately by some
+
+
 def public_ip(address: str) -> bool:
     """Is this address on the public internet? The one address rule for every outgoing request:
-    no loopback, private, link-local, carrier-grade NAT, documentation, reserved, unspecified or
-    multicast address; an IPv4-mapped IPv6 address is judged as the IPv4 one."""
+    no loopback, private, link-local, carrier-grade NAT, documentation, reserved, unspecified,
+    site-local or multicast address. An IPv6 address that carries an IPv4 one (IPv4-mapped,
+    IPv4-compatible, 6to4, NAT64) is judged by the IPv4 address it reaches."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone index
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in SITE_LOCAL:
+            return False
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour is not None:
+            ip = ip.sixtofour
+        elif ip in NAT64 or int(ip) >> 32 == 0:  # NAT64; IPv4-compatible ::a.b.c.d (also ::1 and ::)
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return ip.is_global and not ip.is_multicast
 
 
@@ -145,8 +157,11 @@ class FederationClient:
     @asynccontextmanager
     async def session(self) -> AsyncIterator["FetchSession"]:
         """One connection pool for a few related requests (a WebFinger lookup and the actor)."""
+        # Accept-Encoding identity: a compressed body is inflated a whole chunk at a time before
+        # its size can be counted (64 KiB of gzip can become 66 MB), so none is asked for.
         async with httpx.AsyncClient(transport=self.transport, timeout=self.timeout, follow_redirects=False,
-                                     headers={"User-Agent": self.user_agent}, trust_env=False) as http:
+                                     headers={"User-Agent": self.user_agent, "Accept-Encoding": "identity"},
+                                     trust_env=False) as http:
             yield FetchSession(self, http)
 
     async def check_destination(self, url: str) -> None:
@@ -159,7 +174,12 @@ class FederationClient:
             raise Refused(f"not a fetchable URL: {url[:200]}")
         if self.allow_private:
             return
-        host = parts.hostname.rstrip(".")
+        try:
+            # The name exactly as httpx will connect to it (IDNA 2008: `faß.example` is
+            # `xn--fa-hia.example`, where the resolver's IDNA 2003 would ask for `fass.example`).
+            host = httpx.URL(url).raw_host.decode("ascii").rstrip(".").lower()
+        except (httpx.InvalidURL, UnicodeError):
+            raise Refused(f"not a fetchable URL: {url[:200]}") from None
         if host == "localhost" or host.endswith(".localhost"):
             raise Refused(f"{host} is not a public address")
         try:
@@ -167,7 +187,7 @@ class FederationClient:
         except ValueError:
             raise Refused(f"bad port in {url[:200]}") from None
         try:
-            addresses = [str(ipaddress.ip_address(host))]
+            addresses = [str(ipaddress.ip_address(host.strip("[]")))]
         except ValueError:
             if self.resolve_host is None:
                 return  # the injected network answers for every name

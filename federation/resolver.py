@@ -82,10 +82,11 @@ class FederationResolver:
                 url, fetched = href, await http.get(href)
             document = parse_json(fetched.body, fetched.url)
             kinds = type_of(document)
+            # Identity is checked against where the document came from (after redirects).
             if kinds & set(ACTOR_TYPES):
-                profile = await self.accounts.profile_at(http, url, document)
+                profile = await self.accounts.profile_at(http, fetched.url, document)
             elif kinds & set(STATUS_TYPES):
-                return Found("status", (await self.statuses.from_document(http, url, document)).id)
+                return Found("status", (await self.statuses.from_document(http, fetched.url, document)).id)
             else:
                 return None
         return Found("account", (await self.accounts.store(profile)).id)

@@ -24,7 +24,7 @@ from app.models.base import utcnow
 from app.services import remote_html
 
 STALE_AFTER = timedelta(days=1)  # as Mastodon: a profile older than a day is fetched again when asked for
-MAX_NOTE = 50_000  # characters of sanitised HTML
+MAX_NOTE = 50_000  # characters of HTML read (cut before sanitising, so the markup stays whole)
 
 
 class ConflictingAccount(Exception):
@@ -75,7 +75,7 @@ def is_stale(account: Account) -> bool:
 def _values(profile: RemoteProfile) -> dict:
     return dict(
         display_name=remote_html.plain(profile.display_name)[:255],
-        note=remote_html.sanitize(profile.note_html)[:MAX_NOTE],
+        note=remote_html.sanitize(profile.note_html[:MAX_NOTE]),
         fields=[{"name": remote_html.plain(name)[:255], "value": remote_html.sanitize(value), "verified_at": None}
                 for name, value in profile.fields],
         url=profile.url or profile.uri,

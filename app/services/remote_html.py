@@ -4,7 +4,7 @@
     text = plain(summary_html)          # no tags at all (content warnings, names)
 
 Kept: p br span a abbr del pre blockquote code b strong u i em ul ol li; `href` on links
-(http, https and a few other link schemes Mastodon allows), `class` only with the
+(absolute only: http, https and a few other link schemes Mastodon allows), `class` only with the
 microformats prefixes and Mastodon's own link classes (mention, hashtag, ellipsis,
 invisible), so a remote post cannot restyle the page.
 """
@@ -27,6 +27,11 @@ def _filter(tag: str, attribute: str, value: str) -> str | None:
     if attribute == "class":
         kept = " ".join(c for c in value.split() if CLASS.match(c))
         return kept or None
+    if attribute == "href":
+        # Only absolute links: a relative or scheme-relative one (`/oauth/authorize...`, `//x`)
+        # would point at whatever server shows the post, this one included.
+        scheme, colon, _ = value.partition(":")
+        return value if colon and scheme.strip().lower() in URL_SCHEMES else None
     return value
 
 

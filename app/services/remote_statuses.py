@@ -28,7 +28,8 @@ from app.models.status import VISIBILITIES
 from app.services import remote_html, search, statuses
 
 HASHTAG = re.compile(r"^\w{1,255}$")
-MAX_CONTENT = 200_000  # characters of sanitised HTML
+MAX_CONTENT = 200_000  # characters of HTML read (cut before sanitising, so the markup stays whole)
+MAX_SUMMARY = 5_000  # characters of a content warning
 COUNTED = ("public", "unlisted", "private")  # what counts towards statuses_count (not direct)
 REPLY_COUNTED = ("public", "unlisted")  # as local replies: only the ones everyone may see
 
@@ -76,17 +77,19 @@ async def upsert(session: AsyncSession, author: Account, post: RemotePost) -> St
         raise Unstorable(f"{post.uri} was deleted")
     now = utcnow()
     created = min(post.published or now, now)  # a date in the future would sort above everything
+    if created.year < 1970:
+        created = now  # before the epoch the id would be negative: unreachable, unpageable
     status_id = (await session.execute(text("SELECT starling_id(:at)"), {"at": created})).scalar_one()
     parent = None
     if post.in_reply_to_uri:
         parent = (await session.exec(select(Status).where(Status.uri == post.in_reply_to_uri))).first()
-    summary = remote_html.plain(post.summary)
+    summary = remote_html.plain(post.summary[:MAX_CONTENT])[:MAX_SUMMARY]
     status = Status(
-        id=status_id, uri=post.uri, url=post.url or "", local=False, account_id=author.id,
+        id=status_id, uri=post.uri, url=post.url or post.uri, local=False, account_id=author.id,
         in_reply_to_id=parent.id if parent else None,
         in_reply_to_account_id=parent.account_id if parent else None,
         conversation_id=(parent.conversation_id or parent.id) if parent else status_id,
-        visibility=post.visibility, text="", content=remote_html.sanitize(post.content_html)[:MAX_CONTENT],
+        visibility=post.visibility, text="", content=remote_html.sanitize(post.content_html[:MAX_CONTENT]),
         spoiler_text=summary, sensitive=post.sensitive or bool(summary), language=post.language,
         created_at=created, updated_at=now,
     )

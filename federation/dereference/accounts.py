@@ -5,10 +5,11 @@
     account = await accounts.by_url("https://remote.example/users/alice")
 
 By name: WebFinger gives the actor's URL, the actor document is fetched (a signed GET) and
-must be served at its own id on that URL's server. By URL: the actor is fetched, then
-WebFinger must confirm its name, because a name is only trusted when the name's server
-points back at the actor. When WebFinger's subject names another domain (an account
-`alice@example.com` served from `social.example.com`), that domain is asked too.
+must be served at its own id on that URL's server. Either way the name is then confirmed
+starting from the actor's own server (WebFinger for `preferredUsername@<the id's host>`
+must point back at the actor), never from the domain that was asked: any server can answer
+WebFinger with another server's actor. When the confirmed subject names another domain (an
+account `alice@example.com` served from `social.example.com`), that domain must agree too.
 An account fetched less than a day ago is returned without asking again; an older one is
 fetched again, and kept as it was when that fails.
 """
@@ -85,8 +86,10 @@ class AccountDereferencer:
 
     async def _confirmed_acct(self, http: FetchSession, actor: Actor, jrd: JRD | None, asked: Acct | None) -> Acct:
         """The `user@domain` WebFinger confirms for `actor` (Mismatch if it names someone else)."""
-        if jrd is None or asked is None or jrd.self_href != actor.id:
-            asked = parse_acct(f"{actor.preferred_username}@{host_of(actor.id)}")
+        home = parse_acct(f"{actor.preferred_username}@{host_of(actor.id)}")
+        if jrd is None or asked is None or not asked.same_as(home) or jrd.self_href != actor.id:
+            # The JRD we have came from the asked domain, not from the actor's server.
+            asked = home
             jrd = await webfinger(http, asked, self.scheme)
             if jrd.self_href != actor.id:
                 raise Mismatch(f"WebFinger for {asked} names another actor")

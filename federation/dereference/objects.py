@@ -4,9 +4,11 @@
     document = await canonical(http, url, document)        # same, for a document already fetched
     jrd = await webfinger(http, Acct("alice", "example.com"))
 
-A document counts only as served at its own `id`: when `url` was another address of it (a
-profile page, an old URL), the `id` must be on the same server, and the document is fetched
-again from there and must still name itself so.
+A document counts only as served at its own `id`: when the URL it came from (after any
+redirects) was another address of it (a profile page, an old URL), the `id` must be on the
+same server, and the document is fetched again from there, must be served at exactly that
+address (no redirect away) and must still name itself so. Comparing with the URL asked for
+instead would let an open redirect on another server vouch for a forged document.
 """
 from __future__ import annotations
 
@@ -28,18 +30,19 @@ class NotRemote(DereferenceError):
 
 
 async def fetch_object(http: FetchSession, url: str) -> dict:
-    _, document = await http.get_json(url)
-    return await canonical(http, url, document)
+    served_at, document = await http.get_json(url)
+    return await canonical(http, served_at, document)
 
 
-async def canonical(http: FetchSession, url: str, document: dict) -> dict:
+async def canonical(http: FetchSession, served_at: str, document: dict) -> dict:
+    """`document` as served at its own id; `served_at` is the URL it came from, after redirects."""
     object_id = id_of(document.get("id"))
-    if object_id == url:
+    if object_id == served_at:
         return document
-    if not is_http_url(object_id) or host_of(object_id) != host_of(url):
-        raise Mismatch(f"the document at {url[:200]} claims an id on another server")
-    _, again = await http.get_json(object_id)
-    if id_of(again.get("id")) != object_id:
+    if not is_http_url(object_id) or host_of(object_id) != host_of(served_at):
+        raise Mismatch(f"the document at {served_at[:200]} claims an id on another server")
+    again_at, again = await http.get_json(object_id)
+    if again_at != object_id or id_of(again.get("id")) != object_id:
         raise Mismatch(f"the document at {object_id[:200]} does not name itself")
     return again
 

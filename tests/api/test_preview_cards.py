@@ -239,6 +239,8 @@ def destination_check(url: str, *, allow_private: bool = False, resolve_host=Non
     "http://192.168.1.1/", "http://172.16.0.1/", "http://169.254.169.254/", "http://100.64.0.1/",
     "http://0.0.0.0/", "http://224.0.0.1/", "http://[fe80::1]/", "http://[fc00::1]/", "http://localhost/",
     "http://api.localhost/", "http://localhost./", "http://[::1/",
+    # IPv6 forms that carry a private IPv4 address, and the deprecated site-local range
+    "http://[64:ff9b::a00:1]/", "http://[2002:7f00:1::]/", "http://[::7f00:1]/", "http://[fec0::1]/",
 ])
 def test_refused_urls(url):
     with pytest.raises(Refused):
@@ -262,5 +264,12 @@ def test_names_resolving_to_private_addresses_are_refused():
 
     with pytest.raises(Refused):
         destination_check("https://intranet.example/", resolve_host=private)
+
+    async def idna_split(host: str, port: int) -> list[str]:
+        # IDNA 2003 and 2008 spell faß differently; the check must ask for the name httpx connects to.
+        return {"fass.evil.example": ["93.184.216.34"], "xn--fa-hia.evil.example": ["127.0.0.1"]}[host]
+
+    with pytest.raises(Refused):
+        destination_check("http://faß.evil.example/", resolve_host=idna_split)
     with pytest.raises(Unreachable):  # the machine's own DNS, which knows no such name
         destination_check("http://no-such-host.invalid/", resolve_host=system_resolver)

@@ -206,6 +206,46 @@ async def test_resolving_a_post_url_fetches_it_with_its_author(client, remote, s
     assert shown.status_code == 200 and shown.json()["account"]["acct"] == f"alice@{HOST}"
 
 
+async def test_another_servers_webfinger_cannot_name_an_actor(client, remote, searcher):
+    """evil.example answers WebFinger for ceo@evil.example with remote.example's alice: the name
+    is confirmed by alice's own server, so she is stored as alice@remote.example, never as
+    ceo@evil.example (and that name can never be taken from her later)."""
+    _, headers = searcher
+    remote.add_actor("alice")
+    remote.webfinger["acct:ceo@evil.example"] = {"subject": "acct:ceo@evil.example",
+                                                 "links": [{"rel": "self", "type": "application/activity+json",
+                                                            "href": f"{BASE}/users/alice"}]}
+    body = await search(client, headers, "@ceo@evil.example", resolve="true")
+    assert [a["acct"] for a in body["accounts"]] in ([], [f"alice@{HOST}"])
+    async with db.session() as session:
+        stored = (await session.exec(select(Account).where(Account.uri == f"{BASE}/users/alice"))).all()
+    assert [(a.username, a.domain) for a in stored] == [("alice", HOST)]
+    assert await count(Account, Account.domain == "evil.example") == 0
+
+
+async def test_a_url_on_another_server_is_not_taken_as_the_objects_address(client, remote, searcher):
+    """A Note or actor whose `url` names another server (a victim's post, one of ours) keeps only
+    its id: otherwise looking that URL up would find the impostor."""
+    searching, headers = searcher
+    ours = (await post_status(client, headers, status="our own post")).json()
+    remote.add_actor("mallory", url=ours["url"])
+    remote.add_note("mallory", 5, url=ours["url"])
+    [status] = (await search(client, headers, f"{BASE}/users/mallory/statuses/5", resolve="true"))["statuses"]
+    assert status["url"] == status["uri"] == f"{BASE}/users/mallory/statuses/5"
+    assert status["account"]["url"] == f"{BASE}/users/mallory"
+    found = await search(client, headers, ours["url"], resolve="true")
+    assert [s["id"] for s in found["statuses"]] == [ours["id"]]  # still our post
+
+
+async def test_impossible_dates_are_taken_as_now(client, remote, searcher):
+    _, headers = searcher
+    remote.add_actor("alice", published="0001-01-01T00:00:00+14:00")
+    remote.add_note("alice", 6, published="1900-01-01T00:00:00Z")
+    [status] = (await search(client, headers, f"{BASE}/users/alice/statuses/6", resolve="true"))["statuses"]
+    assert int(status["id"]) > 0 and status["created_at"] >= "2026"
+    assert (await client.get(f"/api/v1/statuses/{status['id']}", headers=headers)).status_code == 200
+
+
 async def test_private_and_direct_posts_are_shown_only_to_their_audience(client, remote, searcher):
     searching, headers = searcher
     other, _ = await make_user("other")
@@ -339,6 +379,15 @@ def _break(server: RemoteMastodon, case: str) -> str:
     if case == "note whose author cannot be fetched":
         server.add_note("ghost", 10)
         return f"{BASE}/@ghost/10"
+    if case == "open redirect vouching for a forged note":
+        # remote.example redirects anywhere; evil.example serves a Note naming the redirect as its
+        # id and a remote.example author: only where it was served from tells the truth.
+        server.add_actor("alice")
+        server.routes["/redirect/1"] = _redirect_to("https://evil.example/forged/1")
+        server.routes["/forged/1"] = server.activity({
+            "id": f"{BASE}/redirect/1", "type": "Note", "attributedTo": f"{BASE}/users/alice",
+            "content": "<p>I never wrote this</p>", "to": ["https://www.w3.org/ns/activitystreams#Public"]})
+        return f"{BASE}/redirect/1"
     if case == "note id on another host":
         server.add_actor("alice")
         server.add_note("alice", 11, id="https://evil.example/users/alice/statuses/11")
@@ -351,7 +400,8 @@ FAILURES = ["unknown user", "malformed JRD", "JRD not JSON", "actor id on anothe
             "huge streamed response", "timeout", "read timeout", "server error", "redirect loop",
             "redirect to a private address", "private address", "name resolving to loopback among others",
             "link-local address", "loopback address", "IPv6 loopback", "unresolvable name",
-            "note from another server", "note whose author cannot be fetched", "note id on another host"]
+            "note from another server", "note whose author cannot be fetched", "note id on another host",
+            "open redirect vouching for a forged note"]
 
 
 async def test_remote_failures_find_nothing_and_write_nothing(client, settings, searcher):
