@@ -63,6 +63,7 @@ def _serve_processes(settings: Settings, embedded: EmbeddedServices, pool: Worke
     host, port = args.host or settings.host, args.port or settings.port
     try:
         if pool:
+            boot(settings)  # this parent builds no app: connect it for its workers and sweeper
             pool.start()
         print(f"Starling is serving {settings.base_url} on http://{host}:{port} ({processes} web processes)",
               flush=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from contextlib import asynccontextmanager
 from typing import Callable, Sequence
@@ -69,6 +70,23 @@ async def _crash(request: Request, exc: Exception):
     return json_response({"error": "Internal server error"}, status_code=500)
 
 
+# Collect the youngest generation every 10,000 net allocations instead of 700, and the oldest
+# 50 times more rarely than the default. A timeline page allocates thousands of short-lived
+# objects (ORM rows, dicts): with the defaults the collector ran many times per request, and
+# full collections over the whole heap were the slowest requests (paging p99 107-138 ms against
+# 67-101 ms tuned, p50 unchanged, docs/decisions.md). Cyclic garbage lives a little longer.
+GC_THRESHOLDS = (10_000, 50, 100)
+
+
+def _tune_garbage_collector() -> None:
+    """Once the app is built: what exists now (modules, compiled statements, settings) lives as
+    long as the process, so it is frozen out of every future collection, then the thresholds
+    are raised."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def create_app(settings: Settings, on_shutdown: Sequence[Callable[[], None]] = ()) -> Starlette:
     """Build the ASGI app for `settings` (database and Redis URLs already resolved).
 
@@ -86,6 +104,7 @@ def create_app(settings: Settings, on_shutdown: Sequence[Callable[[], None]] = (
 
     @asynccontextmanager
     async def lifespan(app):
+        _tune_garbage_collector()
         yield
         await app_redis.close()
         await db.dispose()

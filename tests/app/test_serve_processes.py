@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 
 from tests.conftest import settings_env
 from tests.support.services import ROOT, free_port
@@ -26,13 +27,14 @@ def _web_processes(parent: int) -> list[psutil.Process]:
     return found
 
 
-def test_several_web_processes_answer_on_one_port_and_stop_together(settings, app):
+@pytest.mark.parametrize("workers", [False, True], ids=["web only", "with in-process workers"])
+def test_several_web_processes_answer_on_one_port_and_stop_together(settings, app, workers):
     port = free_port()  # not live_port: the shared live server may hold it
     env = dict(settings_env(settings), STARLING_WEB_PROCESSES="2")
     log = Path(settings.var_dir) / "serve-processes.log"  # a file: an unread pipe would fill and stall them
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)] + ([] if workers else ["--no-workers"])
     with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port),
-                                    "--no-workers"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -52,6 +54,8 @@ def test_several_web_processes_answer_on_one_port_and_stop_together(settings, ap
             time.sleep(0.2)
         children = psutil.Process(process.pid).children(recursive=True)
         assert len(web) == 2
+        if workers:  # the parent runs them (and the outbox sweeper) beside the web processes
+            assert b"Starling is serving" in log.read_bytes()
         with httpx.Client(base_url=base, timeout=5) as client:
             for _ in range(20):  # new connections, spread over the processes by the kernel
                 assert client.get("/api/v1/instance", headers={"Connection": "close"}).status_code == 200

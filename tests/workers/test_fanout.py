@@ -253,3 +253,46 @@ async def test_only_receivers_registered_as_watching_and_not_lapsed_are_told(set
     added = await store.add_to_feeds([1, 2, 3], sid(2), None)  # 6 open streams, 3 receivers
     assert added.watching == [1]
     assert (await store.add_to_feeds([1, 2, 3], sid(2), None)).watching == []  # already there: not again
+
+
+async def test_a_failed_batch_closes_the_audience_and_leaves_no_call_running():
+    """A fan-out whose feed write fails is retried as a whole; before that it must close the
+    audience (its server-side cursor lives in the fan-out's transaction) and wait for the calls
+    still in flight, so nothing runs on once the transaction is gone."""
+    closed, finished = [], []
+
+    async def audience_batches():
+        try:
+            for n in range(10):
+                yield n
+        finally:
+            closed.append(True)
+
+    async def write(batch):
+        if batch == 2:
+            raise ConnectionError("Redis went away")
+        await asyncio.sleep(0.05)
+        finished.append(batch)
+
+    try:
+        await fanout._overlapped(audience_batches(), write)
+    except ConnectionError:
+        pass
+    else:
+        raise AssertionError("the failure was swallowed")
+    assert closed == [True]
+    running = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and "write" in repr(t.get_coro())]
+    assert running == []
+
+
+async def test_a_feed_trimmed_while_it_was_rebuilt_is_trusted_only_from_its_oldest_entry(settings):
+    reader, _ = await make_user("reader")
+    ids = [144_000_000_000_000_000 + n for n in range(5)]  # snowflake-sized: beyond double precision
+    with tuned(feed_max_items=3):
+        await store.start_building(reader.id)
+        for status_id in ids:  # fan-outs during the rebuild fill the feed past its limit
+            await store.fan_out([reader.id], status_id, None)
+        await store.finish_building(reader.id, 0)  # the rebuild found everything since the start...
+        # ...but the two oldest were trimmed: the floor must say the feed holds only from ids[2].
+        assert await store.floor_of(reader.id) == ids[2]
+        assert await store.ids(reader.id) == ids[:1:-1]

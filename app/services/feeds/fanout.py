@@ -10,6 +10,7 @@ running it again adds or removes nothing more.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import AsyncIterator, Awaitable, Callable
@@ -71,10 +72,12 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
             if author.domain is None:
                 yield [author.id], True  # the author's own feed: their posts always go in
             if pushed:
-                async for batch in audience.followers(session, status, settings.fanout_batch_size,
-                                                      followers_count=author.followers_count):
-                    audience_size += len(batch)
-                    yield batch, False
+                # Closed with this generator (an abandoned `async for` would leave it to the GC).
+                async with contextlib.aclosing(audience.followers(
+                        session, status, settings.fanout_batch_size, followers_count=author.followers_count)) as found:
+                    async for batch in found:
+                        audience_size += len(batch)
+                        yield batch, False
 
         async def one(batch: tuple[list, bool]) -> int:
             account_ids, own = batch
@@ -99,13 +102,18 @@ class _Announcer:
         self._message: asyncio.Task | None = None
 
     async def tell(self, account_ids: list) -> None:
+        """Best effort, like every stream event: a failure here is logged, never a reason to
+        retry the fan-out (a retry finds the feeds written and would tell nobody anyway)."""
         if not account_ids:
             return
         if self._message is None:
             self._message = asyncio.ensure_future(self._render())
-        message = await asyncio.shield(self._message)
-        if message is not None:
-            await streaming.publish_encoded([streaming.user_channel(a) for a in account_ids], message)
+        try:
+            message = await asyncio.shield(self._message)
+            if message is not None:
+                await streaming.publish_encoded([streaming.user_channel(a) for a in account_ids], message)
+        except Exception:
+            log.exception("status %s: home stream update not published", self.status.id)
 
     async def _render(self) -> str | None:
         async with db.session() as session:
@@ -121,21 +129,27 @@ IN_FLIGHT = 2
 
 async def _overlapped(items: AsyncIterator, call: Callable[[object], Awaitable]) -> list:
     """`call(item)` for every item, at most IN_FLIGHT at a time; results in any order.
-    The first failure cancels the rest and is raised (the actor is retried: idempotent)."""
+    The first failure cancels the rest and is raised (the actor is retried: idempotent).
+    Either way `items` is closed here, before the caller's transaction ends: an audience
+    generator left to the garbage collector would close its server-side cursor later, on a
+    connection that may by then be serving someone else's transaction."""
     results: list = []
     running: set[asyncio.Task] = set()
-    try:
-        async for item in items:
-            if len(running) >= IN_FLIGHT:
-                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+    async with contextlib.aclosing(items):
+        try:
+            async for item in items:
+                if len(running) >= IN_FLIGHT:
+                    done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    results += [task.result() for task in done]
+                running.add(asyncio.create_task(call(item)))
+            if running:
+                done, running = await asyncio.wait(running)
                 results += [task.result() for task in done]
-            running.add(asyncio.create_task(call(item)))
-        if running:
-            done, running = await asyncio.wait(running)
-            results += [task.result() for task in done]
-    finally:
-        for task in running:
-            task.cancel()
+        finally:
+            for task in running:
+                task.cancel()
+            # Wait for the cancelled ones, and collect every failure, so none is left unretrieved.
+            await asyncio.gather(*running, return_exceptions=True)
     return results
 
 

@@ -199,6 +199,23 @@ for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
 return {floor, members}
 """
 
+# A rebuilt feed becomes live: KEYS = the triple; ARGV: the floor the rebuild found, max entries,
+# expiry. If fan-outs meanwhile filled the feed to its limit, entries were trimmed (without
+# moving the still-BUILDING floor), so the floor rises to the oldest entry kept. One script so
+# that no trim can fall between looking and setting. Ids are compared as decimal strings of
+# equal length, the floor '0' being shorter than any: Lua numbers are doubles, too coarse for ids.
+FINISH = """
+local floor = ARGV[1]
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
+  if oldest and (#oldest > #floor or (#oldest == #floor and oldest > floor)) then floor = oldest end
+end
+redis.call('SET', KEYS[3], floor, 'EX', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return floor
+"""
+
 _scripts: dict = {}
 
 
@@ -207,7 +224,7 @@ def script(name: str):
     client = app_redis.client()
     key = (id(client), name)
     if key not in _scripts:
-        _scripts[key] = client.register_script({"FAN_OUT": FAN_OUT, "FILL": FILL, "REMOVE": REMOVE, "READ": READ}[name])
+        _scripts[key] = client.register_script({"FAN_OUT": FAN_OUT, "FILL": FILL, "REMOVE": REMOVE, "READ": READ, "FINISH": FINISH}[name])
     return _scripts[key]
 
 
@@ -271,15 +288,7 @@ async def start_building(account_id: int) -> None:
 
 async def finish_building(account_id: int, floor: int) -> None:
     """Readers may trust the feed from now on: it holds every entry with id >= floor."""
-    client = app_redis.client()
-    oldest = await client.zrange(feed_key(account_id), 0, 0)
-    if oldest and await client.zcard(feed_key(account_id)) >= get_settings().feed_max_items:
-        floor = max(floor, int(oldest[0]))  # fan-outs during the rebuild trimmed it further
-    async with client.pipeline(transaction=True) as pipe:
-        pipe.set(floor_key(account_id), str(floor), ex=ttl_seconds())
-        pipe.expire(feed_key(account_id), ttl_seconds())
-        pipe.expire(reblogs_key(account_id), ttl_seconds())
-        await pipe.execute()
+    await script("FINISH")(keys=keys_of(account_id), args=[str(floor), get_settings().feed_max_items, ttl_seconds()])
 
 
 async def floor_of(account_id: int) -> int | None:
