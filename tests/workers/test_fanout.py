@@ -296,3 +296,20 @@ async def test_a_feed_trimmed_while_it_was_rebuilt_is_trusted_only_from_its_olde
         # ...but the two oldest were trimmed: the floor must say the feed holds only from ids[2].
         assert await store.floor_of(reader.id) == ids[2]
         assert await store.ids(reader.id) == ids[:1:-1]
+
+
+async def test_a_feed_key_recreated_by_a_write_still_expires(settings):
+    """Removing a feed's last entry deletes the key; the next fan-out creates it again, and it
+    must expire with the feed (a key without expiry would outlive its floor forever)."""
+    reader, _ = await make_user("reader")
+    await store.start_building(reader.id)
+    await store.finish_building(reader.id, 0)
+    first, boost, boosted = 144_000_000_000_000_001, 144_000_000_000_000_002, 143_000_000_000_000_000
+    await store.fan_out([reader.id], first, None)
+    await store.remove([reader.id], [first])
+    redis = app_redis.client()
+    assert not await redis.exists(store.feed_key(reader.id))
+    await store.fan_out([reader.id], boost, boosted)  # a boost: the feed and its reblog tracking anew
+    assert await store.ids(reader.id) == [boost]
+    for key in (store.feed_key(reader.id), store.reblogs_key(reader.id)):
+        assert 0 < await redis.ttl(key) <= store.ttl_seconds(), key

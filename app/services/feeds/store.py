@@ -58,9 +58,12 @@ def ttl_seconds() -> int:
 # (a redelivery), 2 when it went in now.
 _ADD = """
 local BUILDING = '%(building)s'
--- Keep at most `max` entries; the floor rises to the oldest one kept.
-local function trim(feed, reblogs, floor, max)
+-- Keep at most `max` entries; the floor rises to the oldest one kept. A feed key that this
+-- write created (emptied earlier by removals, or by an empty rebuild) gets the feed's expiry:
+-- without one it would outlive its floor and never be freed.
+local function trim(feed, reblogs, floor, max, ttl)
   local n = redis.call('ZCARD', feed)
+  if n == 1 then redis.call('EXPIRE', feed, ttl) end
   if n > max then
     redis.call('ZREMRANGEBYRANK', feed, 0, n - max - 1)
     local low = redis.call('ZRANGE', feed, 0, 0)[1]
@@ -68,19 +71,22 @@ local function trim(feed, reblogs, floor, max)
     if redis.call('GET', floor) ~= BUILDING then redis.call('SET', floor, low, 'XX', 'KEEPTTL') end
   end
 end
-local function add(feed, reblogs, floor, sid, rid, own, max)
+local function add(feed, reblogs, floor, sid, rid, own, max, ttl)
   if rid ~= '0' then
     local rank = redis.call('ZREVRANK', feed, rid)
     if rank and rank < %(falloff)d then return 0 end
     local seen = redis.call('ZSCORE', reblogs, rid)
     -- another boost of the same post already stands for it in this feed
     if seen and tonumber(seen) ~= tonumber(sid) then return 0 end
-    if not seen then redis.call('ZADD', reblogs, sid, rid) end
+    if not seen then
+      redis.call('ZADD', reblogs, sid, rid)
+      if redis.call('ZCARD', reblogs) == 1 then redis.call('EXPIRE', reblogs, ttl) end
+    end
   elseif own ~= '1' and redis.call('ZSCORE', reblogs, sid) then
     return 0  -- a boost of it arrived first and already shows it
   end
   local new = redis.call('ZADD', feed, sid, sid)
-  trim(feed, reblogs, floor, max)
+  trim(feed, reblogs, floor, max, ttl)
   return 1 + new
 end
 """ % {"falloff": REBLOG_FALLOFF, "building": BUILDING}
@@ -141,9 +147,14 @@ for k = 1, #ids do
     local went
     if plain then
       went = 1 + redis.call('ZADD', feed, sid, sid)
-      if redis.call('ZCARD', feed) > max then trim(feed, feed .. ':reblogs', feed .. ':floor', max) end
+      local n = redis.call('ZCARD', feed)
+      if n == 1 then
+        redis.call('EXPIRE', feed, ARGV[5])  -- this write created the key (see trim)
+      elseif n > max then
+        trim(feed, feed .. ':reblogs', feed .. ':floor', max, ARGV[5])
+      end
     else
-      went = add(feed, feed .. ':reblogs', feed .. ':floor', sid, rid, own, max)
+      went = add(feed, feed .. ':reblogs', feed .. ':floor', sid, rid, own, max, ARGV[5])
     end
     if went > 0 then
       added[#added + 1] = k - 1
@@ -164,7 +175,7 @@ local n = 0
 for i = 4, #ARGV, 3 do
   local own = (ARGV[i + 2] == ARGV[1]) and '1' or '0'
   if ARGV[i + 1] ~= '0' then redis.call('SET', 'feed:boosted:' .. ARGV[i + 1], '1', 'EX', ARGV[3]) end
-  if add(KEYS[1], KEYS[2], KEYS[3], ARGV[i], ARGV[i + 1], own, tonumber(ARGV[2])) > 0 then n = n + 1 end
+  if add(KEYS[1], KEYS[2], KEYS[3], ARGV[i], ARGV[i + 1], own, tonumber(ARGV[2]), ARGV[3]) > 0 then n = n + 1 end
 end
 return n
 """
