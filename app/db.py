@@ -39,7 +39,8 @@ def _state() -> tuple[AsyncEngine, async_sessionmaker]:
     loop = asyncio.get_running_loop()
     state = _per_loop.get(loop)
     if state is None:
-        engine = create_async_engine(async_url(_url), pool_size=_pool_size, max_overflow=20)
+        engine = create_async_engine(async_url(_url), pool_size=_pool_size, max_overflow=20,
+                                     connect_args={"options": f"-c idle_in_transaction_session_timeout={IDLE_TRANSACTION_MS}"})
         _ping_after_idle(engine)
         state = (engine, async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False))
         _per_loop[loop] = state
@@ -47,6 +48,12 @@ def _state() -> tuple[AsyncEngine, async_sessionmaker]:
 
 
 IDLE_PING_SECONDS = 10
+# A transaction left open with nothing running ends after this long. Ours never idle for more
+# than a moment (none waits on the network while it is open), but one whose process vanished
+# without closing its socket (a host lost, a network split) would otherwise hold its locks
+# until TCP gives up, hours later: a fan-out's claimed outbox row, and with it the
+# redeliveries waiting on that row (docs/decisions.md).
+IDLE_TRANSACTION_MS = 300_000
 
 
 def _ping_after_idle(engine: AsyncEngine) -> None:
