@@ -100,7 +100,7 @@ def create_app(settings: Settings, on_shutdown: Sequence[Callable[[], None]] = (
     jobs.setup_broker(settings.redis_url)
     settings.media_root.mkdir(parents=True, exist_ok=True)
     # search?resolve=true asks other servers (on the injected network in tests).
-    search_resolve.install(build_resolver(settings, transport=settings.http_transport))
+    search_resolve.install(build_resolver(settings))
 
     @asynccontextmanager
     async def lifespan(app):

@@ -207,6 +207,22 @@ class FederationClient:
                               else f"{host} resolves to a non-public address")
 
 
+_UNSET: object = object()
+
+
+def client_for(settings: Settings, *, signer: Callable[[], Awaitable[Key]] | None = None,
+               transport: httpx.AsyncBaseTransport | None = None, resolve_host: object = _UNSET,
+               **limits) -> FederationClient:
+    """A client on the configured network: real connections and the system resolver, or
+    `settings.http_transport` (or `transport`) when one is injected: a mock network answers for
+    every name, so names are then not resolved unless `resolve_host` is given."""
+    transport = transport if transport is not None else settings.http_transport
+    if resolve_host is _UNSET:
+        resolve_host = system_resolver if transport is None else None
+    return FederationClient(user_agent(settings), signer=signer, transport=transport, resolve_host=resolve_host,
+                            allow_private=settings.allow_private_addresses, **limits)
+
+
 class FetchSession:
     def __init__(self, client: FederationClient, http: httpx.AsyncClient):
         self.client = client

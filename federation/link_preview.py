@@ -24,7 +24,7 @@ from app import db
 from app.config import get_settings
 from app.services import preview_cards
 from app.services.preview_cards import CardFields
-from federation.http import FederationClient, FetchError, system_resolver, user_agent
+from federation.http import FederationClient, FetchError, client_for
 from federation.page_metadata import card_fields, parse
 
 log = logging.getLogger("starling.link_preview")
@@ -55,15 +55,9 @@ def decode(body: bytes, header_charset: str | None) -> str:
 
 
 def _client() -> FederationClient:
-    """Unsigned GETs on the configured network (settings.http_transport in tests: that mock
-    answers for every name, so names are not resolved; literal addresses still are checked)."""
-    settings = get_settings()
-    injected = settings.http_transport
-    return FederationClient(user_agent(settings), transport=injected,
-                            resolve_host=None if injected is not None else system_resolver,
-                            allow_private=settings.allow_private_addresses, connect_timeout=5.0,
-                            read_timeout=10.0, total_timeout=DEADLINE, max_bytes=MAX_BYTES,
-                            max_redirects=MAX_REDIRECTS)
+    """Unsigned GETs on the configured network (federation.http.client_for)."""
+    return client_for(get_settings(), connect_timeout=5.0, read_timeout=10.0, total_timeout=DEADLINE,
+                      max_bytes=MAX_BYTES, max_redirects=MAX_REDIRECTS)
 
 
 async def fetch_page(url: str) -> tuple[str, str] | None:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import httpx
-
 from activitypub.actors import ACTOR_TYPES
 from activitypub.discovery import alternate_link
 from activitypub.notes import STATUS_TYPES
@@ -27,8 +25,7 @@ from app.services.search.resolve import Found
 from federation.dereference.accounts import AccountDereferencer
 from federation.dereference.objects import DereferenceError
 from federation.dereference.statuses import StatusDereferencer
-from federation.http import (FederationClient, FetchError, HostResolver, Key, parse_json, system_resolver,
-                             user_agent)
+from federation.http import FederationClient, FetchError, Key, client_for, parse_json
 
 log = logging.getLogger("starling.federation")
 # What a look-up may meet from a remote server; each means "nothing found" (TimeoutError: the deadline).
@@ -40,11 +37,10 @@ async def _instance_key() -> Key:
     return Key(key.key_id, key.private_key_pem)
 
 
-def build_client(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None,
-                 resolve_host: HostResolver = system_resolver, **limits) -> FederationClient:
-    """The signed client every fetch uses (signing as the instance actor)."""
-    return FederationClient(user_agent(settings), signer=_instance_key, transport=transport,
-                            resolve_host=resolve_host, allow_private=settings.allow_private_addresses, **limits)
+def build_client(settings: Settings, **options) -> FederationClient:
+    """The signed client every fetch uses (signing as the instance actor), on the configured
+    network unless `transport`/`resolve_host` say otherwise (federation.http.client_for)."""
+    return client_for(settings, signer=_instance_key, **options)
 
 
 class FederationResolver:

@@ -115,6 +115,13 @@ def _wants_card(status: Status) -> bool:
     return status.visibility in PREVIEWED and status.reblog_of_id is None and status.deleted_at is None
 
 
+async def _linked_url(session: AsyncSession, status_id: int) -> str | None:
+    """The URL of the card the status shows now, if any."""
+    return (await session.exec(
+        select(PreviewCard.url).join(StatusPreviewCard, StatusPreviewCard.preview_card_id == PreviewCard.id)
+        .where(StatusPreviewCard.status_id == status_id))).first()
+
+
 def status_posted(session: AsyncSession, status: Status) -> None:
     """In the posting transaction: fetch the card of its first link after commit."""
     if _wants_card(status) and first_link(status) is not None:
@@ -125,9 +132,7 @@ async def status_edited(session: AsyncSession, status: Status) -> None:
     """In the editing transaction: a card whose link the edit removed goes now; a new first
     link is fetched after commit. An unchanged first link keeps its card."""
     url = first_link(status) if _wants_card(status) else None
-    current = (await session.exec(
-        select(PreviewCard.url).join(StatusPreviewCard, StatusPreviewCard.preview_card_id == PreviewCard.id)
-        .where(StatusPreviewCard.status_id == status.id))).first()
+    current = await _linked_url(session, status.id)
     if current is not None and current == url:
         return
     if current is not None:
@@ -149,9 +154,7 @@ async def link_to_fetch(session: AsyncSession, status_id: int) -> LinkToFetch | 
     url = first_link(status)
     if url is None:
         return None
-    linked = (await session.exec(
-        select(PreviewCard.url).join(StatusPreviewCard, StatusPreviewCard.preview_card_id == PreviewCard.id)
-        .where(StatusPreviewCard.status_id == status_id))).first()
+    linked = await _linked_url(session, status_id)
     if linked == url:
         return None
     card = (await session.exec(select(PreviewCard).where(PreviewCard.url == url))).first()
