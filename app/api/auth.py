@@ -42,7 +42,7 @@ async def resolve(request: Request, *, unconfirmed: bool = False) -> TokenOwner 
     token = bearer_token(request)
     owner = None
     if token:
-        async with db.session() as session:
+        async with db.reading() as session:
             owner = await tokens.lookup(session, token)
         if owner is None:
             raise Unauthorized()

@@ -69,7 +69,13 @@ class Account(SQLModel, table=True):
 
     @property
     def acct(self) -> str:
-        return self.username if self.domain is None else f"{self.username}@{self.domain}"
+        return acct_of(self)
+
+
+def acct_of(account) -> str:
+    """`user` for a local account, `user@domain` for a remote one: of an Account or of any
+    row with its username and domain columns (app.db.rows)."""
+    return account.username if account.domain is None else f"{account.username}@{account.domain}"
 
 
 class User(SQLModel, table=True):

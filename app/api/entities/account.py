@@ -13,6 +13,7 @@ from typing import Any
 
 from app.config import get_settings
 from app.models import Account, User
+from app.models.account import acct_of
 from app.services import media_files
 
 
@@ -53,7 +54,7 @@ def account_json(account: Account) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": str(account.id),
         "username": account.username,
-        "acct": account.acct,
+        "acct": acct_of(account),
         "display_name": account.display_name,
         "locked": account.locked,
         "bot": account.bot,
@@ -76,7 +77,7 @@ def account_json(account: Account) -> dict[str, Any]:
         "emojis": [],
         "fields": _fields(account),
     }
-    if account.local:
+    if account.domain is None:  # local (rows from app.db.rows have no `local` property)
         data["noindex"] = False
         data["roles"] = []
     if suspended:

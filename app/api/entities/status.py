@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from sqlalchemy import BigInteger, bindparam, literal, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,6 +27,7 @@ from app.api.entities.poll import poll_json
 from app.api.entities.preview_card import preview_card_json
 from app.models import (Account, Application, Bookmark, ConversationMute, Favourite, MediaAttachment, Mention,
                         Poll, PreviewCard, Status, StatusPin, StatusTag, Tag)
+from app.models.account import acct_of
 from app.api.entities import render_cache
 from app.services import media_files, polls, preview_cards
 from app.services.status_text import tag_url
@@ -35,7 +37,7 @@ PINNABLE = ("public", "unlisted", "private")
 
 def mention_json(account: Account) -> dict[str, Any]:
     return {"id": str(account.id), "username": account.username, "url": account.url or account.uri,
-            "acct": account.acct}
+            "acct": acct_of(account)}
 
 
 @dataclass
@@ -53,8 +55,9 @@ class _Loaded:
     cards: dict[int, PreviewCard] = field(default_factory=dict)
 
 
-# Built once (building a SQLAlchemy statement costs more CPU than running it); the ids and
-# the viewer are bound when they run.
+# Built once (building a SQLAlchemy statement costs more CPU than running it) and run
+# through db.rows (rows, not ORM objects: a page of statuses is read on every timeline
+# request); the ids and the viewer are bound when they run.
 _VIEWER = bindparam("viewer_id", type_=BigInteger)
 _FLAGS = union_all(
     select(literal("favourited"), Favourite.status_id)
@@ -68,26 +71,29 @@ _FLAGS = union_all(
     select(literal("muted"), ConversationMute.conversation_id)
     .where(ConversationMute.account_id == _VIEWER, db.any_of(ConversationMute.conversation_id, "conversation_ids")),
 )
-_STATUSES = select(Status).where(db.any_of(Status.id))
-_ACCOUNTS = select(Account).where(db.any_of(Account.id))
-_MEDIA = (select(MediaAttachment).where(db.any_of(MediaAttachment.status_id))
+_STATUSES = sa_select(Status.__table__).where(db.any_of(Status.id))
+# What account_json shows: every column but the keys (a few kB a row that nothing here reads).
+_ACCOUNTS = sa_select(*[c for c in Account.__table__.c if c.name not in ("private_key_pem", "public_key_pem")]
+                      ).where(db.any_of(Account.id))
+_MEDIA = (sa_select(MediaAttachment.__table__).where(db.any_of(MediaAttachment.status_id))
           .order_by(MediaAttachment.position, MediaAttachment.id))
-_MENTIONS = (select(Mention.status_id, Account).join(Account, Account.id == Mention.account_id)
+_MENTIONS = (sa_select(Mention.status_id, Account.id, Account.username, Account.domain, Account.url, Account.uri)
+             .join(Account, Account.id == Mention.account_id)
              .where(db.any_of(Mention.status_id), Mention.silent.is_(False)).order_by(Mention.id))
-_TAGS = (select(StatusTag.status_id, Tag).join(Tag, Tag.id == StatusTag.tag_id)
+_TAGS = (sa_select(StatusTag.status_id, Tag.name).join(Tag, Tag.id == StatusTag.tag_id)
          .where(db.any_of(StatusTag.status_id)).order_by(Tag.name))
 _POLLS = select(Poll).where(db.any_of(Poll.status_id))
-_POLL_IDS = select(Poll.status_id).where(db.any_of(Poll.status_id))
-_APPLICATIONS = select(Application).where(db.any_of(Application.id))
+_POLL_IDS = sa_select(Poll.status_id).where(db.any_of(Poll.status_id))
+_APPLICATIONS = sa_select(Application.id, Application.name, Application.website).where(db.any_of(Application.id))
 
 
 async def _viewer_flags(session: AsyncSession, viewer_id: int, ids: list[int],
                         conversation_ids: list[int]) -> dict[str, set[int]]:
     """favourited / reblogged / bookmarked / pinned status ids and muted conversation ids, in one query."""
     flags: dict[str, set[int]] = {name: set() for name in ("favourited", "reblogged", "bookmarked", "pinned", "muted")}
-    rows = await session.execute(_FLAGS, {"viewer_id": viewer_id, "ids": ids,
+    rows = await db.rows(session, _FLAGS, {"viewer_id": viewer_id, "ids": ids,
                                           "conversation_ids": conversation_ids or [-1]})
-    for name, value in rows.all():
+    for name, value in rows:
         flags[name].add(value)
     return flags
 
@@ -96,15 +102,15 @@ async def _load_static(session: AsyncSession, statuses: list[Status]) -> dict[in
     """What only an edit changes, for statuses not in the render cache: 3 queries for all."""
     ids = [s.id for s in statuses]
     media: dict[int, list[MediaAttachment]] = {}
-    for attachment in (await session.exec(_MEDIA, params={"ids": ids})).all():
+    for attachment in await db.rows(session, _MEDIA, {"ids": ids}):
         media.setdefault(attachment.status_id, []).append(attachment)
-    mentions: dict[int, list[Account]] = {}
-    for status_id, account in (await session.exec(_MENTIONS, params={"ids": ids})).all():
-        mentions.setdefault(status_id, []).append(account)
-    tags: dict[int, list[Tag]] = {}
-    for status_id, tag in (await session.exec(_TAGS, params={"ids": ids})).all():
-        tags.setdefault(status_id, []).append(tag)
-    with_poll = set((await session.exec(_POLL_IDS, params={"ids": ids})).all())
+    mentions: dict[int, list] = {}
+    for mention in await db.rows(session, _MENTIONS, {"ids": ids}):
+        mentions.setdefault(mention.status_id, []).append(mention)
+    tags: dict[int, list[str]] = {}
+    for status_id, name in await db.rows(session, _TAGS, {"ids": ids}):
+        tags.setdefault(status_id, []).append(name)
+    with_poll = {row.status_id for row in await db.rows(session, _POLL_IDS, {"ids": ids})}
     storage = media_files.storage()
     return {s.id: {
         "json": {
@@ -122,7 +128,7 @@ async def _load_static(session: AsyncSession, statuses: list[Status]) -> dict[in
             "content": s.content,
             "media_attachments": [media_attachment_json(m, storage) for m in media.get(s.id, [])],
             "mentions": [mention_json(a) for a in mentions.get(s.id, [])],
-            "tags": [{"name": t.name, "url": tag_url(t.name)} for t in tags.get(s.id, [])],
+            "tags": [{"name": name, "url": tag_url(name)} for name in tags.get(s.id, [])],
             "emojis": [],
         },
         "has_poll": s.id in with_poll,
@@ -135,13 +141,13 @@ async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | 
     loaded = _Loaded(statuses={s.id: s for s in statuses})
     missing = [s.reblog_of_id for s in statuses if s.reblog_of_id and s.reblog_of_id not in loaded.statuses]
     if missing:
-        for original in (await session.exec(_STATUSES, params={"ids": missing})).all():
+        for original in await db.rows(session, _STATUSES, {"ids": missing}):
             loaded.statuses[original.id] = original
     everything = list(loaded.statuses.values())
     ids = [s.id for s in everything]
 
     account_ids = list({s.account_id for s in everything})
-    for account in (await session.exec(_ACCOUNTS, params={"ids": account_ids})).all():
+    for account in await db.rows(session, _ACCOUNTS, {"ids": account_ids}):
         loaded.accounts[account.id] = account
 
     cached = await render_cache.get_many(everything)
@@ -165,7 +171,7 @@ async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | 
         # Mastodon shows which app posted a status only to its author.
         app_ids = list({s.application_id for s in everything if s.account_id == viewer_id and s.application_id})
         if app_ids:
-            for application in (await session.exec(_APPLICATIONS, params={"ids": app_ids})).all():
+            for application in await db.rows(session, _APPLICATIONS, {"ids": app_ids}):
                 loaded.applications[application.id] = application
         conversation_ids = list({s.conversation_id for s in everything if s.conversation_id})
         loaded.flags = await _viewer_flags(session, viewer_id, ids, conversation_ids)

@@ -37,7 +37,7 @@ async def _answer(request: Request, session, statuses, page: Page, viewer) -> Re
 async def home(request: Request) -> Response:
     page = Page.from_params(await read_params(request))
     viewer = request.state.auth.account
-    async with db.session() as session:
+    async with db.reading() as session:
         found = await timelines.home(session, viewer, page)
         return await _answer(request, session, found, page, viewer)
 
@@ -52,7 +52,7 @@ async def public(request: Request) -> Response:
     params = await read_params(request)
     page = Page.from_params(params)
     viewer = _viewer(request)
-    async with db.session() as session:
+    async with db.reading() as session:
         found = await timelines.public(session, viewer, page, _public_filter(params))
         return await _answer(request, session, found, page, viewer)
 
@@ -64,7 +64,7 @@ async def tag(request: Request) -> Response:
     options = _public_filter(params, TagFilter)
     options.any, options.all, options.none = _names(params, "any"), _names(params, "all"), _names(params, "none")
     viewer = _viewer(request)
-    async with db.session() as session:
+    async with db.reading() as session:
         found = await timelines.tag(session, viewer, request.path_params["hashtag"], page, options)
         return await _answer(request, session, found, page, viewer)
 
@@ -73,7 +73,7 @@ async def tag(request: Request) -> Response:
 async def list_timeline(request: Request) -> Response:
     page = Page.from_params(await read_params(request))
     viewer = request.state.auth.account
-    async with db.session() as session:
+    async with db.reading() as session:
         found = await timelines.listed(session, viewer, request.path_params["list_id"], page)
         return await _answer(request, session, found, page, viewer)
 

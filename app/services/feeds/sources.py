@@ -114,11 +114,31 @@ def _now_id() -> int:
     return _span(int(time.time() * 1000))
 
 
-async def _run(session: AsyncSession, accounts: str, replies: str, window: Window, count: int, **params) -> list[Row]:
+# Which of the pulled accounts a viewer follows, per process for PULLED_SECONDS too: most
+# viewers follow none, and then a home read asks PostgreSQL nothing for them. A follow of one
+# is seen within that time; an unfollow at once (the home rules re-check follows on loading).
+_pulled_follows: dict[int, tuple[float, list]] = {}  # viewer -> (valid until, followed rows)
+_PULLED_FOLLOWS_MAX = 100_000  # viewers remembered per process before the memory is cleared
+
+
+async def _followed_pulled(session: AsyncSession, viewer_id: int, pulled: list[int]) -> list:
+    now = time.monotonic()
+    cached = _pulled_follows.get(viewer_id)
+    if cached is None or cached[0] < now:
+        rows = (await session.execute(text(_FOLLOWED["pulled"]), {"viewer": viewer_id, "pulled": pulled})).all()
+        if len(_pulled_follows) >= _PULLED_FOLLOWS_MAX:
+            _pulled_follows.clear()
+        cached = _pulled_follows[viewer_id] = (now + PULLED_SECONDS, [tuple(r) for r in rows])
+    return cached[1]
+
+
+async def _run(session: AsyncSession, accounts: str | list, replies: str, window: Window, count: int,
+               **params) -> list[Row]:
     # The followed accounts once, not in every round (and no round at all when there are none,
-    # as for most viewers when asked for the accounts pulled at read time).
+    # as for most viewers when asked for the accounts pulled at read time). `accounts` is the
+    # query that finds them, or the (account id, show_reblogs) rows themselves.
     fixed = dict(threshold=get_settings().fanout_pull_threshold, **params)
-    followed = (await session.execute(text(accounts), fixed)).all()
+    followed = (await session.execute(text(accounts), fixed)).all() if isinstance(accounts, str) else accounts
     if not followed:
         return []
     fixed.update(account_ids=[r[0] for r in followed], show_reblogs=[bool(r[1]) for r in followed])
@@ -156,11 +176,12 @@ async def home(session: AsyncSession, viewer_id: int, window: Window, count: int
     """The viewer's home timeline rows: their own posts (unless follows="pulled"/"one") and
     those of the accounts they follow."""
     accounts = _FOLLOWED[follows] + ("" if follows in ("pulled", "one") else _SELF)
-    pulled = await pulled_accounts(session) if follows == "pulled" else []
-    if follows == "pulled" and not pulled:
-        return []  # nobody is pulled (most instances): no query at all
-    return await _run(session, accounts, _REPLIES["followed"], window, count, viewer=viewer_id, target=target_id,
-                      pulled=pulled)
+    if follows == "pulled":
+        pulled = await pulled_accounts(session)
+        if not pulled:
+            return []  # nobody is pulled (most instances): no query at all
+        accounts = await _followed_pulled(session, viewer_id, pulled)
+    return await _run(session, accounts, _REPLIES["followed"], window, count, viewer=viewer_id, target=target_id)
 
 
 async def listed(session: AsyncSession, a_list: List, window: Window, count: int) -> list[Row]:
