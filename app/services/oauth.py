@@ -30,7 +30,7 @@ from app.models.base import utcnow
 from app.security import constant_time_equal, hash_password, hash_token, random_token, verify_password
 from app.services import accounts
 from app.services import scopes as scope_rules
-from app.services import tokens
+from app.services import streaming, tokens
 from app.services.tokens import IssuedToken
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"
@@ -359,11 +359,13 @@ def pkce_matches(verifier: str, challenge: str) -> bool:
 
 
 async def _revoke_code_family(session: AsyncSession, code_id: int) -> None:
-    await session.execute(
+    revoked = await session.execute(
         update(AccessToken)
         .where(AccessToken.authorization_code_id == code_id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
+        .returning(AccessToken.id)
     )
+    streaming.disconnect_after_commit(session, revoked.scalars().all())
 
 
 async def _redeem_code(session: AsyncSession, application: Application, request: TokenRequest) -> IssuedToken:
@@ -464,3 +466,4 @@ async def revoke(session: AsyncSession, client_id: str | None, client_secret: st
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)
+        streaming.disconnect_after_commit(session, [row.id])

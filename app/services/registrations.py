@@ -29,7 +29,7 @@ from app.errors import ApiError, Forbidden, Validation
 from app.models import Account, Rule, User
 from app.models.base import utcnow
 from app.security import LinkError, LinkExpired, hash_password, read_link, sign_link
-from app.services import accounts, mail, tokens
+from app.services import accounts, mail, streaming, tokens
 from app.services.tokens import IssuedToken
 
 REASON_MAX = 1000
@@ -282,5 +282,5 @@ async def reset_password(token: str, password: str, confirmation: str) -> User:
         session.add(user)
         # Every browser session and every app token dies with the old password.
         await tokens.revoke_web_sessions(session, user.id)
-        await tokens.revoke_for_account(session, account.id)
+        streaming.disconnect_after_commit(session, await tokens.revoke_for_account(session, account.id))
         return user

@@ -24,6 +24,7 @@ filtering), "queued_at" (ms)}.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -39,6 +40,8 @@ from app.models.base import utcnow
 from app.models.list import List
 from app.services import scopes, tokens
 from app.services.tokens import TokenOwner
+
+log = logging.getLogger("starling.streaming")
 
 STATUS_ACTOR = "stream_status"  # workers/streaming.py: renders a status once and publishes it
 
@@ -151,6 +154,23 @@ async def publish_to_list(list_id: int, event: str, payload: Any = None) -> None
 async def disconnect_token(token_id: int) -> None:
     """Close every open stream of a revoked token now (they also notice within TOKEN_RECHECK_SECONDS)."""
     await publish(token_channel(token_id), "kill")
+
+
+def disconnect_after_commit(session: AsyncSession, token_ids: Iterable[int]) -> None:
+    """Tokens revoked in this transaction: close their open streams once it commits (before,
+    a stream re-checking its token would still find it live). Best effort, like every stream
+    event: a stream that misses the kill finds the token revoked at its next check."""
+    ids = list(token_ids)
+    if not ids:
+        return
+
+    async def kill() -> None:
+        try:
+            await publish_many([token_channel(i) for i in ids], "kill")
+        except Exception:  # the revocation itself has committed: the answer stays a success
+            log.exception("open streams of revoked tokens %s not told", ids)
+
+    db.after_commit(session, kill)
 
 
 # -- who has a home stream open ------------------------------------------------------------------

@@ -82,13 +82,15 @@ async def lookup(session: AsyncSession, bearer: str) -> TokenOwner | None:
     return TokenOwner(token=token, application=application, account=account, user=user)
 
 
-async def revoke_for_account(session: AsyncSession, account_id: int) -> None:
-    """Revoke every token of an account (password reset, suspension)."""
-    await session.execute(
+async def revoke_for_account(session: AsyncSession, account_id: int) -> list[int]:
+    """Revoke every token of an account (password reset, suspension); the ids revoked now."""
+    result = await session.execute(
         update(AccessToken)
         .where(AccessToken.account_id == account_id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=datetime.now(timezone.utc))
+        .returning(AccessToken.id)
     )
+    return list(result.scalars().all())
 
 
 async def revoke_web_sessions(session: AsyncSession, user_id: int) -> None:

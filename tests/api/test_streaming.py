@@ -24,7 +24,7 @@ from app.services.tokens import lookup
 from app.streaming.session import MAX_SUBSCRIPTIONS
 from tests.support.openapi import assert_matches_spec, spec
 from tests.support.polling import eventually, settled
-from tests.support.world import block, follow, make_user, post_status, token_for
+from tests.support.world import block, follow, make_app, make_user, post_status, token_for
 
 DEADLINE = 5.0  # seconds an event may take to arrive
 PROBE = "probe"
@@ -257,6 +257,20 @@ async def test_kill_event_closes_the_tokens_streams(live_server):
         await streaming.disconnect_token(token_id)
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), DEADLINE)
+        assert closed.value.rcvd.code == 1008
+
+
+async def test_revoking_a_token_through_the_api_closes_its_open_streams(live_server):
+    alice, _ = await make_user("alice")
+    application = await make_app()
+    token = await token_for(alice, application=application)
+    async with socket(live_server, token, "stream=user") as ws, httpx.AsyncClient(base_url=live_server) as client:
+        await until_listening(ws, streaming.user_channel(alice.id))
+        revoked = await client.post("/oauth/revoke", data={
+            "client_id": application.client_id, "client_secret": application.client_secret, "token": token})
+        assert revoked.status_code == 200, revoked.text
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), DEADLINE)  # long before the minute-long token re-check
         assert closed.value.rcvd.code == 1008
 
 

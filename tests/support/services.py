@@ -37,6 +37,7 @@ class TestDatabase:
         if not server_url:
             import pgserver
 
+            (ROOT / "var").mkdir(exist_ok=True)  # a fresh clone has none (make run makes it too)
             self.embedded = pgserver.get_server(str(ROOT / "var" / "test-postgres"), cleanup_mode=None)
             server_url = self.embedded.get_uri()
         self.server_url = server_url
