@@ -17,15 +17,21 @@ from workers.runtime import claim, finish, still_pending
 RETRIES = dict(max_retries=10, min_backoff=1_000, max_backoff=300_000, priority=10)
 
 
-async def announcement(session: AsyncSession, status: Status) -> str:
-    """The `update` event for the home stream of each receiver that has one open, encoded once
-    for all of them: the per-viewer flags of a status nobody has interacted with yet are all false."""
+async def announcement(session: AsyncSession, status: Status, event: str = "update") -> str:
+    """The `update` (or `status.update`) event for the home stream of each receiver that has one
+    open, encoded once for all of them: rendered without a viewer, so the per-viewer flags are
+    false (true of a status nobody has interacted with yet; an edit's receivers keep their own
+    flags in the status they already show)."""
     data = await render_status(session, status, None)
     for shown in (data, data.get("reblog")):
         if shown is not None:
             shown.update(favourited=False, reblogged=False, muted=False, bookmarked=False)
     accounts = [status.account_id] + ([data["reblog"]["account"]["id"]] if data.get("reblog") else [])
-    return streaming.encode("update", data, accounts)
+    return streaming.encode(event, data, accounts)
+
+
+async def edit_announcement(session: AsyncSession, status: Status) -> str:
+    return await announcement(session, status, "status.update")
 
 
 @dramatiq.actor(actor_name=feeds.DISTRIBUTE, **RETRIES)
@@ -41,6 +47,14 @@ async def withdraw(status_id: int, outbox_id: int | None = None) -> None:
     if not await still_pending(outbox_id):
         return
     await fanout.withdraw(status_id)
+    await finish(outbox_id)
+
+
+@dramatiq.actor(actor_name=feeds.ANNOUNCE_EDIT, **RETRIES)
+async def announce_edit(status_id: int, outbox_id: int | None = None) -> None:
+    if not await still_pending(outbox_id):
+        return
+    await fanout.announce_edit(status_id, edit_announcement)
     await finish(outbox_id)
 
 

@@ -106,6 +106,7 @@ async def on_created(session: AsyncSession, status: Status) -> None:
 
 async def on_edited(session: AsyncSession, status: Status) -> None:
     """A status was edited (runs inside the editing transaction)."""
+    feeds.status_edited(session, status)  # `status.update` on the home streams that show it
     streaming.defer_status_event(session, status, "status.update")  # public and hashtag streams
     await notifications.status_edited(session, status)  # `update` to boosters, new mentions
     search.status_changed(session, status)  # search index

@@ -228,6 +228,49 @@ async def test_home_stream_gets_followed_accounts_posts_made_after_it_opened(cli
         await no_frame(ws, 0.5)  # once
 
 
+async def test_home_stream_gets_edits_and_deletions_of_posts_in_the_feed(client, live_server):
+    """As Mastodon: an edited post comes again as `status.update`, a deleted one (or an undone
+    boost) as `delete`, on the home streams of the followers whose feeds hold it, whatever its
+    visibility; a stream whose feed never held it is told nothing of the edit."""
+    alice, token = await user_with_token("alice")
+    bob, bob_token = await user_with_token("bob")
+    carol, carol_token = await user_with_token("carol")
+    _, dave_token = await user_with_token("dave")
+    await follow(alice, bob)
+    await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
+    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    async with socket(live_server, token, "stream=user") as ws, \
+            socket(live_server, carol_token, "stream=user") as stranger:
+        await until_listening(ws, streaming.user_channel(alice.id))
+        await until_listening(stranger, streaming.user_channel(carol.id))
+        posted = (await post_status(client, auth(bob_token), status="first draft", visibility="private")).json()
+        assert (await frame(ws))["event"] == "update"
+
+        edited = await client.put(f"/api/v1/statuses/{posted['id']}", json={"status": "second draft"},
+                                  headers=auth(bob_token))
+        assert edited.status_code == 200, edited.text
+        change = await frame(ws)
+        assert change["stream"] == ["user"] and change["event"] == "status.update"
+        shown = assert_status_entity(change["payload"])
+        assert shown["id"] == posted["id"] and "second draft" in shown["content"] and shown["edited_at"]
+
+        # bob boosts a post of dave's (whom alice does not follow), then takes the boost back
+        elsewhere = (await post_status(client, auth(dave_token), status="dave speaking")).json()
+        boosted = (await client.post(f"/api/v1/statuses/{elsewhere['id']}/reblog", headers=auth(bob_token)))
+        assert boosted.status_code == 200, boosted.text
+        boost_id = boosted.json()["id"]
+        assert json.loads((await frame(ws))["payload"])["id"] == boost_id  # the boost's `update`
+        assert (await client.post(f"/api/v1/statuses/{elsewhere['id']}/unreblog",
+                                  headers=auth(bob_token))).status_code == 200
+        assert await frame(ws) == {"stream": ["user"], "event": "delete", "payload": boost_id}
+
+        assert (await client.delete(f"/api/v1/statuses/{posted['id']}", headers=auth(bob_token))).status_code == 200
+        assert await frame(ws) == {"stream": ["user"], "event": "delete", "payload": posted["id"]}
+        await no_frame(ws, 0.5)
+        await no_frame(stranger, 0.1)  # carol follows no one: none of it was hers
+    assert set(await feed_store.ids(alice.id)).isdisjoint({int(posted["id"]), int(boost_id)})
+
+
 async def test_token_in_query_or_subprotocol_is_accepted_and_the_protocol_echoed(live_server):
     alice, token = await user_with_token("alice")
     async with socket(live_server, None, f"stream=user&access_token={token}") as ws:

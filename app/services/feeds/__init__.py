@@ -6,6 +6,7 @@ process dies right after (the outbox sweeper re-enqueues it):
 
     feeds.status_created(session, status)    # a post or a boost: fan out
     feeds.status_deleted(session, status)    # out of every feed (its boosts too)
+    feeds.status_edited(session, status)     # `status.update` on the home streams holding it
     feeds.followed(session, follower_id, target_id)     # merge the followed account's posts
     feeds.unfollowed(session, follower_id, target_id)   # and take them out again
     feeds.rebuild_requested(session, account_id)        # a reader found no live feed
@@ -23,6 +24,7 @@ from app.models import Status
 
 DISTRIBUTE = "feeds_distribute"
 WITHDRAW = "feeds_withdraw"
+ANNOUNCE_EDIT = "feeds_announce_edit"
 MERGE = "feeds_merge"
 UNMERGE = "feeds_unmerge"
 REBUILD = "feeds_rebuild"
@@ -34,6 +36,10 @@ def status_created(session: AsyncSession, status: Status) -> None:
 
 def status_deleted(session: AsyncSession, status: Status) -> None:
     jobs.defer(session, WITHDRAW, status_id=status.id)
+
+
+def status_edited(session: AsyncSession, status: Status) -> None:
+    jobs.defer(session, ANNOUNCE_EDIT, status_id=status.id)
 
 
 def followed(session: AsyncSession, follower_id: int, target_id: int) -> None:

@@ -3,6 +3,7 @@ running it again adds or removes nothing more.
 
     await fanout.distribute(status_id)              # a new post or boost -> followers' feeds
     await fanout.withdraw(status_id)                # a deleted post (and its boosts) -> out of feeds
+    await fanout.announce_edit(status_id, render)   # an edit -> the open home streams holding it
     await fanout.merge(account_id, target_id)       # just followed: their recent posts come in
     await fanout.unmerge(account_id, target_id)     # unfollowed: their posts go
     await fanout.rebuild(account_id)                # a feed rebuilt from PostgreSQL
@@ -153,8 +154,17 @@ async def _overlapped(items: AsyncIterator, call: Callable[[object], Awaitable])
     return results
 
 
+async def _feed_owners(session: AsyncSession, status: Status) -> list[int]:
+    """Every feed that may hold a status: its author's and its author's local followers'."""
+    rows = await session.execute(text(
+        "SELECT f.account_id FROM follows f JOIN users u ON u.account_id = f.account_id "
+        "WHERE f.target_account_id = :author"), {"author": status.account_id})
+    return [status.account_id, *(r[0] for r in rows)]
+
+
 async def withdraw(status_id: int) -> int:
-    """Take a deleted status and every boost of it out of the feeds that may hold them."""
+    """Take a deleted status and every boost of it out of the feeds that may hold them, and
+    tell the open home streams of those feeds' owners (`delete`, as Mastodon does)."""
     async with db.session() as session:
         gone = (await session.exec(select(Status).where(
             (Status.id == status_id) | (Status.reblog_of_id == status_id)))).all()
@@ -162,15 +172,41 @@ async def withdraw(status_id: int) -> int:
         for status in gone:
             if status.deleted_at is None:
                 continue  # still there (the job ran for an older delete of something else)
-            owners = [status.account_id]
-            rows = await session.execute(text(
-                "SELECT f.account_id FROM follows f JOIN users u ON u.account_id = f.account_id "
-                "WHERE f.target_account_id = :author"), {"author": status.account_id})
-            owners += [r[0] for r in rows]
+            owners = await _feed_owners(session, status)
             batch = get_settings().fanout_batch_size
             for start in range(0, len(owners), batch):
                 removed += await store.remove(owners[start:start + batch], [status.id])
+            await _tell(await store.watching(owners), streaming.encode("delete", str(status.id)), status)
         return removed
+
+
+async def announce_edit(status_id: int, announcement: Announcement) -> int:
+    """`status.update` for an edited status on the open home streams of the feeds holding it
+    (Mastodon's followers get it there); rendered once, only if there is such a stream.
+    How many streams were told."""
+    async with db.session() as session:
+        status = await session.get(Status, status_id)
+        if status is None or status.deleted_at is not None:
+            return 0
+        watching = await store.watching(await _feed_owners(session, status))
+        holders = await store.holding(watching, status.id)
+        if not holders:
+            return 0
+        message = await announcement(session, status)
+    if message is not None:
+        await _tell(holders, message, status)
+    return len(holders)
+
+
+async def _tell(account_ids: list[int], message: str, status: Status) -> None:
+    """Publish an encoded event on these accounts' home streams. Best effort, like every stream
+    event: the feeds are already right, and a retry would not find the streams any wiser."""
+    if not account_ids:
+        return
+    try:
+        await streaming.publish_encoded([streaming.user_channel(a) for a in account_ids], message)
+    except Exception:
+        log.exception("status %s: home stream event not published", status.id)
 
 
 async def merge(account_id: int, target_id: int) -> int:

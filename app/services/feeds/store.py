@@ -18,6 +18,7 @@ have the same number of digits.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from app import redis as app_redis
@@ -354,6 +355,26 @@ async def remove(account_ids: list[int], status_ids: list[int]) -> int:
         return 0
     keys = [key for account_id in account_ids for key in keys_of(account_id)]
     return int(await script("REMOVE")(keys=keys, args=[str(i) for i in status_ids]))
+
+
+async def watching(account_ids: list[int]) -> list[int]:
+    """Those of `account_ids` with a home stream open somewhere now (streaming.WATCHING)."""
+    if not account_ids:
+        return []
+    now = time.time()
+    scores = await app_redis.client().zmscore(WATCHING, [str(a) for a in account_ids])
+    return [a for a, until in zip(account_ids, scores) if until is not None and until >= now]
+
+
+async def holding(account_ids: list[int], status_id: int) -> list[int]:
+    """Those of `account_ids` whose feed holds `status_id`."""
+    if not account_ids:
+        return []
+    async with app_redis.client().pipeline(transaction=False) as pipe:
+        for account_id in account_ids:
+            pipe.zscore(feed_key(account_id), str(status_id))
+        scores = await pipe.execute()
+    return [a for a, score in zip(account_ids, scores) if score is not None]
 
 
 async def ids(account_id: int) -> list[int]:
