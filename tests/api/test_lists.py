@@ -127,6 +127,8 @@ async def test_list_timeline_follows_the_replies_policy(client):
     plain = (await post_status(client, bob_h, status="plain")).json()
     to_carol = (await post_status(client, bob_h, status="@carol answer", in_reply_to_id=question_carol["id"])).json()
     to_dave = (await post_status(client, bob_h, status="@dave answer", in_reply_to_id=question_dave["id"])).json()
+    question_alice = (await post_status(client, alice_h, status="alice asks")).json()
+    to_alice = (await post_status(client, bob_h, status="@alice answer", in_reply_to_id=question_alice["id"])).json()
     await settled()
 
     async def timeline(policy):
@@ -137,6 +139,8 @@ async def test_list_timeline_follows_the_replies_policy(client):
         assert_matches_spec(response, "GET", "/api/v1/timelines/list/{list_id}")
         return [s["id"] for s in response.json()]
 
-    assert await timeline("none") == [plain["id"], question_carol["id"]]
-    assert await timeline("list") == [to_carol["id"], plain["id"], question_carol["id"]]
-    assert await timeline("followed") == [to_dave["id"], to_carol["id"], plain["id"], question_carol["id"]]
+    # A reply to the list's owner (alice) shows under every policy, as in Mastodon.
+    assert await timeline("none") == [to_alice["id"], plain["id"], question_carol["id"]]
+    assert await timeline("list") == [to_alice["id"], to_carol["id"], plain["id"], question_carol["id"]]
+    assert await timeline("followed") == [to_alice["id"], to_dave["id"], to_carol["id"], plain["id"],
+                                          question_carol["id"]]

@@ -52,10 +52,13 @@ _REPLIES = {
                     OR s.account_id = :viewer OR s.in_reply_to_account_id = :viewer
                     OR EXISTS (SELECT 1 FROM follows g WHERE g.account_id = :viewer
                                AND g.target_account_id = s.in_reply_to_account_id))""",
+    # A reply to the list's owner shows whatever the policy (Mastodon's filter_from_list?).
     "list": """(s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id
+                OR s.in_reply_to_account_id = :viewer
                 OR EXISTS (SELECT 1 FROM list_accounts m WHERE m.list_id = :list_id
                            AND m.account_id = s.in_reply_to_account_id))""",
-    "none": "(s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id)",
+    "none": """(s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id
+                OR s.in_reply_to_account_id = :viewer)""",
 }
 
 _QUERY = """
