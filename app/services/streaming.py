@@ -211,6 +211,15 @@ def defer_status_event(session: AsyncSession, status: Status, event: str) -> Non
         jobs.defer(session, STATUS_ACTOR, status_id=status.id, event=event)
 
 
+async def listened(channels: list[str]) -> set[str]:
+    """Those of `channels` some process subscribes to right now (pub/sub keeps nothing for
+    later listeners, so an event for the others need not be rendered at all)."""
+    if not channels:
+        return set()
+    counts = await app_redis.client().pubsub_numsub(*channels)
+    return {(c.decode() if isinstance(c, bytes) else c) for c, count in counts if count}
+
+
 async def anyone_watching_statuses() -> bool:
     """Does any process listen on a public or hashtag channel right now? When nobody does, a
     status event needs no rendering at all (pub/sub keeps nothing for later listeners)."""

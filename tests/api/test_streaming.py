@@ -390,6 +390,30 @@ async def test_list_stream_of_someone_else_is_refused(live_server):
         assert await frame(ws) == {"stream": ["list", str(list_id)], "event": "update", "payload": '{"id":"3"}'}
 
 
+async def test_list_stream_gets_new_posts_of_its_members_by_its_rules(client, live_server):
+    """A post of a list member reaches the list's open stream as `update` (lists are read at
+    read time, yet their streams hear of posts as Mastodon's do), unless the list's
+    replies_policy keeps it out; posts of non-members never come."""
+    alice, token = await user_with_token("alice")
+    bob, bob_token = await user_with_token("bob")
+    _, carol_token = await user_with_token("carol")
+    await follow(alice, bob)
+    made = await client.post("/api/v1/lists", json={"title": "Bob", "replies_policy": "none"}, headers=auth(token))
+    list_id = made.json()["id"]
+    added = await client.post(f"/api/v1/lists/{list_id}/accounts", json={"account_ids": [str(bob.id)]},
+                              headers=auth(token))
+    assert added.status_code == 200, added.text
+    async with socket(live_server, token, f"stream=list&list={list_id}") as ws:
+        await until_listening(ws, streaming.list_channel(int(list_id)))
+        question = (await post_status(client, auth(carol_token), status="carol asks")).json()
+        await post_status(client, auth(bob_token), status="@carol answer", in_reply_to_id=question["id"])
+        posted = (await post_status(client, auth(bob_token), status="bob speaking", visibility="private")).json()
+        update = await frame(ws)
+        assert update["stream"] == ["list", list_id] and update["event"] == "update"
+        assert assert_status_entity(update["payload"])["id"] == posted["id"]  # not carol's, not the reply
+        await no_frame(ws, 0.5)
+
+
 async def test_too_many_subscriptions_on_one_socket(live_server):
     _, token = await user_with_token("alice")
     async with socket(live_server, token) as ws:

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import db
 from app.config import get_settings
-from app.models import Account, Status
+from app.models import Account, List, Status
 from app.services import streaming
 from app.services.feeds import audience, sources, store
 from app.services.feeds.store import Window
@@ -88,10 +88,28 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
 
         # Feeds are written while the database still streams the rest of the audience.
         received = sum(await _overlapped(batches(), one))
+        await _announce_to_lists(session, status, announcer)
     if audience_size >= LOGGED_AUDIENCE:
         log.info("status %s: %d of %d followers' feeds in %.0f ms", status.id, received, audience_size,
                  (time.perf_counter() - started) * 1000)
     return received
+
+
+# Lists are read at read time, not fanned out (docs/feeds.md), but a list stream that is open
+# hears of a member's new post as in Mastodon: the lists holding the author that someone
+# listens to now, each only if its own rules (replies policy, boosts, direct) let the post in.
+_LISTS_OF = text("SELECT list_id FROM list_accounts WHERE account_id = :author")
+
+
+async def _announce_to_lists(session: AsyncSession, status: Status, announcer: "_Announcer") -> None:
+    list_ids = [r[0] for r in await session.execute(_LISTS_OF, {"author": status.account_id})]
+    listened = await streaming.listened([streaming.list_channel(i) for i in list_ids])
+    if not listened:
+        return
+    around = Window(max_id=status.id + 1, since_id=status.id - 1)
+    for a_list in (await session.exec(select(List).where(List.id.in_(list_ids)))).all():
+        if streaming.list_channel(a_list.id) in listened and await sources.listed(session, a_list, around, 1):
+            await announcer.tell_channels([streaming.list_channel(a_list.id)])
 
 
 class _Announcer:
@@ -105,16 +123,19 @@ class _Announcer:
     async def tell(self, account_ids: list) -> None:
         """Best effort, like every stream event: a failure here is logged, never a reason to
         retry the fan-out (a retry finds the feeds written and would tell nobody anyway)."""
-        if not account_ids:
+        await self.tell_channels([streaming.user_channel(a) for a in account_ids])
+
+    async def tell_channels(self, channels: list[str]) -> None:
+        if not channels:
             return
         if self._message is None:
             self._message = asyncio.ensure_future(self._render())
         try:
             message = await asyncio.shield(self._message)
             if message is not None:
-                await streaming.publish_encoded([streaming.user_channel(a) for a in account_ids], message)
+                await streaming.publish_encoded(channels, message)
         except Exception:
-            log.exception("status %s: home stream update not published", self.status.id)
+            log.exception("status %s: stream update not published", self.status.id)
 
     async def _render(self) -> str | None:
         async with db.session() as session:
