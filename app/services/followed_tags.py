@@ -1,7 +1,7 @@
 """Following hashtags.
 
     tag = await follow(account_id, "cats")             # creates the tag if it is new; idempotent
-    tag = await unfollow(account_id, "cats")           # idempotent; 404 for an unknown tag
+    tag = await unfollow(account_id, "cats")           # idempotent; a name nobody used: a blank Tag
     rows = await followed(session, account_id, page)   # [(TagFollow id, Tag)], newest first
     ids = await following_ids(session, account_id, tag_ids)
 
@@ -48,7 +48,7 @@ async def unfollow(account_id: int, name: str) -> Tag:
     async with db.session() as session:
         tag = await _find(session, name)
         if tag is None:
-            raise NotFound()
+            return Tag(name=name)  # nobody used it, so nobody follows it: already unfollowed
         row = (await session.exec(select(TagFollow).where(TagFollow.account_id == account_id,
                                                           TagFollow.tag_id == tag.id))).first()
         if row is not None:

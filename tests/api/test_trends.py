@@ -13,7 +13,7 @@ from app.models import Account, PreviewCard, Status, StatusPreviewCard, StatusTa
 from tests.support.fake_web import fake_web
 from tests.support.openapi import assert_matches_spec
 from tests.support.polling import eventually, settled
-from tests.support.world import bearer, block, follow, make_user, post_status, token_for
+from tests.support.world import bearer, block, count, follow, make_user, post_status, token_for
 
 
 async def posted(client, headers, text: str, **data) -> dict:
@@ -46,7 +46,13 @@ async def test_one_tag(client):
     assert_matches_spec(response, "GET", "/api/v1/tags/{name}")
     body = response.json()
     assert body["name"] == "Cats" and body["following"] is False and body["history"][0]["uses"] == "1"
-    assert (await client.get("/api/v1/tags/dogs")).status_code == 404
+    # A valid name nobody used: a blank tag, as Mastodon answers (and nothing stored).
+    unused = await client.get("/api/v1/tags/dogs")
+    assert unused.status_code == 200
+    assert_matches_spec(unused, "GET", "/api/v1/tags/{name}")
+    assert unused.json()["name"] == "dogs" and unused.json()["id"] == ""
+    assert [day["uses"] for day in unused.json()["history"]] == ["0"] * 7
+    assert await count(Tag) == 1  # cats only
     assert (await client.get("/api/v1/tags/no%20such")).status_code == 404
     assert "following" not in (await client.get("/api/v1/tags/CATS")).json()  # anonymous
 
@@ -164,7 +170,8 @@ async def test_following_hashtags(client):
     assert gone.status_code == 200 and gone.json()["following"] is False
     assert_matches_spec(gone, "POST", "/api/v1/tags/{name}/unfollow")
     assert [t["name"] for t in (await client.get("/api/v1/followed_tags", headers=headers)).json()] == ["Brandnew"]
-    assert (await client.post("/api/v1/tags/nosuchtag/unfollow", headers=headers)).status_code == 404
+    never = await client.post("/api/v1/tags/nosuchtag/unfollow", headers=headers)  # "was already unfollowed"
+    assert never.status_code == 200 and never.json()["following"] is False and never.json()["name"] == "nosuchtag"
     assert (await client.post("/api/v1/tags/not%20a%20tag/follow", headers=headers)).status_code == 404
     assert (await client.post("/api/v1/tags/cats/follow")).status_code == 401
     read_only = bearer(await token_for(alice, scopes="read"))

@@ -10,7 +10,7 @@ from app.services.status_text import tag_url
 def tag_json(tag: Tag, history: list[tuple[int, int, int]] | None = None, *,
              following: bool | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "id": str(tag.id),
+        "id": str(tag.id) if tag.id is not None else "",  # a name nobody used yet has none (as Mastodon)
         "name": tag.name,
         "url": tag_url(tag.name),
         # Mastodon renders the counts as strings, newest day first.

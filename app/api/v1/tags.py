@@ -15,7 +15,7 @@ from app.api.responses import json_response
 from app.errors import NotFound
 from app.models import Tag
 from app.services import followed_tags
-from app.services.search.tags import NAME, usage_history
+from app.services.search.tags import NAME, unused_history, usage_history
 
 
 @authenticated(optional=True)
@@ -23,25 +23,32 @@ async def show(request: Request) -> Response:
     name = request.path_params["name"]
     if not NAME.match(name) or len(name) > 255:
         raise NotFound()
-    async with db.session() as session:
+    async with db.reading() as session:
         tag = (await session.exec(select(Tag).where(func.lower(Tag.name) == name.lower()))).first()
         if tag is None:
-            raise NotFound()
-        history = (await usage_history(session, [tag.id]))[tag.id]
+            # A valid name nobody used yet: Mastodon shows it as a blank tag, stored nowhere.
+            tag = Tag(name=name)
+        history = await _history(session, tag)
         following = await _following(session, request, tag)
     return json_response(tag_json(tag, history, following=following))
+
+
+async def _history(session, tag: Tag) -> list[tuple[int, int, int]]:
+    if tag.id is None:
+        return unused_history()
+    return (await usage_history(session, [tag.id]))[tag.id]
 
 
 async def _following(session, request: Request, tag: Tag) -> bool | None:
     auth = getattr(request.state, "auth", None)
     if auth is None or auth.account is None:
         return None
-    return tag.id in await followed_tags.following_ids(session, auth.account.id, [tag.id])
+    return tag.id is not None and tag.id in await followed_tags.following_ids(session, auth.account.id, [tag.id])
 
 
 async def _answer(tag: Tag, following: bool) -> Response:
-    async with db.session() as session:
-        history = (await usage_history(session, [tag.id]))[tag.id]
+    async with db.reading() as session:
+        history = await _history(session, tag)
     return json_response(tag_json(tag, history, following=following))
 
 

@@ -63,3 +63,9 @@ async def usage_history(session: AsyncSession, tag_ids: list[int]) -> dict[int, 
             days.append((int(day.timestamp()), uses, accounts))
         history[tag_id] = days
     return history
+
+
+def unused_history() -> list[tuple[int, int, int]]:
+    """The history of a tag nobody has used: HISTORY_DAYS days of nothing, newest first."""
+    now = datetime.now(timezone.utc)
+    return [(int(_day_start(back, now).timestamp()), 0, 0) for back in range(HISTORY_DAYS)]
