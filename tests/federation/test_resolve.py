@@ -161,6 +161,25 @@ async def test_resolved_account_comes_first(client, remote, searcher):
     assert only["accounts"] == []
 
 
+async def test_account_search_resolves_an_address_too(client, remote, searcher):
+    _, headers = searcher
+    remote.add_actor("al")
+    remote.add_actor("alice")
+
+    async def accounts(q: str, **params) -> list[str]:
+        response = await client.get("/api/v1/accounts/search", params={"q": q, **params}, headers=headers)
+        assert response.status_code == 200, response.text
+        assert_matches_spec(response, "GET", "/api/v1/accounts/search")
+        return [a["acct"] for a in response.json()]
+
+    assert await accounts("alice@remote.example") == [] and remote.requests == []  # not asked without resolve
+    assert await accounts("alice@remote.example", resolve="true") == [f"alice@{HOST}"]
+    assert await accounts("@al@remote.example", resolve="true") == [f"al@{HOST}", f"alice@{HOST}"]
+    assert await accounts("@al@remote.example", resolve="true", offset="1") == [f"alice@{HOST}"]
+    assert await accounts("nobody@remote.example", resolve="true") == []  # the server knows no such actor
+    assert await accounts("@al@remote.example", resolve="true", following="true") == []  # not followed
+
+
 async def test_resolving_an_actor_url(client, remote, searcher):
     _, headers = searcher
     remote.add_actor("bob")

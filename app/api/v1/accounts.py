@@ -23,6 +23,7 @@ from app.errors import ApiError, NotFound
 from app.services import follows, media_files, profiles, statuses
 from app.services.profiles import ProfileUpdate
 from app.services import search as search_service
+from app.services.search import resolve as resolving
 from app.services.search.accounts import AccountQuery
 
 MAX_ID = 2**63 - 1
@@ -143,8 +144,9 @@ async def statuses_index(request: Request) -> Response:
 
 @authenticated("read:accounts")
 async def search(request: Request) -> Response:
-    """GET /api/v1/accounts/search (q, limit 40 by default and at most 80, offset, following;
-    resolve is accepted but nothing remote is looked up yet: docs/search.md)."""
+    """GET /api/v1/accounts/search (q, limit 40 by default and at most 80, offset, following,
+    resolve: a `user@domain` query looks the account up on its server, as in /api/v2/search,
+    and puts it first)."""
     params = await read_params(request)
     query = AccountQuery(
         text=search_service.check_text(params.str("q")),
@@ -152,8 +154,16 @@ async def search(request: Request) -> Response:
         offset=params.int("offset", 0, minimum=0, maximum=search_service.MAX_OFFSET),
         limit=params.int("limit", 40, minimum=1, maximum=80),
     )
-    params.bool("resolve", False)
-    accounts = await search_service.find_accounts(request.state.auth.account, query)
+    viewer = request.state.auth.account
+    resolved = None
+    if params.bool("resolve", False) and query.offset == 0 and resolving.acct_query(query.text):
+        # Before the search opens its session: the look-up waits on another server.
+        resolved = await resolving.lookup(viewer, query.text, "accounts")
+    accounts = await search_service.find_accounts(viewer, query)
+    if resolved is not None:
+        async with db.reading() as session:
+            accounts = await resolving.account_first(session, viewer, accounts, resolved,
+                                                     following=query.following, limit=query.limit)
     return json_response([account_json(a) for a in accounts])
 
 

@@ -3,6 +3,7 @@
     resolve.install(resolver)                              # app/main.py, with federation's resolver
     found = await resolve.lookup(viewer, text, kind)       # network; None when there is nothing to resolve
     results = await resolve.search(session, viewer, request, found)
+    accounts = await resolve.account_first(session, viewer, accounts, found, following=False, limit=40)
 
 As Mastodon: a query of the form `user@domain` or `@user@domain` looks the account up on its
 server (fetched profiles are reused for a day) and puts it first among the accounts; an
@@ -162,7 +163,21 @@ async def search(session: AsyncSession, viewer: Account | None, request: SearchR
     if resolved is not None and resolved.is_url:
         return SearchResults(accounts=[account] if account else [], statuses=[status] if status else [])
     results = await full_text_search(session, viewer, request)
-    if account is not None:
-        others = [a for a in results.accounts if a.id != account.id]
-        results.accounts = ([account] + others)[:request.limit]
+    results.accounts = _first(account, results.accounts, request.limit)
     return results
+
+
+async def account_first(session: AsyncSession, viewer: Account, accounts: list[Account], resolved: Lookup | None,
+                        *, following: bool, limit: int) -> list[Account]:
+    """GET /api/v1/accounts/search?resolve=true: the account an address resolved to, first
+    among `accounts`, if the searcher may see it."""
+    found = resolved.found if resolved is not None else None
+    if found is None or found.kind != "account":
+        return accounts
+    return _first(await _visible_account(session, viewer, found.id, following), accounts, limit)
+
+
+def _first(account: Account | None, accounts: list[Account], limit: int) -> list[Account]:
+    if account is None:
+        return accounts
+    return ([account] + [a for a in accounts if a.id != account.id])[:limit]
