@@ -70,25 +70,23 @@ async def trending_tags(session: AsyncSession, *, limit: int, offset: int) -> li
 
 
 async def trending_statuses(session: AsyncSession, viewer_id: int | None, *, limit: int, offset: int) -> list[Status]:
-    rows = (await session.execute(text(
-        "SELECT s.id FROM statuses s JOIN accounts a ON a.id = s.account_id"
-        " WHERE s.id >= :floor AND s.visibility = 'public' AND s.deleted_at IS NULL AND s.reblog_of_id IS NULL"
-        "   AND s.in_reply_to_id IS NULL AND a.discoverable AND a.indexable AND a.suspended_at IS NULL"
-        "   AND a.silenced_at IS NULL AND s.favourites_count + s.reblogs_count + s.replies_count > 0"
-        " ORDER BY (s.favourites_count + 2 * s.reblogs_count + s.replies_count)"
-        f"   * {decayed('s.id')} DESC, s.id DESC"
-        " LIMIT :limit OFFSET :offset"),
-        {"floor": _floor_id(STATUS_WINDOW_HOURS), "now_ms": int(time.time() * 1000),
-         "half_life": STATUS_HALF_LIFE_HOURS, "limit": limit, "offset": offset})).all()
-    ids = [r[0] for r in rows]
-    if not ids:
-        return []
-    # The viewer's own exclusions (blocks either way, mutes) on top of the global ranking.
-    query = select(Status).where(Status.id.in_(ids))
+    """The global ranking with the viewer's own exclusions (blocks either way, mutes) applied
+    before the page is cut, as Mastodon's `filtered_for`: every page is full while there are
+    posts, and pages line up for a given viewer."""
+    query = (select(Status).where(text(
+        "statuses.id >= :floor AND statuses.visibility = 'public' AND statuses.deleted_at IS NULL"
+        " AND statuses.reblog_of_id IS NULL AND statuses.in_reply_to_id IS NULL"
+        " AND statuses.favourites_count + statuses.reblogs_count + statuses.replies_count > 0"
+        " AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = statuses.account_id AND a.discoverable"
+        "   AND a.indexable AND a.suspended_at IS NULL AND a.silenced_at IS NULL)"))
+        .order_by(text(f"(statuses.favourites_count + 2 * statuses.reblogs_count + statuses.replies_count)"
+                       f" * {decayed('statuses.id')} DESC, statuses.id DESC"))
+        .limit(limit).offset(offset))
     if viewer_id is not None:
         query = query.where(searchable(viewer_id))
-    found = {s.id: s for s in (await session.exec(query)).all()}
-    return [found[i] for i in ids if i in found]
+    return list((await session.exec(query, params={
+        "floor": _floor_id(STATUS_WINDOW_HOURS), "now_ms": int(time.time() * 1000),
+        "half_life": STATUS_HALF_LIFE_HOURS})).all())
 
 
 # A post whose link may trend (alias s), by an author neither suspended nor silenced (alias a).

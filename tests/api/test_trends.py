@@ -107,9 +107,14 @@ async def test_trending_statuses_decay_and_rules(client):
     assert response.status_code == 200, response.text
     assert_matches_spec(response, "GET", "/api/v1/trends/statuses")
     assert [s["id"] for s in response.json()] == [fresh["id"], str(old)]
-    await block(alice, bob)  # the viewer's blocks apply on top
-    mine = await client.get("/api/v1/trends/statuses", headers=ha)
-    assert [s["id"] for s in mine.json()] == [fresh["id"]]
+    paged = [(await client.get("/api/v1/trends/statuses", params={"limit": 1, "offset": n})).json() for n in (0, 1, 2)]
+    assert [[s["id"] for s in page] for page in paged] == [[fresh["id"]], [str(old)], []]
+
+    await block(bob, alice)  # the viewer's blocks apply on top, before the page is cut
+    mine = await client.get("/api/v1/trends/statuses", headers=hb, params={"limit": 1})
+    assert [s["id"] for s in mine.json()] == [str(old)]  # a full page, not an empty one
+    assert (await client.get("/api/v1/trends/statuses", headers=hb, params={"limit": 1, "offset": 1})).json() == []
+    assert [s["id"] for s in (await client.get("/api/v1/trends/statuses", headers=ha)).json()] == [fresh["id"]]
 
     links = await client.get("/api/v1/trends/links")
     assert links.status_code == 200 and links.json() == []
