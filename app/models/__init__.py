@@ -10,6 +10,7 @@ from app.models.media import MediaAttachment
 from app.models.notification import Notification, NotificationSweep
 from app.models.preview_card import PreviewCard, StatusPreviewCard
 from app.models.status import Mention, Poll, PollVote, Status, StatusEdit, StatusTag, Tag, Tombstone
+from app.models.suggestion import SuggestionDismissal
 from app.models.tag_follow import TagFollow
 from app.models.instance import OutboxJob, Rule
 from app.models.oauth import AccessToken, Application, AuthorizationCode, WebSession
@@ -38,6 +39,7 @@ __all__ = [
     "StatusEdit",
     "StatusPin",
     "StatusPreviewCard",
+    "SuggestionDismissal",
     "StatusTag",
     "Tag",
     "TagFollow",

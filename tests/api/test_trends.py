@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from app import db
-from app.models import Account, PreviewCard, Status, StatusPreviewCard, StatusTag, Tag
+from app.models import Account, PreviewCard, Status, StatusPreviewCard, StatusTag, SuggestionDismissal, Tag
 from tests.support.fake_web import fake_web
 from tests.support.openapi import assert_matches_spec
 from tests.support.polling import eventually, settled
@@ -144,7 +144,28 @@ async def test_suggestions(client):
     usernames = [u for u, _ in got]
     assert not {"alice", "bob", "carol", "shy"} & set(usernames)
     assert len((await client.get("/api/v2/suggestions", params={"limit": 1}, headers=headers)).json()) == 1
+    assert len((await client.get("/api/v2/suggestions", params={"limit": 500}, headers=headers)).json()) == len(got)
     assert (await client.get("/api/v2/suggestions")).status_code == 401
+
+    # The older list: the same accounts, bare.
+    older = await client.get("/api/v1/suggestions", headers=headers)
+    assert_matches_spec(older, "GET", "/api/v1/suggestions")
+    assert [a["username"] for a in older.json()] == usernames
+
+    # Dismissed for good; an unknown, malformed or own id answers {} as well and changes nothing.
+    dismissed = await client.delete(f"/api/v1/suggestions/{people['dave'].id}", headers=headers)
+    assert dismissed.status_code == 200 and dismissed.json() == {}
+    assert_matches_spec(dismissed, "DELETE", "/api/v1/suggestions/{account_id}")
+    assert (await client.delete(f"/api/v1/suggestions/{people['dave'].id}", headers=headers)).json() == {}
+    for junk in ("999999999", "not-an-id", str(people["alice"].id), "9" * 30):
+        assert (await client.delete(f"/api/v1/suggestions/{junk}", headers=headers)).json() == {}
+    assert await count(SuggestionDismissal) == 1
+    after = [s["account"]["username"] for s in (await client.get("/api/v2/suggestions", headers=headers)).json()]
+    assert after == [u for u in usernames if u != "dave"]
+    frank_sees = bearer(await token_for(people["frank"]))  # someone else's suggestions are untouched
+    assert "dave" in [s["account"]["username"] for s in
+                      (await client.get("/api/v2/suggestions", headers=frank_sees)).json()]
+    assert (await client.delete(f"/api/v1/suggestions/{people['erin'].id}")).status_code == 401
 
 
 async def test_following_hashtags(client):
