@@ -29,7 +29,7 @@ from app.api.v1 import notifications as notifications_api
 from app.api.v2 import notifications as notifications_v2
 from app.api.v2 import search as search_v2, suggestions as suggestions_v2
 from app.api.v1 import followed_tags as followed_tags_api, tags as tags_api, trends as trends_api
-from app.api.v1 import bookmarks as bookmarks_api, favourites as favourites_api
+from app.api.v1 import bookmarks as bookmarks_api, conversations as conversations_api, favourites as favourites_api
 from app.api.v1 import lists as lists_api, markers as markers_api, timelines as timelines_api
 from app.config import Settings, configure
 from app.errors import ApiError
@@ -44,13 +44,16 @@ from federation.resolver import build_resolver
 log = logging.getLogger("starling")
 
 ROUTE_MODULES = [
+    # Routes are tried in order: the timelines, read far more than anything else, go first
+    # (their paths overlap nothing).
+    timelines_api,
     # follows/blocks/mutes serve /api/v1/accounts/<word> paths: listed before accounts.
     follows_api, blocks_api, mutes_api, lists_api,
     apps, oauth_api, accounts, account_registration, emails, instance, instance_v2, preferences, custom_emojis,
     admin_accounts_api, media_api, media_v2, statuses_api, polls_api, favourites_api, bookmarks_api,
     web_oauth, web_auth, home,
-    streaming_api, notifications_api, notifications_v2, timelines_api, markers_api, search_v2,
-    suggestions_v2, tags_api, trends_api, followed_tags_api,
+    streaming_api, notifications_api, notifications_v2, markers_api, search_v2,
+    suggestions_v2, tags_api, trends_api, followed_tags_api, conversations_api,
     federation_routes,
 ]
 

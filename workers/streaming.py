@@ -1,4 +1,5 @@
-"""Publishing statuses to the public and hashtag streams, after the change committed.
+"""Publishing statuses to the public and hashtag streams, and direct posts' conversations to
+their participants' direct streams, after the change committed.
 
     await publish_status(session, status)               # update (or event="status.update")
     await publish_status_deletion(session, status)      # delete
@@ -18,9 +19,10 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import db
+from app.api.entities.conversation import render_conversations
 from app.api.entities.status import render_statuses
 from app.models import Account, MediaAttachment, Mention, Status, StatusTag, Tag
-from app.services import streaming
+from app.services import conversations, streaming
 from workers.runtime import finish, still_pending
 
 
@@ -74,4 +76,24 @@ async def stream_status(status_id: int, event: str, outbox_id: int | None = None
                 await publish_status_deletion(session, status)
             else:
                 await publish_status(session, status, event)
+    await finish(outbox_id)
+
+
+@dramatiq.actor(actor_name=conversations.ACTOR, max_retries=5, min_backoff=1_000, max_backoff=60_000)
+async def stream_conversations(status_id: int, outbox_id: int | None = None) -> None:
+    """A direct post: each local participant's `direct` stream gets its conversation, rendered
+    for that participant (unread, the others, the post with their own flags). Only streams
+    that are open are rendered for."""
+    if not await still_pending(outbox_id):
+        return
+    async with db.session() as session:
+        rows = await conversations.holding(session, status_id)
+        listened = await streaming.listened([streaming.direct_channel(row.account_id) for row in rows])
+        for row in rows:
+            if streaming.direct_channel(row.account_id) not in listened:
+                continue
+            viewer = await session.get(Account, row.account_id)
+            [rendered] = await render_conversations(session, [row], viewer)
+            payload = json.dumps(rendered, separators=(",", ":"))
+            await streaming.publish_to_user(row.account_id, "conversation", payload)
     await finish(outbox_id)

@@ -2,6 +2,7 @@
 from sqlmodel import SQLModel
 
 from app.models.account import Account, User
+from app.models.conversation import AccountConversation
 from app.models.follow import Block, Follow, FollowRequest, Mute
 from app.models.interaction import Bookmark, ConversationMute, Favourite, StatusPin
 from app.models.list import List, ListAccount
@@ -18,6 +19,7 @@ from app.models.oauth import AccessToken, Application, AuthorizationCode, WebSes
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AccountConversation",
     "Block",
     "Bookmark",
     "ConversationMute",

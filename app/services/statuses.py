@@ -39,7 +39,8 @@ from app.models import (Account, MediaAttachment, Mention, Poll, Status, StatusE
 from app.models.base import utcnow
 from app.models.status import VISIBILITIES
 from app.services import media, polls, rate_limits, relationships, status_text, visibility
-from app.services import feeds, notifications, preview_cards, search, streaming
+from app.services import conversations, feeds, notifications, preview_cards, search, streaming
+from app.services.ids import parse_id  # noqa: F401  (callers know it as statuses.parse_id)
 from app.services.instance import LIMITS
 from app.services.polls import NewPoll
 
@@ -100,6 +101,7 @@ async def on_created(session: AsyncSession, status: Status) -> None:
     feeds.status_created(session, status)  # home feeds (fan-out on write)
     streaming.defer_status_event(session, status, "update")  # public and hashtag streams
     await notifications.status_posted(session, status)  # mentions, `notify` subscribers
+    await conversations.status_posted(session, status)  # a direct post: its participants' conversations
     search.status_changed(session, status)  # search index (Meilisearch; PostgreSQL indexes on write)
     preview_cards.status_posted(session, status)  # the card of its first link
 
@@ -116,19 +118,12 @@ async def on_edited(session: AsyncSession, status: Status) -> None:
 async def on_deleted(session: AsyncSession, status: Status) -> None:
     """A status (or a reblog of it) was deleted (runs inside the deleting transaction)."""
     feeds.status_deleted(session, status)  # out of home feeds, with its boosts
+    await conversations.status_deleted(session, status)  # out of direct conversations
     streaming.defer_status_event(session, status, "delete")  # public and hashtag streams
     search.status_changed(session, status)  # out of the search index
 
 
 # -- reading ----------------------------------------------------------------------------------
-
-def parse_id(raw) -> int | None:
-    text_id = str(raw or "").strip()
-    # isascii: str.isdigit also says yes to "³", which int() refuses.
-    if not (text_id.isascii() and text_id.isdigit()) or len(text_id) > 19 or int(text_id) >= 2**63:
-        return None
-    return int(text_id)
-
 
 async def find_visible(session: AsyncSession, viewer: Account | None, status_id, *,
                        message: str = "Record not found") -> Status:

@@ -18,7 +18,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models import Account, Follow, FollowRequest, SuggestionDismissal
-from app.services.statuses import parse_id
+from app.services.ids import parse_id
 from app.services.relationships import blocks_between, follows, listable, mutes
 
 FRIENDS = 200

@@ -414,6 +414,23 @@ async def test_list_stream_gets_new_posts_of_its_members_by_its_rules(client, li
         await no_frame(ws, 0.5)
 
 
+async def test_direct_stream_gets_the_conversation_of_a_direct_post(client, live_server):
+    alice, alice_token = await user_with_token("alice")
+    bob, token = await user_with_token("bob")
+    async with socket(live_server, token, "stream=direct") as ws:
+        await until_listening(ws, streaming.direct_channel(bob.id))
+        await post_status(client, auth(alice_token), status="@bob out loud")  # public: no conversation
+        posted = (await post_status(client, auth(alice_token), status="@bob psst", visibility="direct")).json()
+        event = await frame(ws)
+        assert event["stream"] == ["direct"] and event["event"] == "conversation"
+        conversation = json.loads(event["payload"])
+        assert conversation["unread"] is True and [a["id"] for a in conversation["accounts"]] == [str(alice.id)]
+        assert conversation["last_status"]["id"] == posted["id"]
+        listed = (await client.get("/api/v1/conversations", headers=auth(token))).json()
+        assert [c["id"] for c in listed] == [conversation["id"]]
+        await no_frame(ws, 0.5)
+
+
 async def test_too_many_subscriptions_on_one_socket(live_server):
     _, token = await user_with_token("alice")
     async with socket(live_server, token) as ws:

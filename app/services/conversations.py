@@ -1,0 +1,96 @@
+"""Direct-message conversations (GET /api/v1/conversations and the `direct` stream).
+
+    await status_posted(session, status)     # in the posting transaction, after its mentions
+    await status_deleted(session, status)    # in the deleting transaction
+    rows = await page_of(session, account_id, page)   # [AccountConversation], newest first
+    row = await mark_read(session, account_id, raw_id)
+    await remove(session, account_id, raw_id)
+
+As Mastodon's AccountConversation: a direct post belongs, for its author and each local
+account it mentions, to the conversation of its thread with the other participants (the
+author and everyone mentioned, less the owner); it becomes that conversation's last status,
+unread for the recipients and read for its author. A conversation whose every post is
+deleted goes away. Each local participant's `direct` stream then gets the conversation
+(`conversation` event), rendered by the CONVERSATION_ACTOR job once the post commits.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app import jobs
+from app.errors import NotFound
+from app.models import Account, AccountConversation, Mention, Status
+from app.services.ids import parse_id
+
+ACTOR = "stream_conversations"  # workers/streaming.py: each participant's direct stream
+
+
+async def status_posted(session: AsyncSession, status: Status) -> None:
+    if status.visibility != "direct" or status.reblog_of_id is not None:
+        return
+    mentioned = (await session.exec(select(Mention.account_id).where(
+        Mention.status_id == status.id, Mention.silent.is_(False)))).all()
+    everyone = {status.account_id, *mentioned}
+    local = (await session.exec(select(Account.id).where(Account.id.in_(everyone), Account.domain.is_(None)))).all()
+    for owner in local:
+        row = dict(account_id=owner, conversation_id=status.conversation_id or status.id,
+                   participant_account_ids=sorted(everyone - {owner}), status_ids=[status.id],
+                   last_status_id=status.id, unread=owner != status.account_id)
+        table = AccountConversation.__table__
+        statement = insert(table).values(**row)
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=[table.c.account_id, table.c.conversation_id, table.c.participant_account_ids],
+            set_={"status_ids": func.array_append(table.c.status_ids, status.id),
+                  "last_status_id": func.greatest(table.c.last_status_id, status.id),
+                  "unread": statement.excluded.unread}))
+    if local:
+        jobs.defer(session, ACTOR, status_id=status.id)
+
+
+async def status_deleted(session: AsyncSession, status: Status) -> None:
+    if status.visibility != "direct":
+        return
+    params = {"id": status.id}
+    await session.execute(text(
+        "UPDATE account_conversations SET status_ids = array_remove(status_ids, :id),"
+        " last_status_id = coalesce((SELECT max(s) FROM unnest(array_remove(status_ids, :id)) s), last_status_id)"
+        " WHERE status_ids @> ARRAY[CAST(:id AS bigint)]"), params)
+    await session.execute(text(
+        "DELETE FROM account_conversations WHERE cardinality(status_ids) = 0"
+        " AND last_status_id = :id"), params)
+
+
+async def holding(session: AsyncSession, status_id: int) -> list[AccountConversation]:
+    """The conversations a status is the last of (whose owners' streams hear of it)."""
+    return list((await session.exec(select(AccountConversation).where(
+        AccountConversation.last_status_id == status_id))).all())
+
+
+async def page_of(session: AsyncSession, account_id: int, page) -> list[AccountConversation]:
+    """`page` (app.api.pagination.Page) by last status id, as Mastodon pages conversations."""
+    query = page.apply(select(AccountConversation).where(AccountConversation.account_id == account_id),
+                       AccountConversation.last_status_id)
+    return page.order(list((await session.exec(query)).all()), key=lambda row: row.last_status_id)
+
+
+async def _own(session: AsyncSession, account_id: int, raw_id) -> AccountConversation:
+    conversation_id = parse_id(raw_id)
+    row = await session.get(AccountConversation, conversation_id) if conversation_id is not None else None
+    if row is None or row.account_id != account_id:
+        raise NotFound()
+    return row
+
+
+async def mark_read(session: AsyncSession, account_id: int, raw_id) -> AccountConversation:
+    row = await _own(session, account_id, raw_id)
+    row.unread = False
+    session.add(row)
+    return row
+
+
+async def remove(session: AsyncSession, account_id: int, raw_id) -> None:
+    """Out of the owner's list (the posts stay; a new one brings the conversation back)."""
+    await session.delete(await _own(session, account_id, raw_id))
