@@ -207,6 +207,11 @@ async def test_account_search(client, settings):
 
     body = await search(client, headers, "nip", type="accounts")
     assert body["accounts"][0]["username"] in ("nipsey", "hidden_nip")
+    followed = await search(client, headers, "nip", type="accounts", following="true")
+    assert {a["username"] for a in followed["accounts"]} == {"nipsey", "hidden_nip"}
+    await block(alice, people["nipper"])  # whom the searcher blocks is gone too
+    assert "nipper" not in await usernames("nip")
+    assert "nipper" not in {a["username"] for a in (await search(client, headers, "nip"))["accounts"]}
     assert (await client.get("/api/v1/accounts/search", params={"q": "nip"})).status_code == 401
     anonymous = await search(client, {}, "nip")  # v2 without a token: accounts and hashtags
     assert {a["username"] for a in anonymous["accounts"]} == {"nipper", "nipsey", "niptuck"}
@@ -224,6 +229,7 @@ async def test_pagination(client):
     assert got(await search(client, headers, "pagedword", type="statuses")) == newest_first[:20]
     assert got(await search(client, headers, "pagedword", type="statuses", limit=1000)) == newest_first[:40]
     assert got(await search(client, headers, "pagedword", type="statuses", offset=40)) == newest_first[40:]
+    assert got(await search(client, headers, "pagedword", offset=40)) == newest_first[:20]  # no type: no offset
     assert got(await search(client, headers, "pagedword", type="statuses", max_id=ids[5])) == list(reversed(ids[:5]))
     assert got(await search(client, headers, "pagedword", type="statuses", min_id=ids[-3])) == newest_first[:2]
 

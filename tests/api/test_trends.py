@@ -187,6 +187,10 @@ async def test_following_hashtags(client):
     assert [t["name"] for t in listed.json()] == ["Brandnew", "Cats"]
     first = await client.get("/api/v1/followed_tags", params={"limit": 1}, headers=headers)
     assert [t["name"] for t in first.json()] == ["Brandnew"] and 'rel="next"' in first.headers["link"]
+    following = await client.get(first.links["next"]["url"], headers=headers)  # the link, as clients follow it
+    assert [t["name"] for t in following.json()] == ["Cats"]
+    beyond = await client.get(following.links["next"]["url"], headers=headers)
+    assert beyond.status_code == 200 and beyond.json() == []
 
     assert (await client.get("/api/v1/tags/cats", headers=headers)).json()["following"] is True
     found = await client.get("/api/v2/search", params={"q": "#cats", "type": "hashtags"}, headers=headers)
