@@ -35,6 +35,9 @@ import httpx
 import psycopg
 import redis as sync_redis
 import uvicorn
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from app.config import Settings
 from app.main import create_app
@@ -470,9 +473,25 @@ def with_bare_endpoint(app):
     return wrapped
 
 
+def with_bare_route(app):
+    """Add GET /api/v1/bench/bare?bytes=N as a route of the app itself: the same answer from
+    memory, but through the app's middleware (CORS, body limit, rate limit) and routing, as a
+    request that does no work of its own (no token, no database) costs in this framework."""
+    bodies: dict[int, bytes] = {}
+
+    async def bare(request: Request) -> Response:
+        size = min(int(request.query_params.get("bytes", "2000")), 1_000_000)
+        body = bodies.get(size) or bodies.setdefault(size, bare_body(size))
+        return Response(body, media_type="application/json; charset=utf-8")
+
+    app.router.routes.insert(0, Route("/api/v1/bench/bare", bare, methods=["GET"]))
+    return app
+
+
 def bare_app_from_env():
-    """The app of one web process: the real one (settings from the environment) behind the bare endpoint."""
-    return with_bare_endpoint(create_app(Settings.from_env()))
+    """The app of one web process: the real one (settings from the environment) with a bare
+    route of its own, behind the bare endpoint."""
+    return with_bare_endpoint(with_bare_route(create_app(Settings.from_env())))
 
 
 def serve_with_bare(port: int) -> int:
