@@ -414,6 +414,29 @@ async def test_list_stream_gets_new_posts_of_its_members_by_its_rules(client, li
         await no_frame(ws, 0.5)
 
 
+async def test_members_of_an_exclusive_list_post_to_the_list_stream_not_the_home_stream(client, live_server):
+    alice, token = await user_with_token("alice")
+    bob, bob_token = await user_with_token("bob")
+    carol, carol_token = await user_with_token("carol")
+    for followed in (bob, carol):
+        await follow(alice, followed)
+    made = await client.post("/api/v1/lists", json={"title": "Bob only", "exclusive": True}, headers=auth(token))
+    list_id = made.json()["id"]
+    await client.post(f"/api/v1/lists/{list_id}/accounts", json={"account_ids": [str(bob.id)]}, headers=auth(token))
+    await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
+    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    async with socket(live_server, token, "stream=user") as home, \
+            socket(live_server, token, f"stream=list&list={list_id}") as listed:
+        await until_listening(home, streaming.user_channel(alice.id))
+        await until_listening(listed, streaming.list_channel(int(list_id)))
+        bobs = (await post_status(client, auth(bob_token), status="for the list")).json()
+        carols = (await post_status(client, auth(carol_token), status="for home")).json()
+        assert json.loads((await frame(listed))["payload"])["id"] == bobs["id"]
+        assert json.loads((await frame(home))["payload"])["id"] == carols["id"]  # not bob's first
+        await no_frame(home, 0.5)
+    assert [s["id"] for s in (await client.get("/api/v1/timelines/home", headers=auth(token))).json()] == [carols["id"]]
+
+
 async def test_direct_stream_gets_the_conversation_of_a_direct_post(client, live_server):
     alice, alice_token = await user_with_token("alice")
     bob, token = await user_with_token("bob")

@@ -63,7 +63,11 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
         author = await session.get(Account, status.account_id)
         if author is None or author.suspended_at is not None:
             return 0
-        announcer = _Announcer(status, announcement)
+        # The lists holding the author: their open streams hear of the post, and the owners of
+        # exclusive ones do not see it at home (the home read leaves it out), so neither there.
+        lists_of_author = (await session.execute(_LISTS_OF, {"author": status.account_id})).all()
+        announcer = _Announcer(status, announcement, hidden_for={owner for _, owner, exclusive in lists_of_author
+                                                                 if exclusive})
         # Hybrid push/pull: a very followed account is read at read time instead (docs/feeds.md).
         pushed = author.followers_count <= settings.fanout_pull_threshold
         audience_size = 0
@@ -88,7 +92,7 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
 
         # Feeds are written while the database still streams the rest of the audience.
         received = sum(await _overlapped(batches(), one))
-        await _announce_to_lists(session, status, announcer)
+        await _announce_to_lists(session, status, announcer, [list_id for list_id, _, _ in lists_of_author])
     if audience_size >= LOGGED_AUDIENCE:
         log.info("status %s: %d of %d followers' feeds in %.0f ms", status.id, received, audience_size,
                  (time.perf_counter() - started) * 1000)
@@ -98,11 +102,12 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
 # Lists are read at read time, not fanned out (docs/feeds.md), but a list stream that is open
 # hears of a member's new post as in Mastodon: the lists holding the author that someone
 # listens to now, each only if its own rules (replies policy, boosts, direct) let the post in.
-_LISTS_OF = text("SELECT list_id FROM list_accounts WHERE account_id = :author")
+_LISTS_OF = text("SELECT l.id, l.account_id, l.exclusive FROM list_accounts la JOIN lists l ON l.id = la.list_id"
+                 " WHERE la.account_id = :author")
 
 
-async def _announce_to_lists(session: AsyncSession, status: Status, announcer: "_Announcer") -> None:
-    list_ids = [r[0] for r in await session.execute(_LISTS_OF, {"author": status.account_id})]
+async def _announce_to_lists(session: AsyncSession, status: Status, announcer: "_Announcer",
+                             list_ids: list[int]) -> None:
     listened = await streaming.listened([streaming.list_channel(i) for i in list_ids])
     if not listened:
         return
@@ -116,14 +121,16 @@ class _Announcer:
     """Renders the announcement when the first receiver with an open stream turns up (most
     fan-outs have none: nothing is rendered), and publishes it to each such receiver."""
 
-    def __init__(self, status: Status, announcement: Announcement):
+    def __init__(self, status: Status, announcement: Announcement, hidden_for: set[int] = frozenset()):
         self.status, self.announcement = status, announcement
+        self.hidden_for = hidden_for  # home streams not to tell (the author is in an exclusive list of theirs)
         self._message: asyncio.Task | None = None
 
     async def tell(self, account_ids: list) -> None:
         """Best effort, like every stream event: a failure here is logged, never a reason to
         retry the fan-out (a retry finds the feeds written and would tell nobody anyway)."""
-        await self.tell_channels([streaming.user_channel(a) for a in account_ids])
+        # (audience batches may carry ids as text: compared as numbers)
+        await self.tell_channels([streaming.user_channel(a) for a in account_ids if int(a) not in self.hidden_for])
 
     async def tell_channels(self, channels: list[str]) -> None:
         if not channels:
