@@ -7,7 +7,7 @@ import dramatiq
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.api.entities.status import render_status
-from app.models import Status
+from app.models import Account, Status
 from app.services import feeds, streaming
 from app.services.feeds import fanout
 from workers.runtime import claim, finish, still_pending
@@ -17,21 +17,29 @@ from workers.runtime import claim, finish, still_pending
 RETRIES = dict(max_retries=10, min_backoff=1_000, max_backoff=300_000, priority=10)
 
 
-async def announcement(session: AsyncSession, status: Status, event: str = "update") -> str:
-    """The `update` (or `status.update`) event for the home stream of each receiver that has one
-    open, encoded once for all of them: rendered without a viewer, so the per-viewer flags are
-    false (true of a status nobody has interacted with yet; an edit's receivers keep their own
-    flags in the status they already show)."""
+async def announcement(session: AsyncSession, status: Status) -> str:
+    """The `update` event for the home stream of each receiver that has one open, encoded once
+    for all of them: the per-viewer flags of a status nobody has interacted with yet are all false."""
     data = await render_status(session, status, None)
     for shown in (data, data.get("reblog")):
         if shown is not None:
             shown.update(favourited=False, reblogged=False, muted=False, bookmarked=False)
-    accounts = [status.account_id] + ([data["reblog"]["account"]["id"]] if data.get("reblog") else [])
-    return streaming.encode(event, data, accounts)
+    return streaming.encode("update", data, _authors(status, data))
 
 
-async def edit_announcement(session: AsyncSession, status: Status) -> str:
-    return await announcement(session, status, "status.update")
+async def edit_announcement(session: AsyncSession, status: Status, viewer_id: int) -> str | None:
+    """`status.update` for one receiver, rendered for them: an edited post may be one they
+    favourited or bookmarked, and clients replace what they show with what this says."""
+    viewer = await session.get(Account, viewer_id)
+    if viewer is None:
+        return None
+    data = await render_status(session, status, viewer)
+    return streaming.encode("status.update", data, _authors(status, data))
+
+
+def _authors(status: Status, data: dict) -> list:
+    """Who a rendered status is by (and the boosted post's author): what streams filter on."""
+    return [status.account_id] + ([data["reblog"]["account"]["id"]] if data.get("reblog") else [])
 
 
 @dramatiq.actor(actor_name=feeds.DISTRIBUTE, **RETRIES)

@@ -3,7 +3,8 @@
     accounts = await directory.page(session, viewer_id, order="active", local=False, offset=0, limit=40)
 
 As Mastodon's: accounts that chose to be discoverable, neither suspended nor silenced, known
-here (local ones confirmed and approved), without the viewer's blocks either way and mutes;
+here (local ones confirmed and approved), not moved elsewhere, without the viewer's blocks
+either way and mutes;
 `active` puts the most recent posters first (accounts that never posted last), `new` the
 newest accounts; `local` keeps this instance's own.
 """
@@ -20,7 +21,8 @@ ORDERS = ("active", "new")
 
 async def page(session: AsyncSession, viewer_id: int | None, *, order: str, local: bool, offset: int,
                limit: int) -> list[Account]:
-    query = select(Account).where(Account.discoverable.is_(True), Account.silenced_at.is_(None), listable())
+    query = select(Account).where(Account.discoverable.is_(True), Account.silenced_at.is_(None),
+                                  Account.moved_to_account_id.is_(None), listable())
     if local:
         query = query.where(Account.domain.is_(None))
     if viewer_id is not None:

@@ -358,14 +358,14 @@ def pkce_matches(verifier: str, challenge: str) -> bool:
     return constant_time_equal(computed, challenge)
 
 
-async def _revoke_code_family(session: AsyncSession, code_id: int) -> None:
+async def _revoke_code_family(session: AsyncSession, code_id: int) -> list[int]:
     revoked = await session.execute(
         update(AccessToken)
         .where(AccessToken.authorization_code_id == code_id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
         .returning(AccessToken.id)
     )
-    streaming.disconnect_after_commit(session, revoked.scalars().all())
+    return list(revoked.scalars().all())
 
 
 async def _redeem_code(session: AsyncSession, application: Application, request: TokenRequest) -> IssuedToken:
@@ -408,9 +408,11 @@ async def _redeem_code(session: AsyncSession, application: Application, request:
 
 async def _replayed(session: AsyncSession, code: AuthorizationCode) -> None:
     """A code used twice may have been stolen: revoke what it gave (RFC 6749 4.1.2)."""
-    await _revoke_code_family(session, code.id)
-    # The request fails, but the revocation must stick.
+    revoked = await _revoke_code_family(session, code.id)
+    # The request fails, but the revocation must stick, and its tokens' open streams close now
+    # (the failing request's session runs no after-commit work).
     await session.commit()
+    await streaming.disconnect_now(revoked)
     raise invalid_grant("The authorization code was already used; the tokens issued with it have been revoked.")
 
 
@@ -439,6 +441,7 @@ async def _refresh(session: AsyncSession, application: Application, request: Tok
     )
     if rotated.rowcount != 1:
         raise invalid_grant("The refresh token is unknown or was already used.")
+    streaming.disconnect_after_commit(session, [old.id])
     issued = await tokens.issue(
         session, application_id=application.id, account_id=old.account_id, scopes=requested, with_refresh=True
     )

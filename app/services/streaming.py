@@ -161,16 +161,18 @@ def disconnect_after_commit(session: AsyncSession, token_ids: Iterable[int]) -> 
     a stream re-checking its token would still find it live). Best effort, like every stream
     event: a stream that misses the kill finds the token revoked at its next check."""
     ids = list(token_ids)
-    if not ids:
+    if ids:
+        db.after_commit(session, lambda: disconnect_now(ids))
+
+
+async def disconnect_now(token_ids: list[int]) -> None:
+    """Close the open streams of tokens whose revocation has committed already."""
+    if not token_ids:
         return
-
-    async def kill() -> None:
-        try:
-            await publish_many([token_channel(i) for i in ids], "kill")
-        except Exception:  # the revocation itself has committed: the answer stays a success
-            log.exception("open streams of revoked tokens %s not told", ids)
-
-    db.after_commit(session, kill)
+    try:
+        await publish_many([token_channel(i) for i in token_ids], "kill")
+    except Exception:  # the revocation itself has committed: the answer stays what it was
+        log.exception("open streams of revoked tokens %s not told", token_ids)
 
 
 # -- who has a home stream open ------------------------------------------------------------------

@@ -3,9 +3,11 @@ does to them; someone else's conversation and malformed ids. (The `direct` strea
 test_streaming.py.)"""
 from __future__ import annotations
 
+from app import db
 from app.models import AccountConversation
+from app.services import blocks
 from tests.support.openapi import assert_matches_spec
-from tests.support.world import count, post_status, signed_in
+from tests.support.world import block, count, post_status, signed_in
 
 CONVERSATIONS = "/api/v1/conversations"
 
@@ -105,3 +107,24 @@ async def test_deleting_posts_moves_the_conversation_back_and_then_ends_it(clien
     assert (await client.delete(f"/api/v1/statuses/{first['id']}", headers=alice_h)).status_code == 200
     assert await listed(client, bob_h) == [] and await listed(client, alice_h) == []
     assert await count(AccountConversation) == 0
+
+
+async def test_blocks_and_mutes_keep_conversations_out(client):
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
+    carol, carol_h = await signed_in("carol")
+    dave, dave_h = await signed_in("dave")
+    await block(bob, alice)  # bob blocks alice
+    async with db.session() as session:
+        await blocks.mute(session, carol.id, alice.id)  # carol mutes alice
+    posted = await direct(client, alice_h, "@bob @carol @dave hello all")
+    assert await listed(client, bob_h) == [] and await listed(client, carol_h) == []
+    [daves] = await listed(client, dave_h)
+    assert daves["last_status"]["id"] == posted["id"]
+    [mine] = await listed(client, alice_h)
+    assert sorted(a["id"] for a in mine["accounts"]) == sorted(str(p.id) for p in (bob, carol, dave))
+
+    # A block made afterwards hides the post from what dave's conversation shows.
+    await block(dave, alice)
+    [daves] = await listed(client, dave_h)
+    assert daves["last_status"] is None

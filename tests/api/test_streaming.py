@@ -22,6 +22,8 @@ from app.services import blocks, streaming, tokens
 from app.services.feeds import store as feed_store
 from app.services.tokens import lookup
 from app.streaming.session import MAX_SUBSCRIPTIONS
+from tests.api import test_oauth as oauth_flow
+from tests.api.test_timelines import tuned
 from tests.support.openapi import assert_matches_spec, spec
 from tests.support.polling import eventually, settled
 from tests.support.world import block, follow, make_app, make_user, post_status, token_for
@@ -245,6 +247,8 @@ async def test_home_stream_gets_edits_and_deletions_of_posts_in_the_feed(client,
         await until_listening(stranger, streaming.user_channel(carol.id))
         posted = (await post_status(client, auth(bob_token), status="first draft", visibility="private")).json()
         assert (await frame(ws))["event"] == "update"
+        liked = await client.post(f"/api/v1/statuses/{posted['id']}/favourite", headers=auth(token))
+        assert liked.status_code == 200, liked.text
 
         edited = await client.put(f"/api/v1/statuses/{posted['id']}", json={"status": "second draft"},
                                   headers=auth(bob_token))
@@ -253,6 +257,7 @@ async def test_home_stream_gets_edits_and_deletions_of_posts_in_the_feed(client,
         assert change["stream"] == ["user"] and change["event"] == "status.update"
         shown = assert_status_entity(change["payload"])
         assert shown["id"] == posted["id"] and "second draft" in shown["content"] and shown["edited_at"]
+        assert shown["favourited"] is True and shown["favourites_count"] == 1  # rendered for alice
 
         # bob boosts a post of dave's (whom alice does not follow), then takes the boost back
         elsewhere = (await post_status(client, auth(dave_token), status="dave speaking")).json()
@@ -269,6 +274,25 @@ async def test_home_stream_gets_edits_and_deletions_of_posts_in_the_feed(client,
         await no_frame(ws, 0.5)
         await no_frame(stranger, 0.1)  # carol follows no one: none of it was hers
     assert set(await feed_store.ids(alice.id)).isdisjoint({int(posted["id"]), int(boost_id)})
+
+
+async def test_edits_of_an_account_pulled_at_read_time_reach_its_followers_home_streams(client, live_server):
+    alice, token = await user_with_token("alice")
+    star, star_token = await user_with_token("star")
+    await follow(alice, star)
+    await client.get("/api/v1/timelines/home", headers=auth(token))
+    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    with tuned(fanout_pull_threshold=0):  # star's posts are merged at read time, in no feed of alice's
+        posted = (await post_status(client, auth(star_token), status="before")).json()
+        await settled()
+        assert int(posted["id"]) not in await feed_store.ids(alice.id)
+        async with socket(live_server, token, "stream=user") as ws:
+            await until_listening(ws, streaming.user_channel(alice.id))
+            edited = await client.put(f"/api/v1/statuses/{posted['id']}", json={"status": "after"},
+                                      headers=auth(star_token))
+            assert edited.status_code == 200, edited.text
+            change = await frame(ws)
+            assert change["event"] == "status.update" and "after" in json.loads(change["payload"])["content"]
 
 
 async def test_token_in_query_or_subprotocol_is_accepted_and_the_protocol_echoed(live_server):
@@ -315,6 +339,38 @@ async def test_revoking_a_token_through_the_api_closes_its_open_streams(live_ser
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), DEADLINE)  # long before the minute-long token re-check
         assert closed.value.rcvd.code == 1008
+
+
+async def test_a_reused_code_and_a_refreshed_token_close_the_streams_of_what_they_revoke(client, live_server):
+    alice, _ = await make_user("alice")
+    app = await oauth_flow.register(client)
+    await oauth_flow.sign_in(client)
+
+    async def closed_by(revoke, token: str) -> None:
+        async with socket(live_server, token, "stream=user") as ws:
+            await until_listening(ws, streaming.user_channel(alice.id))
+            await revoke()
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), DEADLINE)
+
+    code = await oauth_flow.get_code(client, app)
+    first = (await oauth_flow.exchange(client, app, code)).json()
+
+    async def refresh():
+        rotated = await client.post("/oauth/token", data={
+            "grant_type": "refresh_token", "client_id": app["client_id"], "client_secret": app["client_secret"],
+            "refresh_token": first["refresh_token"]})
+        assert rotated.status_code == 200, rotated.text
+
+    await closed_by(refresh, first["access_token"])  # rotation revokes the old access token
+
+    code = await oauth_flow.get_code(client, app)
+    second = (await oauth_flow.exchange(client, app, code)).json()
+
+    async def reuse():
+        assert (await oauth_flow.exchange(client, app, code)).status_code == 400  # refused, and revoking
+
+    await closed_by(reuse, second["access_token"])
 
 
 # -- WebSocket: refusals ----------------------------------------------------------------------------
@@ -411,6 +467,11 @@ async def test_list_stream_gets_new_posts_of_its_members_by_its_rules(client, li
         update = await frame(ws)
         assert update["stream"] == ["list", list_id] and update["event"] == "update"
         assert assert_status_entity(update["payload"])["id"] == posted["id"]  # not carol's, not the reply
+        await no_frame(ws, 0.5)
+        async with db.session() as session:
+            await blocks.mute(session, alice.id, bob.id)  # as the list timeline hides him now, so does its stream
+        await post_status(client, auth(bob_token), status="muted now")
+        await settled()
         await no_frame(ws, 0.5)
 
 

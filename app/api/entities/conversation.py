@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.api.entities.account import account_json
 from app.api.entities.status import render_statuses
 from app.models import Account, AccountConversation, Status
+from app.services import visibility
 
 
 async def render_conversations(session: AsyncSession, rows: list[AccountConversation],
@@ -23,8 +24,10 @@ async def render_conversations(session: AsyncSession, rows: list[AccountConversa
         return []
     account_ids = {a for row in rows for a in row.participant_account_ids}
     accounts = {a.id: a for a in (await session.exec(select(Account).where(Account.id.in_(account_ids)))).all()}
+    # The last status only while the viewer may see it (a block since, a suspended author).
     found = (await session.exec(select(Status).where(
-        Status.id.in_([row.last_status_id for row in rows]), Status.deleted_at.is_(None)))).all()
+        Status.id.in_([row.last_status_id for row in rows]), visibility.visible_to(viewer.id),
+        visibility.not_muted_by(viewer.id)))).all()
     statuses = {s.id: s for s in found}
     ordered = [statuses[row.last_status_id] for row in rows if row.last_status_id in statuses]
     rendered = {int(item["id"]): item for item in await render_statuses(session, ordered, viewer)}

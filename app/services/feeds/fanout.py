@@ -16,14 +16,14 @@ import logging
 import time
 from typing import AsyncIterator, Awaitable, Callable
 
-from sqlalchemy import text
+from sqlalchemy import BigInteger, bindparam, text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import db
 from app.config import get_settings
 from app.models import Account, List, Status
-from app.services import streaming
+from app.services import streaming, visibility
 from app.services.feeds import audience, sources, store
 from app.services.feeds.store import Window
 
@@ -113,8 +113,19 @@ async def _announce_to_lists(session: AsyncSession, status: Status, announcer: "
         return
     around = Window(max_id=status.id + 1, since_id=status.id - 1)
     for a_list in (await session.exec(select(List).where(List.id.in_(list_ids)))).all():
-        if streaming.list_channel(a_list.id) in listened and await sources.listed(session, a_list, around, 1):
+        if (streaming.list_channel(a_list.id) in listened and await sources.listed(session, a_list, around, 1)
+                and await _shown_to(session, status.id, a_list.account_id)):
             await announcer.tell_channels([streaming.list_channel(a_list.id)])
+
+
+# What the list timeline itself applies when it loads (timelines.listed): visibility, blocks
+# either way (of the boosted post's author too) and the owner's mutes.
+_SHOWN = select(Status.id).where(Status.id == bindparam("status_id", type_=BigInteger),
+                                 visibility.visible_to(visibility.VIEWER), visibility.not_muted_by(visibility.VIEWER))
+
+
+async def _shown_to(session: AsyncSession, status_id: int, viewer_id: int) -> bool:
+    return bool(await db.rows(session, _SHOWN, {"status_id": status_id, "viewer_id": viewer_id}))
 
 
 class _Announcer:
@@ -208,21 +219,27 @@ async def withdraw(status_id: int) -> int:
         return removed
 
 
-async def announce_edit(status_id: int, announcement: Announcement) -> int:
-    """`status.update` for an edited status on the open home streams of the feeds holding it
-    (Mastodon's followers get it there); rendered once, only if there is such a stream.
-    How many streams were told."""
+# Given an edited status and one receiver, the encoded `status.update` for that receiver's home
+# stream, rendered for them (their favourited/bookmarked flags stay as they are), or None.
+EditAnnouncement = Callable[[AsyncSession, Status, int], Awaitable[str | None]]
+
+
+async def announce_edit(status_id: int, announcement: EditAnnouncement) -> int:
+    """`status.update` for an edited status on the open home streams that show it: those whose
+    feed holds it, or, for an author pulled at read time (whose posts no feed holds), every
+    follower's. Rendered for each such receiver, and only if there is one. How many were told."""
     async with db.session() as session:
         status = await session.get(Status, status_id)
         if status is None or status.deleted_at is not None:
             return 0
+        author = await session.get(Account, status.account_id)
         watching = await store.watching(await _feed_owners(session, status))
-        holders = await store.holding(watching, status.id)
-        if not holders:
-            return 0
-        message = await announcement(session, status)
-    if message is not None:
-        await _tell(holders, message, status)
+        pulled = author is not None and author.followers_count > get_settings().fanout_pull_threshold
+        holders = watching if pulled else await store.holding(watching, status.id)
+        messages = [(holder, await announcement(session, status, holder)) for holder in holders]
+    for holder, message in messages:
+        if message is not None:
+            await _tell([holder], message, status)
     return len(holders)
 
 
