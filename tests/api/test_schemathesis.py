@@ -68,6 +68,13 @@ OPERATIONS = [
     ("GET", "/api/v1/trends/statuses"),
     ("GET", "/api/v1/trends/links"),
     ("GET", "/api/v2/suggestions"),
+    ("DELETE", "/api/v1/suggestions/{account_id}"),
+    ("POST", "/api/v1/tags/{name}/unfollow"),
+    ("GET", "/api/v1/conversations"),
+    ("POST", "/api/v1/conversations/{id}/read"),
+    ("DELETE", "/api/v1/conversations/{id}"),
+    ("GET", "/api/v1/directory"),
+    ("GET", "/api/v1/accounts/{id}/featured_tags"),
 ]
 
 
