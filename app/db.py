@@ -164,10 +164,34 @@ async def rows(session: AsyncSession, statement: ClauseElement, params: dict) ->
     column types (integers, text, booleans, timestamptz, json) is what the models hold.
     Model properties (`Account.acct`) are not there: use the functions they are made of."""
     sql, fixed = _sql_of(statement)
-    if session.new or session.dirty or session.deleted:
-        await session.flush()  # what an ORM query would have seen (autoflush)
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
+    driver = await _driver(session)
     async with driver.cursor(row_factory=namedtuple_row) as cursor:
         await cursor.execute(sql, {**fixed, **params}, prepare=True)
         return await cursor.fetchall()
+
+
+async def rows_together(session: AsyncSession, statements: list[tuple[ClauseElement, dict]]) -> list[list]:
+    """Like `rows`, for statements that do not depend on each other: sent together and answered
+    together (psycopg's pipeline mode), one round trip for all. Two statements cost ~0.4 ms of
+    CPU this way against ~0.7 ms one after the other (measured on the synthetic instance)."""
+    driver = await _driver(session)
+    cursors = []
+    try:
+        async with driver.pipeline():
+            for statement, params in statements:
+                sql, fixed = _sql_of(statement)
+                cursor = driver.cursor(row_factory=namedtuple_row)
+                cursors.append(cursor)
+                await cursor.execute(sql, {**fixed, **params}, prepare=True)
+        return [await cursor.fetchall() for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            await cursor.close()
+
+
+async def _driver(session: AsyncSession):
+    """The psycopg connection under the session (its transaction, if it has one)."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()  # what an ORM query would have seen (autoflush)
+    connection = await session.connection()
+    return (await connection.get_raw_connection()).driver_connection

@@ -87,30 +87,30 @@ _POLL_IDS = sa_select(Poll.status_id).where(db.any_of(Poll.status_id))
 _APPLICATIONS = sa_select(Application.id, Application.name, Application.website).where(db.any_of(Application.id))
 
 
-async def _viewer_flags(session: AsyncSession, viewer_id: int, ids: list[int],
-                        conversation_ids: list[int]) -> dict[str, set[int]]:
-    """favourited / reblogged / bookmarked / pinned status ids and muted conversation ids, in one query."""
+def _viewer_flags(rows) -> dict[str, set[int]]:
+    """favourited / reblogged / bookmarked / pinned status ids and muted conversation ids, from _FLAGS."""
     flags: dict[str, set[int]] = {name: set() for name in ("favourited", "reblogged", "bookmarked", "pinned", "muted")}
-    rows = await db.rows(session, _FLAGS, {"viewer_id": viewer_id, "ids": ids,
-                                          "conversation_ids": conversation_ids or [-1]})
     for name, value in rows:
         flags[name].add(value)
     return flags
 
 
 async def _load_static(session: AsyncSession, statuses: list[Status]) -> dict[int, dict[str, Any]]:
-    """What only an edit changes, for statuses not in the render cache: 3 queries for all."""
-    ids = [s.id for s in statuses]
+    """What only an edit changes, for statuses not in the render cache: 4 statements for all,
+    in one round trip."""
+    ids = {"ids": [s.id for s in statuses]}
+    media_rows, mention_rows, tag_rows, poll_rows = await db.rows_together(
+        session, [(_MEDIA, ids), (_MENTIONS, ids), (_TAGS, ids), (_POLL_IDS, ids)])
     media: dict[int, list[MediaAttachment]] = {}
-    for attachment in await db.rows(session, _MEDIA, {"ids": ids}):
+    for attachment in media_rows:
         media.setdefault(attachment.status_id, []).append(attachment)
     mentions: dict[int, list] = {}
-    for mention in await db.rows(session, _MENTIONS, {"ids": ids}):
+    for mention in mention_rows:
         mentions.setdefault(mention.status_id, []).append(mention)
     tags: dict[int, list[str]] = {}
-    for status_id, name in await db.rows(session, _TAGS, {"ids": ids}):
+    for status_id, name in tag_rows:
         tags.setdefault(status_id, []).append(name)
-    with_poll = {row.status_id for row in await db.rows(session, _POLL_IDS, {"ids": ids})}
+    with_poll = {row.status_id for row in poll_rows}
     storage = media_files.storage()
     return {s.id: {
         "json": {
@@ -146,9 +146,27 @@ async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | 
     everything = list(loaded.statuses.values())
     ids = [s.id for s in everything]
 
+    # The authors, and what the viewer did with these statuses (and which of them are the
+    # viewer's own, posted from which app: Mastodon shows that only to the author): one round trip.
     account_ids = list({s.account_id for s in everything})
-    for account in await db.rows(session, _ACCOUNTS, {"ids": account_ids}):
+    together = [(_ACCOUNTS, {"ids": account_ids})]
+    app_ids = []
+    if viewer_id is not None:
+        conversation_ids = list({s.conversation_id for s in everything if s.conversation_id})
+        together.append((_FLAGS, {"viewer_id": viewer_id, "ids": ids, "conversation_ids": conversation_ids or [-1]}))
+        app_ids = list({s.application_id for s in everything if s.account_id == viewer_id and s.application_id})
+        if app_ids:
+            together.append((_APPLICATIONS, {"ids": app_ids}))
+    if len(together) > 1:
+        results = await db.rows_together(session, together)
+    else:
+        results = [await db.rows(session, _ACCOUNTS, {"ids": account_ids})]
+    for account in results[0]:
         loaded.accounts[account.id] = account
+    if viewer_id is not None:
+        loaded.flags = _viewer_flags(results[1])
+        for application in (results[2] if app_ids else []):
+            loaded.applications[application.id] = application
 
     cached = await render_cache.get_many(everything)
     misses = [s for s in everything if s.id not in cached]
@@ -167,14 +185,6 @@ async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | 
     loaded.own_votes = await polls.own_votes(session, poll_ids, viewer_id)
     loaded.cards = await preview_cards.cards_by_status(session, [i for i in ids if cached[i].get("has_link", True)])
 
-    if viewer_id is not None:
-        # Mastodon shows which app posted a status only to its author.
-        app_ids = list({s.application_id for s in everything if s.account_id == viewer_id and s.application_id})
-        if app_ids:
-            for application in await db.rows(session, _APPLICATIONS, {"ids": app_ids}):
-                loaded.applications[application.id] = application
-        conversation_ids = list({s.conversation_id for s in everything if s.conversation_id})
-        loaded.flags = await _viewer_flags(session, viewer_id, ids, conversation_ids)
     return loaded
 
 
