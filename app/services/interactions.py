@@ -106,20 +106,28 @@ async def _bump(session: AsyncSession, status_id: int, column, delta: int) -> No
 # -- favourites -------------------------------------------------------------------------------
 
 async def favourite(account: Account, status_id) -> Status:
-    async with db.session() as session:
-        status = await _visible_target(session, account, status_id)
-        already = (await session.exec(select(Favourite.id).where(
-            Favourite.account_id == account.id, Favourite.status_id == status.id))).first()
-        if already is None:
-            await rate_limits.spend("favourites", account.id)  # 429 before anything is written
-            row = (await session.execute(
-                insert(Favourite).values(account_id=account.id, status_id=status.id, created_at=utcnow())
-                .on_conflict_do_nothing(index_elements=["account_id", "status_id"])
-                .returning(Favourite.id))).first()
-            if row is not None:  # a concurrent duplicate inserted nothing and counts nothing
-                await _bump(session, status.id, Status.favourites_count, +1)
-                await on_favourited(session, await session.get(Favourite, row[0]), status)
-        return await _fresh(session, status.id)
+    spent = None
+    try:
+        async with db.session() as session:
+            status = await _visible_target(session, account, status_id)
+            already = (await session.exec(select(Favourite.id).where(
+                Favourite.account_id == account.id, Favourite.status_id == status.id))).first()
+            if already is None:
+                spent = await rate_limits.spend("favourites", account.id)  # 429 before anything is written
+                row = (await session.execute(
+                    insert(Favourite).values(account_id=account.id, status_id=status.id, created_at=utcnow())
+                    .on_conflict_do_nothing(index_elements=["account_id", "status_id"])
+                    .returning(Favourite.id))).first()
+                if row is None:  # a concurrent duplicate inserted nothing, so it counts nothing
+                    await rate_limits.refund("favourites", account.id, spent)
+                    spent = None
+                else:
+                    await _bump(session, status.id, Status.favourites_count, +1)
+                    await on_favourited(session, await session.get(Favourite, row[0]), status)
+            return await _fresh(session, status.id)
+    except BaseException:
+        await rate_limits.refund("favourites", account.id, spent)  # rolled back: nothing happened
+        raise
 
 
 async def unfavourite(account: Account, status_id) -> Status:

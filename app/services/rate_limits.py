@@ -10,6 +10,7 @@ the settings and only apply when `settings.rate_limits` is on:
     await check("statuses", account.id)    # 429 if nothing is left (counts nothing)
     await spend("favourites", account.id)  # count one; 429 if that went past the limit
     await spend("statuses", account.id, refuse=False)   # count work that already happened
+    await refund("favourites", account.id, budget)       # give back what spend() counted for nothing
 
 | family     | settings                                             | default          |
 |------------|------------------------------------------------------|------------------|
@@ -125,6 +126,21 @@ async def spend(family: str, account_id: int, *, refuse: bool = True) -> Budget 
     if refuse and budget.exceeded:
         raise RateLimited(budget)
     return budget
+
+
+# DECR only a window that still exists (a refund never creates a counter below zero).
+_REFUND = "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end return 0"
+
+
+async def refund(family: str, account_id: int, spent: Budget | None) -> None:
+    """Give back what `spend` counted (it returned `spent`) for work that then did not happen:
+    a duplicate that wrote nothing, a transaction that failed. Into the same window, never
+    the next one."""
+    rule = _family(family, account_id)
+    if rule is None or spent is None:
+        return
+    bucket, _, window = rule
+    await app_redis.client().eval(_REFUND, 1, f"ratelimit:{bucket}:{spent.reset - window}")
 
 
 async def current(family: str, account_id: int) -> Budget | None:

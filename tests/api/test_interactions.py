@@ -15,6 +15,7 @@ from app import db
 from app.config import configure
 from app.main import create_app
 from app.models import Account, Bookmark, ConversationMute, Favourite, Status, StatusPin, User
+from app.services import interactions, rate_limits
 from tests.support.openapi import assert_matches_spec
 from tests.support.world import block, count, follow, post_status, signed_in
 
@@ -149,6 +150,23 @@ async def test_favourite_rate_limit_refuses_with_429_and_changes_nothing(setting
     assert unlike.status_code == 200
     assert (await stored(ids[2])).favourites_count == 0
     assert await count(Favourite, Favourite.status_id == int(ids[2])) == 0
+
+
+async def test_a_favourite_that_writes_nothing_spends_no_budget(client, settings):
+    """Favourites of the same post at once: one is stored and only that one is counted against
+    the budget (the others found the row there and gave back what they had counted)."""
+    _, alice_h = await signed_in("alice")
+    bob, _ = await signed_in("bob")
+    posts = [(await post_status(client, alice_h, status=f"post {n}")).json()["id"] for n in range(3)]
+    configure(dataclasses.replace(settings, rate_limits=True, rate_limit_favourites=10))
+    try:
+        for status_id in posts:
+            await asyncio.gather(*(interactions.favourite(bob, status_id) for _ in range(4)))
+        budget = await rate_limits.current("favourites", bob.id)
+    finally:
+        configure(settings)
+    assert await count(Favourite, Favourite.account_id == bob.id) == 3
+    assert budget.used == 3
 
 
 # -- boosts -------------------------------------------------------------------------------------
