@@ -17,6 +17,8 @@ when older than FRESH_FOR. Decisions: docs/preview_cards.md.
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
@@ -85,6 +87,9 @@ class _Links(HTMLParser):
             self.hrefs.append(values["href"].strip())
 
 
+_HREF = re.compile("href", re.IGNORECASE)
+
+
 def _own_host(netloc: str) -> bool:
     return netloc.rsplit("@", 1)[-1].lower() == get_settings().domain.lower()
 
@@ -92,9 +97,12 @@ def _own_host(netloc: str) -> bool:
 def first_link(status: Status) -> str | None:
     """The URL that gets a card: the first http(s) link of the content, mentions, hashtags and
     links to this instance left out; None when there is none."""
+    content = status.content or ""
+    if not _HREF.search(content):
+        return None  # no link at all (most posts): no parsing (every uncached render asks)
     parser = _Links()
     try:
-        parser.feed(status.content or "")
+        parser.feed(content)
         parser.close()
     except (AssertionError, ValueError):  # html.parser's last resort on hopeless markup
         pass
