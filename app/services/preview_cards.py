@@ -18,7 +18,6 @@ when older than FRESH_FOR. Decisions: docs/preview_cards.md.
 from __future__ import annotations
 
 import re
-
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
