@@ -342,16 +342,19 @@ async def upsert_tags(session: AsyncSession, names: list[str], at: datetime | No
     return list((await session.execute(statement)).scalars().all())
 
 
-async def _set_tags(session: AsyncSession, status: Status, names: list[str]) -> None:
-    await session.exec(StatusTag.__table__.delete().where(StatusTag.status_id == status.id))
+async def _set_tags(session: AsyncSession, status: Status, names: list[str], *, new: bool = False) -> None:
+    """`new`: a status just inserted, which has none to replace (a statement less per post)."""
+    if not new:
+        await session.exec(StatusTag.__table__.delete().where(StatusTag.status_id == status.id))
     for tag_id in await upsert_tags(session, names):
         session.add(StatusTag(status_id=status.id, tag_id=tag_id))
 
 
-async def _set_mentions(session: AsyncSession, status: Status, accounts: list[Account]) -> None:
+async def _set_mentions(session: AsyncSession, status: Status, accounts: list[Account], *,
+                        new: bool = False) -> None:
     """Mentions now in the text are shown; ones an edit removed stay, silent, so whoever
-    already got the post keeps it (Mastodon does the same)."""
-    existing = {m.account_id: m for m in (await session.exec(
+    already got the post keeps it (Mastodon does the same). `new`: none exist yet."""
+    existing = {} if new else {m.account_id: m for m in (await session.exec(
         select(Mention).where(Mention.status_id == status.id))).all()}
     wanted = {a.id for a in accounts}
     for account_id, mention in existing.items():
@@ -362,12 +365,15 @@ async def _set_mentions(session: AsyncSession, status: Status, accounts: list[Ac
             session.add(Mention(status_id=status.id, account_id=account.id))
 
 
-async def _attach_media(session: AsyncSession, status: Status, media_ids: list[int]) -> list[MediaAttachment]:
+async def _attach_media(session: AsyncSession, status: Status, media_ids: list[int], *,
+                        new: bool = False) -> list[MediaAttachment]:
     """Attach the poster's ready, unattached uploads (and keep ones already on this status),
-    in the order given; others that were on the status are released."""
+    in the order given; others that were on the status are released. `new`: it has none yet."""
     if len(media_ids) > LIMITS.max_media_attachments:
         raise _fail(f"Cannot attach more than {LIMITS.max_media_attachments} files")
-    current = {m.id: m for m in (await session.exec(
+    if new and not media_ids:
+        return []
+    current = {} if new else {m.id: m for m in (await session.exec(
         select(MediaAttachment).where(MediaAttachment.status_id == status.id).with_for_update())).all()}
     new = await media.attachable(session, status.account_id, [i for i in media_ids if i not in current])
     by_id = {**current, **{m.id: m for m in new}}
@@ -498,9 +504,9 @@ async def _insert(poster: Poster, draft: Draft) -> Status:
         )
         session.add(status)
         await session.flush()
-        await _attach_media(session, status, media_ids)
-        await _set_mentions(session, status, mentioned)
-        await _set_tags(session, status, tags)
+        await _attach_media(session, status, media_ids, new=True)
+        await _set_mentions(session, status, mentioned, new=True)
+        await _set_tags(session, status, tags, new=True)
         if draft.poll is not None:
             session.add(polls.build(status, draft.poll))
         if visibility_value != "direct":
