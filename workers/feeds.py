@@ -27,14 +27,19 @@ async def announcement(session: AsyncSession, status: Status) -> str:
     return streaming.encode("update", data, _authors(status, data))
 
 
-async def edit_announcement(session: AsyncSession, status: Status, viewer_id: int) -> str | None:
-    """`status.update` for one receiver, rendered for them: an edited post may be one they
-    favourited or bookmarked, and clients replace what they show with what this says."""
+async def viewer_announcement(session: AsyncSession, status: Status, viewer_id: int,
+                              event: str = "update") -> str | None:
+    """The event for one receiver, rendered for them: a boosted or edited post may be one they
+    favourited or bookmarked, and clients show what this says."""
     viewer = await session.get(Account, viewer_id)
     if viewer is None:
         return None
     data = await render_status(session, status, viewer)
-    return streaming.encode("status.update", data, _authors(status, data))
+    return streaming.encode(event, data, _authors(status, data))
+
+
+async def edit_announcement(session: AsyncSession, status: Status, viewer_id: int) -> str | None:
+    return await viewer_announcement(session, status, viewer_id, "status.update")
 
 
 def _authors(status: Status, data: dict) -> list:
@@ -47,7 +52,8 @@ async def distribute(status_id: int, outbox_id: int | None = None) -> None:
     # The outbox row is taken in the fan-out's own transaction, which commits once every feed
     # is written: one database round trip instead of two sessions around it (this runs for
     # every post). Killed half-way, the transaction rolls back and the row stays for the sweeper.
-    await fanout.distribute(status_id, announcement, claim=lambda session: claim(session, outbox_id))
+    await fanout.distribute(status_id, announcement, claim=lambda session: claim(session, outbox_id),
+                            announcement_for=viewer_announcement)
 
 
 @dramatiq.actor(actor_name=feeds.WITHDRAW, **RETRIES)

@@ -295,6 +295,26 @@ async def test_edits_of_an_account_pulled_at_read_time_reach_its_followers_home_
             assert change["event"] == "status.update" and "after" in json.loads(change["payload"])["content"]
 
 
+async def test_a_boost_comes_to_each_home_stream_with_that_viewers_own_flags(client, live_server):
+    alice, token = await user_with_token("alice")
+    bob, bob_token = await user_with_token("bob")
+    _, carol_token = await user_with_token("carol")
+    await follow(alice, bob)
+    await client.get("/api/v1/timelines/home", headers=auth(token))
+    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    carols = (await post_status(client, auth(carol_token), status="worth a boost")).json()
+    for action in ("favourite", "bookmark"):
+        assert (await client.post(f"/api/v1/statuses/{carols['id']}/{action}", headers=auth(token))).status_code == 200
+    async with socket(live_server, token, "stream=user") as ws:
+        await until_listening(ws, streaming.user_channel(alice.id))
+        boosted = await client.post(f"/api/v1/statuses/{carols['id']}/reblog", headers=auth(bob_token))
+        assert boosted.status_code == 200, boosted.text
+        shown = assert_status_entity((await frame(ws))["payload"])
+        assert shown["id"] == boosted.json()["id"] and shown["reblog"]["id"] == carols["id"]
+        assert shown["favourited"] is True and shown["bookmarked"] is True  # alice's own, as Mastodon renders
+        assert shown["reblog"]["favourited"] is True and shown["reblog"]["bookmarked"] is True
+
+
 async def test_token_in_query_or_subprotocol_is_accepted_and_the_protocol_echoed(live_server):
     alice, token = await user_with_token("alice")
     async with socket(live_server, None, f"stream=user&access_token={token}") as ws:

@@ -34,6 +34,10 @@ LOGGED_AUDIENCE = 10_000  # fan-outs at least this big are logged with their tim
 # streams (app.services.streaming.encode), or None. The worker renders it (services do not
 # render API entities). Only called if some receiver has a home stream open, then once.
 Announcement = Callable[[AsyncSession, Status], Awaitable[str | None]]
+# Given a status and one receiver, the encoded event for that receiver's home stream, rendered
+# for them (their own favourited/bookmarked flags), or None: a boost's `update`, an edit's
+# `status.update`.
+ViewerAnnouncement = Callable[[AsyncSession, Status, int], Awaitable[str | None]]
 
 
 async def _silent(session: AsyncSession, status: Status) -> None:
@@ -49,9 +53,12 @@ async def _unclaimed(session: AsyncSession) -> bool:
     return True
 
 
-async def distribute(status_id: int, announcement: Announcement = _silent, claim: Claim = _unclaimed) -> int:
+async def distribute(status_id: int, announcement: Announcement = _silent, claim: Claim = _unclaimed,
+                     announcement_for: ViewerAnnouncement | None = None) -> int:
     """Fan a status out to its author's feed and its followers' live feeds, and announce it on
-    the home streams of those receivers who have one open. Returns how many feeds got it."""
+    the home streams of those receivers who have one open (a boost rendered for each of them
+    with `announcement_for`: they may have favourited or bookmarked the boosted post already;
+    a new post once for all). Returns how many feeds got it."""
     settings = get_settings()
     started = time.perf_counter()
     async with db.session() as session:
@@ -67,7 +74,8 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
         # exclusive ones do not see it at home (the home read leaves it out), so neither there.
         lists_of_author = (await session.execute(_LISTS_OF, {"author": status.account_id})).all()
         announcer = _Announcer(status, announcement, hidden_for={owner for _, owner, exclusive in lists_of_author
-                                                                 if exclusive})
+                                                                 if exclusive},
+                               per_viewer=announcement_for if status.reblog_of_id is not None else None)
         # Hybrid push/pull: a very followed account is read at read time instead (docs/feeds.md).
         pushed = author.followers_count <= settings.fanout_pull_threshold
         audience_size = 0
@@ -132,8 +140,9 @@ class _Announcer:
     """Renders the announcement when the first receiver with an open stream turns up (most
     fan-outs have none: nothing is rendered), and publishes it to each such receiver."""
 
-    def __init__(self, status: Status, announcement: Announcement, hidden_for: set[int] = frozenset()):
-        self.status, self.announcement = status, announcement
+    def __init__(self, status: Status, announcement: Announcement, hidden_for: set[int] = frozenset(),
+                 per_viewer: ViewerAnnouncement | None = None):
+        self.status, self.announcement, self.per_viewer = status, announcement, per_viewer
         self.hidden_for = hidden_for  # home streams not to tell (the author is in an exclusive list of theirs)
         self._message: asyncio.Task | None = None
 
@@ -141,7 +150,19 @@ class _Announcer:
         """Best effort, like every stream event: a failure here is logged, never a reason to
         retry the fan-out (a retry finds the feeds written and would tell nobody anyway)."""
         # (audience batches may carry ids as text: compared as numbers)
-        await self.tell_channels([streaming.user_channel(a) for a in account_ids if int(a) not in self.hidden_for])
+        receivers = [int(a) for a in account_ids if int(a) not in self.hidden_for]
+        if self.per_viewer is None:
+            await self.tell_channels([streaming.user_channel(a) for a in receivers])
+            return
+        for receiver in receivers:  # few: only receivers with a home stream open right now
+            try:
+                async with db.session() as session:
+                    status = await session.get(Status, self.status.id)
+                    message = await self.per_viewer(session, status, receiver) if status is not None else None
+                if message is not None:
+                    await streaming.publish_encoded([streaming.user_channel(receiver)], message)
+            except Exception:
+                log.exception("status %s: stream update for %s not published", self.status.id, receiver)
 
     async def tell_channels(self, channels: list[str]) -> None:
         if not channels:
@@ -219,12 +240,7 @@ async def withdraw(status_id: int) -> int:
         return removed
 
 
-# Given an edited status and one receiver, the encoded `status.update` for that receiver's home
-# stream, rendered for them (their favourited/bookmarked flags stay as they are), or None.
-EditAnnouncement = Callable[[AsyncSession, Status, int], Awaitable[str | None]]
-
-
-async def announce_edit(status_id: int, announcement: EditAnnouncement) -> int:
+async def announce_edit(status_id: int, announcement: ViewerAnnouncement) -> int:
     """`status.update` for an edited status on the open home streams that show it: those whose
     feed holds it, or, for an author pulled at read time (whose posts no feed holds), every
     follower's. Rendered for each such receiver, and only if there is one. How many were told."""
