@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -26,8 +25,9 @@ from app import db
 from app.api.auth import authenticated
 from app.api.responses import json_response
 from app.errors import NotFound
-from app.models import Account
-from app.services.relationships import listable
+from app.services import profiles
+
+MAX_ID = 2**63 - 1  # a larger path id names no account (and would not fit the column)
 
 
 def _nothing(scope: str | None, empty: Any, *, optional: bool = False):
@@ -41,9 +41,9 @@ def _nothing(scope: str | None, empty: Any, *, optional: bool = False):
 @authenticated(optional=True)
 async def account_featured_tags(request: Request) -> Response:
     """An unknown account is still a 404, as for every /api/v1/accounts/:id path."""
+    account_id = request.path_params["id"]
     async with db.reading() as session:
-        found = (await session.exec(select(Account.id).where(
-            Account.id == request.path_params["id"], listable()))).first()
+        found = await profiles.find_visible(session, account_id) if account_id <= MAX_ID else None
     if found is None:
         raise NotFound()
     return json_response([])

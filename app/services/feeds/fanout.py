@@ -159,10 +159,10 @@ class _Announcer:
                 async with db.session() as session:
                     status = await session.get(Status, self.status.id)
                     message = await self.per_viewer(session, status, receiver) if status is not None else None
-                if message is not None:
-                    await streaming.publish_encoded([streaming.user_channel(receiver)], message)
             except Exception:
-                log.exception("status %s: stream update for %s not published", self.status.id, receiver)
+                log.exception("status %s: stream event for %s not rendered", self.status.id, receiver)
+                continue
+            await _publish([streaming.user_channel(receiver)], message, self.status.id)
 
     async def tell_channels(self, channels: list[str]) -> None:
         if not channels:
@@ -171,10 +171,10 @@ class _Announcer:
             self._message = asyncio.ensure_future(self._render())
         try:
             message = await asyncio.shield(self._message)
-            if message is not None:
-                await streaming.publish_encoded(channels, message)
         except Exception:
-            log.exception("status %s: stream update not published", self.status.id)
+            log.exception("status %s: stream event not rendered", self.status.id)
+            return
+        await _publish(channels, message, self.status.id)
 
     async def _render(self) -> str | None:
         async with db.session() as session:
@@ -236,7 +236,8 @@ async def withdraw(status_id: int) -> int:
             batch = get_settings().fanout_batch_size
             for start in range(0, len(owners), batch):
                 removed += await store.remove(owners[start:start + batch], [status.id])
-            await _tell(await store.watching(owners), streaming.encode("delete", str(status.id)), status)
+            await _publish([streaming.user_channel(a) for a in await store.watching(owners)],
+                           streaming.encode("delete", str(status.id)), status.id)
         return removed
 
 
@@ -252,22 +253,19 @@ async def announce_edit(status_id: int, announcement: ViewerAnnouncement) -> int
         watching = await store.watching(await _feed_owners(session, status))
         pulled = author is not None and author.followers_count > get_settings().fanout_pull_threshold
         holders = watching if pulled else await store.holding(watching, status.id)
-        messages = [(holder, await announcement(session, status, holder)) for holder in holders]
-    for holder, message in messages:
-        if message is not None:
-            await _tell([holder], message, status)
+    await _Announcer(status, _silent, per_viewer=announcement).tell(holders)
     return len(holders)
 
 
-async def _tell(account_ids: list[int], message: str, status: Status) -> None:
-    """Publish an encoded event on these accounts' home streams. Best effort, like every stream
-    event: the feeds are already right, and a retry would not find the streams any wiser."""
-    if not account_ids:
+async def _publish(channels: list[str], message: str | None, status_id: int) -> None:
+    """Publish an encoded event on these channels. Best effort, like every stream event: the
+    feeds are already right, and a retry would not find the streams any wiser."""
+    if not channels or message is None:
         return
     try:
-        await streaming.publish_encoded([streaming.user_channel(a) for a in account_ids], message)
+        await streaming.publish_encoded(channels, message)
     except Exception:
-        log.exception("status %s: home stream event not published", status.id)
+        log.exception("status %s: stream event not published", status_id)
 
 
 async def merge(account_id: int, target_id: int) -> int:
