@@ -15,12 +15,13 @@ import threading
 import uvicorn
 
 from app import db, jobs
+from app import redis as app_redis
 from app.config import Settings, configure
 from app.embedded import EmbeddedServices
 from app.errors import ApiError
 from app.main import create_app
 from app.migrate import upgrade
-from app.services import admin_accounts, search
+from app.services import admin_accounts, search, token_owners
 from workers.pool import WorkerPool
 from workers.runtime import boot
 
@@ -112,11 +113,14 @@ def _with_database(coroutine_factory) -> int:
         configure(settings)
         db.connect(settings.database_url, pool_size=2)
         jobs.setup_broker(settings.redis_url)  # admin actions may send mail (through the outbox)
+        app_redis.connect(settings.redis_url)  # a changed user tells the web processes (token_owners)
+        token_owners.watch_changes()
 
         async def run():
             try:
                 return await coroutine_factory()
             finally:
+                await app_redis.close()
                 await db.dispose()
 
         return asyncio.run(run())

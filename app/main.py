@@ -38,6 +38,7 @@ from app.middleware import stack
 from app.web import auth as web_auth
 from app.web import home
 from app.web import oauth as web_oauth
+from app.services import token_owners
 from app.services.search import resolve as search_resolve
 from federation import routes as federation_routes
 from federation.resolver import build_resolver
@@ -101,6 +102,7 @@ def create_app(settings: Settings, on_shutdown: Sequence[Callable[[], None]] = (
     configure(settings)
     db.connect(settings.database_url)
     app_redis.connect(settings.redis_url)
+    token_owners.watch_changes()
     jobs.setup_broker(settings.redis_url)
     settings.media_root.mkdir(parents=True, exist_ok=True)
     # search?resolve=true asks other servers (on the injected network in tests).

@@ -13,6 +13,7 @@ from app import redis as app_redis
 from app.config import Settings, configure, get_settings
 from app.models import OutboxJob
 from app.models.base import utcnow
+from app.services import token_owners
 
 
 def load_actors() -> None:
@@ -78,5 +79,6 @@ def boot(settings: Settings) -> None:
     configure(settings)
     db.connect(settings.database_url, pool_size=5)
     app_redis.connect(settings.redis_url)
+    token_owners.watch_changes()  # workers change accounts too: web processes must hear of it
     jobs.setup_broker(settings.redis_url)
     load_actors()

@@ -15,10 +15,9 @@ from typing import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app import db
 from app.errors import ApiError, Forbidden, Unauthorized
 from app.services import scopes as scope_rules
-from app.services import tokens
+from app.services import token_owners
 from app.services.tokens import TokenOwner
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -42,8 +41,7 @@ async def resolve(request: Request, *, unconfirmed: bool = False) -> TokenOwner 
     token = bearer_token(request)
     owner = None
     if token:
-        async with db.reading() as session:
-            owner = await tokens.lookup(session, token)
+        owner = await token_owners.find(token)
         if owner is None:
             raise Unauthorized()
         if owner.account is not None and owner.account.suspended_at is not None:

@@ -69,6 +69,16 @@ async def find_many(session: AsyncSession, account_ids: list[int]) -> list[Accou
     return [found[i] for i in wanted if i in found]
 
 
+async def own(session: AsyncSession, account_id: int) -> tuple[Account, User]:
+    """A local account and its user as they are now (verify_credentials: the request's own
+    owner is kept between requests without its counters, see app.services.token_owners)."""
+    account = await session.get(Account, account_id)
+    user = (await session.exec(select(User).where(User.account_id == account_id))).first()
+    if account is None or user is None:
+        raise NotFound()
+    return account, user
+
+
 def _our_domain(domain: str) -> bool:
     ours = get_settings().domain.lower()
     return domain.lower() in (ours, ours.split(":")[0])

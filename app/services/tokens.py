@@ -68,18 +68,31 @@ _LOOKUP = (select(AccessToken, Application, Account, User)
 
 
 async def lookup(session: AsyncSession, bearer: str) -> TokenOwner | None:
-    """The live token behind `bearer`, or None if unknown or revoked."""
-    result = await session.exec(_LOOKUP, params={"token_hash": hash_token(bearer)})
-    found = result.first()
+    """The live token behind `bearer`, or None if unknown or revoked. Requests find it through
+    app.services.token_owners, which keeps what this finds."""
+    return await lookup_hashed(session, hash_token(bearer))
+
+
+async def lookup_hashed(session: AsyncSession, token_hash: str) -> TokenOwner | None:
+    found = (await session.exec(_LOOKUP, params={"token_hash": token_hash})).first()
     if found is None:
         return None
     token, application, account, user = found
     now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
-        await session.execute(update(AccessToken).where(AccessToken.id == token.id).values(last_used_at=now))
-        if user is not None:
-            await session.execute(update(User).where(User.id == user.id).values(last_active_at=now))
+    if touch_due(token.last_used_at, now):
+        await touch(session, token.id, user.id if user is not None else None, now)
     return TokenOwner(token=token, application=application, account=account, user=user)
+
+
+def touch_due(last_used_at: datetime | None, now: datetime) -> bool:
+    return last_used_at is None or now - last_used_at > _TOUCH_EVERY
+
+
+async def touch(session: AsyncSession, token_id: int, user_id: int | None, now: datetime) -> None:
+    """Record a token's use (and its user's activity, which decides who gets fanned out to)."""
+    await session.execute(update(AccessToken).where(AccessToken.id == token_id).values(last_used_at=now))
+    if user_id is not None:
+        await session.execute(update(User).where(User.id == user_id).values(last_active_at=now))
 
 
 async def revoke_for_account(session: AsyncSession, account_id: int) -> list[int]:

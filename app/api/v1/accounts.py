@@ -30,15 +30,16 @@ MAX_ID = 2**63 - 1
 
 
 async def _credential_account(account, user) -> Response:
-    async with db.session() as session:
+    async with db.reading() as session:
         pending = await follows.pending_requests_count(session, account.id)
     return json_response(credential_account_json(account, user, follow_requests_count=pending))
 
 
 @authenticated("profile")
 async def verify_credentials(request: Request) -> Response:
-    owner = request.state.auth
-    return await _credential_account(owner.account, owner.user)
+    async with db.reading() as session:
+        account, user = await profiles.own(session, request.state.auth.account.id)
+    return await _credential_account(account, user)
 
 
 async def _upload(params: Params, name: str, limit: int) -> bytes | None:

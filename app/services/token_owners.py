@@ -1,0 +1,223 @@
+"""Who is behind a bearer token, remembered by each process and checked on every request.
+
+    owner = await token_owners.find(bearer)   # TokenOwner, or None (unknown or revoked)
+    token_owners.watch_changes()               # once per process (create_app, workers, CLI)
+
+Looking a token up joins four tables and builds four ORM objects: about a quarter of the CPU
+of a home timeline read. Each process keeps the owners it has found; a request reads, in one
+Redis MGET, the generation of the owner's account and the instance-wide one, and uses the
+kept owner only if neither changed since it was loaded. Any committed change that could alter
+what an owner says bumps a generation before the change's own request answers (the session
+events below): a token revoked, an account, user or application edited or deleted. The next
+request, in any process, then loads the owner from PostgreSQL again.
+
+What does not bump: counters (statuses_count, followers_count, ...) and last-use times. Nothing
+reads them from the owner: verify_credentials reads the account afresh.
+
+Generations are random values, not counters, so losing Redis (a restart, a flush) cannot bring
+back a value a kept owner was loaded under. Kept owners also expire after MAX_AGE seconds, a
+bound for a change made outside the services (SQL typed into psql).
+
+The owner objects are shared by the requests of one process: treat them as read-only, as the
+services do (a change loads the row in its own session).
+"""
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from app import db
+from app import redis as app_redis
+from app.models import AccessToken, Account, Application, User
+from app.models.base import utcnow
+from app.security import hash_token
+from app.services import tokens
+from app.services.tokens import TokenOwner
+
+MAX_AGE = 60.0  # seconds a kept owner is used at most before it is loaded again
+MAX_KEPT = 100_000  # owners kept per process before the memory is cleared
+GENERATION_SECONDS = 86_400  # a generation key outlives any kept owner by far
+
+EVERYONE = "auth:generation"
+
+
+def account_key(account_id: int) -> str:
+    return f"auth:generation:account:{account_id}"
+
+
+def app_token_key(token_id: int) -> str:
+    return f"auth:generation:token:{token_id}"  # a token without an account (client credentials)
+
+
+def _key_of(owner: TokenOwner) -> str:
+    return account_key(owner.account.id) if owner.account is not None else app_token_key(owner.token.id)
+
+
+@dataclass
+class _Kept:
+    key: str  # the owner's generation key: which token belongs to which account never changes
+    owner: TokenOwner | None = None  # None until loaded after reading the generations
+    generations: tuple | None = None
+    until: float = 0.0
+    last_used_at: datetime | None = None
+
+
+_kept: dict[str, _Kept] = {}
+
+
+async def find(bearer: str) -> TokenOwner | None:
+    hashed = hash_token(bearer)
+    kept = _kept.get(hashed)
+    if kept is None:
+        # First sight: only which generation key the token follows is kept. The owner is kept
+        # from the next request on, loaded after reading the generations: a generation read
+        # after the load could already be newer than what was loaded.
+        owner = await _load(hashed)
+        if owner is not None:
+            _keep(hashed, _Kept(key=_key_of(owner)))
+        return owner
+    generations = await _generations(kept.key)
+    now = time.monotonic()
+    if kept.owner is not None and kept.generations == generations and now < kept.until:
+        await _touch_if_due(kept)
+        return kept.owner
+    owner = await _load(hashed)
+    if owner is None:
+        _kept.pop(hashed, None)
+        return None
+    used = owner.token.last_used_at
+    if tokens.touch_due(used, utcnow()):
+        used = utcnow()  # the load has just recorded this use
+    _keep(hashed, _Kept(key=_key_of(owner), owner=owner, generations=generations, until=now + MAX_AGE,
+                        last_used_at=used))
+    return owner
+
+
+def _keep(hashed: str, kept: _Kept) -> None:
+    if len(_kept) >= MAX_KEPT:
+        _kept.clear()
+    _kept[hashed] = kept
+
+
+async def _load(hashed: str) -> TokenOwner | None:
+    async with db.reading() as session:
+        return await tokens.lookup_hashed(session, hashed)
+
+
+async def _touch_if_due(kept: _Kept) -> None:
+    now = utcnow()
+    if not tokens.touch_due(kept.last_used_at, now):
+        return
+    kept.last_used_at = now
+    owner = kept.owner
+    async with db.reading() as session:
+        await tokens.touch(session, owner.token.id, owner.user.id if owner.user is not None else None, now)
+
+
+async def _generations(key: str) -> tuple:
+    client = app_redis.client()
+    values = await client.mget(EVERYONE, key)
+    if None in values:
+        # Never set, expired or lost: a fresh random value, unless another process set one first.
+        async with client.pipeline(transaction=False) as pipe:
+            for name, value in zip((EVERYONE, key), values):
+                if value is None:
+                    pipe.set(name, secrets.token_hex(8), nx=True, ex=GENERATION_SECONDS)
+            await pipe.execute()
+        values = await client.mget(EVERYONE, key)
+    return tuple(values)
+
+
+async def bump(keys: set[str]) -> None:
+    """New generations for `keys`: owners kept anywhere under the old ones are loaded again."""
+    if not keys:
+        return
+    async with app_redis.client().pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.set(key, secrets.token_hex(8), ex=GENERATION_SECONDS)
+        await pipe.execute()
+
+
+# -- noticing changes -----------------------------------------------------------------------
+
+# Columns whose changes owners need not see (see the module docstring).
+_UNSEEN = {"statuses_count", "followers_count", "following_count", "last_status_at", "last_used_at",
+           "last_active_at", "updated_at"}
+_WATCHED_TABLES = {Account.__tablename__, User.__tablename__, AccessToken.__tablename__, Application.__tablename__}
+_WRITES_WATCHED = re.compile(r"\b(update|delete\s+from|truncate)\s+(%s)\b" % "|".join(sorted(_WATCHED_TABLES)),
+                             re.IGNORECASE)
+_INFO = "token_owner_keys"
+
+
+def _changed(session: Session, keys: set[str]) -> None:
+    """Bump `keys` once the session commits (db.session / db.reading run the callback)."""
+    pending = session.info.get(_INFO)
+    if pending is None:
+        pending = session.info[_INFO] = set()
+
+        async def bump_pending() -> None:
+            await bump(session.info.pop(_INFO, set()))
+
+        session.info.setdefault("after_commit", []).append(bump_pending)
+    pending |= keys
+
+
+def _keys_of_instance(session: Session, instance) -> set[str]:
+    if not isinstance(instance, (Account, User, AccessToken, Application)):
+        return set()
+    if instance not in session.deleted and not _changed_columns(instance) - _UNSEEN:
+        return set()
+    if isinstance(instance, Account):
+        return {account_key(instance.id)} if instance.domain is None else set()  # remote: no tokens
+    if isinstance(instance, User):
+        return {account_key(instance.account_id)}
+    if isinstance(instance, AccessToken):
+        return {account_key(instance.account_id) if instance.account_id else app_token_key(instance.id)}
+    return {EVERYONE}  # an application: shown by every token it issued
+
+
+def _changed_columns(instance) -> set[str]:
+    return {attr.key for attr in inspect(instance).attrs if attr.history.has_changes()}
+
+
+def _before_flush(session: Session, flush_context, instances) -> None:
+    keys: set[str] = set()
+    for instance in (*session.dirty, *session.deleted):
+        keys |= _keys_of_instance(session, instance)
+    if keys:
+        _changed(session, keys)
+
+
+def _do_orm_execute(state) -> None:
+    statement = state.statement
+    if state.is_update or state.is_delete:
+        table = getattr(statement, "table", None)
+        if getattr(table, "name", None) not in _WATCHED_TABLES:
+            return
+        if state.is_update:
+            columns = {getattr(column, "key", str(column)) for column in (getattr(statement, "_values", None) or {})}
+            if columns and not columns - _UNSEEN:
+                return
+        # Which rows a bulk statement changes is not known here: every owner is loaded again
+        # (token revocations: rare).
+        _changed(state.session, {EVERYONE})
+    elif hasattr(statement, "text") and _WRITES_WATCHED.search(statement.text):
+        _changed(state.session, {EVERYONE})
+
+
+_watching = False
+
+
+def watch_changes() -> None:
+    """Listen to every session of this process (idempotent)."""
+    global _watching
+    if not _watching:
+        event.listen(Session, "before_flush", _before_flush)
+        event.listen(Session, "do_orm_execute", _do_orm_execute)
+        _watching = True
