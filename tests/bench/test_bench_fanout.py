@@ -133,6 +133,9 @@ async def run_once(env, mode: str, overrides: dict[str, str]) -> tuple[list[Resu
             in_redis = feed_watch.verify(post_id, began, sampled, wait=0 if pulled else DEADLINE)
             how = "author pulled at read time, so no feed is written" if pulled else "author pushed to feeds"
             extra.append(f"- {mode} ({how}): {in_redis}")
+        for log in env.var_dir.glob("worker-*.log"):  # the worker's own account of the fan-out
+            extra += [f"  - worker: {line.strip()}" for line in log.read_text().splitlines() if "followers' feeds in" in line]
+            log.unlink()
     reach.note = (f"time from the POST until the post was in all {SAMPLE} sampled fans' timelines: "
                   f"{max(reach.latencies, default=float('nan')) * 1000:.0f} ms" +
                   (f"; {reach.errors} never saw it within {DEADLINE:.0f} s" if reach.errors else "") +
