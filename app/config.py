@@ -81,7 +81,7 @@ class Settings:
     feed_active_days: int = 14
     feed_max_items: int = 800
     fanout_pull_threshold: int = 100_000
-    fanout_batch_size: int = 1000
+    fanout_batch_size: int = 2500
 
     # Search (docs/search.md): Meilisearch when a URL is set, PostgreSQL full-text otherwise.
     meilisearch_url: str = ""
