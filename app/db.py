@@ -122,6 +122,15 @@ async def reading() -> AsyncIterator[AsyncSession]:
             await callback()
 
 
+async def commit_now(s: AsyncSession) -> None:
+    """Commit inside a session() block that is about to fail when what it did so far must stick
+    (a replayed OAuth code's revocations): the after-commit work registered so far runs now,
+    since a failing block runs none."""
+    await s.commit()
+    for callback in s.info.pop("after_commit", []):
+        await callback()
+
+
 def after_commit(s: AsyncSession, callback) -> None:
     """Run `callback` (an async function of no arguments) once `s` has committed."""
     s.info.setdefault("after_commit", []).append(callback)

@@ -24,6 +24,7 @@ from sqlalchemy import or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import db
 from app.errors import ApiError, Validation
 from app.models import AccessToken, Account, Application, AuthorizationCode, User
 from app.models.base import utcnow
@@ -358,12 +359,13 @@ def pkce_matches(verifier: str, challenge: str) -> bool:
     return constant_time_equal(computed, challenge)
 
 
-async def _revoke_code_family(session: AsyncSession, code_id: int) -> list[int]:
+async def _revoke_code_family(session: AsyncSession, code: AuthorizationCode) -> list[int]:
     revoked = await session.execute(
         update(AccessToken)
-        .where(AccessToken.authorization_code_id == code_id, AccessToken.revoked_at.is_(None))
+        .where(AccessToken.authorization_code_id == code.id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
         .returning(AccessToken.id)
+        .execution_options(accounts_changed=[code.account_id])  # see token_owners
     )
     return list(revoked.scalars().all())
 
@@ -408,10 +410,10 @@ async def _redeem_code(session: AsyncSession, application: Application, request:
 
 async def _replayed(session: AsyncSession, code: AuthorizationCode) -> None:
     """A code used twice may have been stolen: revoke what it gave (RFC 6749 4.1.2)."""
-    revoked = await _revoke_code_family(session, code.id)
-    # The request fails, but the revocation must stick, and its tokens' open streams close now
-    # (the failing request's session runs no after-commit work).
-    await session.commit()
+    revoked = await _revoke_code_family(session, code)
+    # The request fails, but the revocation must stick, be seen by every process at once, and
+    # its tokens' open streams close now.
+    await db.commit_now(session)
     await streaming.disconnect_now(revoked)
     raise invalid_grant("The authorization code was already used; the tokens issued with it have been revoked.")
 
@@ -438,6 +440,7 @@ async def _refresh(session: AsyncSession, application: Application, request: Tok
     # Rotation: the old access and refresh tokens die with this request (atomically, against races).
     rotated = await session.execute(
         update(AccessToken).where(AccessToken.id == old.id, AccessToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+        .execution_options(accounts_changed=[old.account_id] if old.account_id else None)  # see token_owners
     )
     if rotated.rowcount != 1:
         raise invalid_grant("The refresh token is unknown or was already used.")

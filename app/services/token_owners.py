@@ -8,7 +8,9 @@ of a home timeline read. Each process keeps the owners it has found; a request r
 Redis MGET, the generation of the owner's account and the instance-wide one, and uses the
 kept owner only if neither changed since it was loaded. Any committed change that could alter
 what an owner says bumps a generation before the change's own request answers (the session
-events below): a token revoked, an account, user or application edited or deleted. The next
+events below): a token revoked, an account, user or application edited or deleted. A bulk
+UPDATE or DELETE bumps the instance-wide generation unless it names the accounts it changes:
+`.execution_options(accounts_changed=[account_id])`. The next
 request, in any process, then loads the owner from PostgreSQL again.
 
 What does not bump: counters (statuses_count, followers_count, ...) and last-use times. Nothing
@@ -150,8 +152,10 @@ async def bump(keys: set[str]) -> None:
 _UNSEEN = {"statuses_count", "followers_count", "following_count", "last_status_at", "last_used_at",
            "last_active_at", "updated_at"}
 _WATCHED_TABLES = {Account.__tablename__, User.__tablename__, AccessToken.__tablename__, Application.__tablename__}
-_WRITES_WATCHED = re.compile(r"\b(update|delete\s+from|truncate)\s+(%s)\b" % "|".join(sorted(_WATCHED_TABLES)),
-                             re.IGNORECASE)
+# A write to one of them in SQL text (quoted or not, with a schema, ONLY, TABLE; an upsert).
+_WRITES_WATCHED = re.compile(
+    r"\b(update|delete\s+from|truncate|insert\s+into)\s+(only\s+|table\s+)?(\"?\w+\"?\.)?\"?(%s)\b"
+    % "|".join(sorted(_WATCHED_TABLES)), re.IGNORECASE)
 _INFO = "token_owner_keys"
 
 
@@ -164,7 +168,8 @@ def _changed(session: Session, keys: set[str]) -> None:
         async def bump_pending() -> None:
             await bump(session.info.pop(_INFO, set()))
 
-        session.info.setdefault("after_commit", []).append(bump_pending)
+        # First: later after-commit work (jobs, streams) may fail, and this must still happen.
+        session.info.setdefault("after_commit", []).insert(0, bump_pending)
     pending |= keys
 
 
@@ -204,9 +209,10 @@ def _do_orm_execute(state) -> None:
             columns = {getattr(column, "key", str(column)) for column in (getattr(statement, "_values", None) or {})}
             if columns and not columns - _UNSEEN:
                 return
-        # Which rows a bulk statement changes is not known here: every owner is loaded again
-        # (token revocations: rare).
-        _changed(state.session, {EVERYONE})
+        # Which rows a bulk statement changes is not known here: the statement may say which
+        # accounts (execution option accounts_changed), else every owner is loaded again.
+        accounts = state.execution_options.get("accounts_changed")
+        _changed(state.session, {account_key(i) for i in accounts} if accounts else {EVERYONE})
     elif hasattr(statement, "text") and _WRITES_WATCHED.search(statement.text):
         _changed(state.session, {EVERYONE})
 

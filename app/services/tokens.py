@@ -102,6 +102,7 @@ async def revoke_for_account(session: AsyncSession, account_id: int) -> list[int
         .where(AccessToken.account_id == account_id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=datetime.now(timezone.utc))
         .returning(AccessToken.id)
+        .execution_options(accounts_changed=[account_id])  # see token_owners
     )
     return list(result.scalars().all())
 
