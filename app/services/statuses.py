@@ -99,7 +99,7 @@ class Deleted:
 async def on_created(session: AsyncSession, status: Status) -> None:
     """A status was posted (runs inside the posting transaction)."""
     feeds.status_created(session, status)  # home feeds (fan-out on write)
-    streaming.defer_status_event(session, status, "update")  # public and hashtag streams
+    await streaming.defer_status_event(session, status, "update")  # public and hashtag streams
     await notifications.status_posted(session, status)  # mentions, `notify` subscribers
     await conversations.status_posted(session, status)  # a direct post: its participants' conversations
     search.status_changed(session, status)  # search index (Meilisearch; PostgreSQL indexes on write)
@@ -109,7 +109,7 @@ async def on_created(session: AsyncSession, status: Status) -> None:
 async def on_edited(session: AsyncSession, status: Status) -> None:
     """A status was edited (runs inside the editing transaction)."""
     feeds.status_edited(session, status)  # `status.update` on the home streams that show it
-    streaming.defer_status_event(session, status, "status.update")  # public and hashtag streams
+    await streaming.defer_status_event(session, status, "status.update")  # public and hashtag streams
     await notifications.status_edited(session, status)  # `update` to boosters, new mentions
     search.status_changed(session, status)  # search index
     await preview_cards.status_edited(session, status)  # a card for a changed first link
@@ -119,7 +119,7 @@ async def on_deleted(session: AsyncSession, status: Status) -> None:
     """A status (or a reblog of it) was deleted (runs inside the deleting transaction)."""
     feeds.status_deleted(session, status)  # out of home feeds, with its boosts
     await conversations.status_deleted(session, status)  # out of direct conversations
-    streaming.defer_status_event(session, status, "delete")  # public and hashtag streams
+    await streaming.defer_status_event(session, status, "delete")  # public and hashtag streams
     search.status_changed(session, status)  # out of the search index
 
 

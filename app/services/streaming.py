@@ -7,7 +7,7 @@ held by any web process receives:
     await streaming.publish_to_user(account_id, "notification", notification_json)  # home/notification/direct
     await streaming.publish_to_list(list_id, "update", status_json)
     await streaming.publish(streaming.PUBLIC, "delete", str(status_id))
-    streaming.defer_status_event(session, status, "update")   # public + hashtag streams, after commit
+    await streaming.defer_status_event(session, status, "update")   # public + hashtag streams, after commit
 
 Payloads follow Mastodon's encoding: a JSON-encoded *string* for update,
 status.update, notification, conversation and announcement (pass a dict and it
@@ -206,10 +206,13 @@ async def mark_watching(account_ids: Iterable[int]) -> None:
         await pipe.execute()
 
 
-def defer_status_event(session: AsyncSession, status: Status, event: str) -> None:
+async def defer_status_event(session: AsyncSession, status: Status, event: str) -> None:
     """From a status hook, inside its transaction: publish `event` (update, status.update or
-    delete) to the public and hashtag streams once the change has committed."""
-    if status.visibility == "public" and status.reblog_of_id is None:
+    delete) to the public and hashtag streams once the change has committed. Only if someone
+    listens to any of them now: pub/sub keeps nothing for later listeners, and a post costs a
+    job less (an outbox row, a message, the worker's claim and release) when nobody does. A
+    stream opened in between misses this one event, as if it had opened a moment later."""
+    if status.visibility == "public" and status.reblog_of_id is None and await anyone_watching_statuses():
         jobs.defer(session, STATUS_ACTOR, status_id=status.id, event=event)
 
 
