@@ -247,11 +247,11 @@ async def test_only_receivers_registered_as_watching_and_not_lapsed_are_told(set
     await make_live(app_redis.client(), [1, 2, 3])
     now = int(time.time())
     await app_redis.client().zadd(streaming.WATCHING, {"1": now + 60, "2": now - 1})  # 2 has lapsed
-    added = await store.add_to_feeds([1, 2, 3], sid(1), None)
-    assert added.receivers == [1, 2, 3] and added.watching == [1]
+    added = await store.add_to_feeds([1, 2, 3], sid(1), None, with_receivers=True)
+    assert added.receivers == [1, 2, 3] and added.watching == [1] and added.received == 3
     await app_redis.client().zadd(streaming.WATCHING, {str(9000 + n): now + 60 for n in range(5)})
     added = await store.add_to_feeds([1, 2, 3], sid(2), None)  # 6 open streams, 3 receivers
-    assert added.watching == [1]
+    assert added.watching == [1] and added.received == 3 and added.receivers is None
     assert (await store.add_to_feeds([1, 2, 3], sid(2), None)).watching == []  # already there: not again
 
 

@@ -102,7 +102,7 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
             added = await store.add_to_feeds(account_ids, status.id, status.reblog_of_id, own=own)
             redis_ms += (time.perf_counter() - sent) * 1000
             await announcer.tell(added.watching)
-            return len(added.receivers)
+            return added.received
 
         # Feeds are written while the database still streams the rest of the audience.
         received = sum(await _overlapped(batches(), one))

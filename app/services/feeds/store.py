@@ -101,7 +101,9 @@ end
 # positions (0-based) in the ids: the accounts whose feed holds the status (now or
 # already), and those whose feed got it just now and who have a home stream open (the
 # caller publishes the `update` event to those only, not to every receiver, and not again
-# on a redelivery).
+# on a redelivery). ARGV[7] '0' returns the number of receivers instead of their positions:
+# a big fan-out needs only the number, and 100,000 positions cost Redis and the worker more
+# than the count.
 #
 # Per receiver this costs a share of an MGET (which feeds are live), a ZADD and a ZCARD in
 # the common case:
@@ -141,7 +143,8 @@ elseif open > 0 then
 end
 if rid ~= '0' then redis.call('SET', 'feed:boosted:' .. rid, '1', 'EX', ARGV[5]) end
 local plain = rid == '0' and (own == '1' or redis.call('EXISTS', 'feed:boosted:' .. sid) == 0)
-local added, told = {}, {}
+local added, told, received = {}, {}, 0
+local positions = ARGV[7] ~= '0'
 for k = 1, #ids do
   if live[k] then
     local feed = 'feed:home:' .. ids[k]
@@ -158,12 +161,14 @@ for k = 1, #ids do
       went = add(feed, feed .. ':reblogs', feed .. ':floor', sid, rid, own, max, ARGV[5])
     end
     if went > 0 then
-      added[#added + 1] = k - 1
+      received = received + 1
+      if positions then added[#added + 1] = k - 1 end
       -- told once: a redelivered fan-out finds the entry there and announces nothing again
       if went == 2 and watching[k] then told[#told + 1] = k - 1 end
     end
   end
 end
+if not positions then added = received end
 return {added, told}
 """
 
@@ -316,27 +321,31 @@ async def claim_rebuild(account_id: int, seconds: int = 60) -> bool:
 
 @dataclass
 class Added:
-    """What a fan-out call did: whose feeds hold the status, and which of those just got it
-    and have a home stream open (to be told)."""
+    """What a fan-out call did: how many feeds hold the status (now or already), which of those
+    just got it and have a home stream open (to be told), and whose feeds they are when asked."""
 
-    receivers: list
+    received: int
     watching: list
+    receivers: list | None = None
 
 
 async def add_to_feeds(account_ids: list, status_id: int, reblog_of_id: int | None, *,
-                       own: bool = False) -> Added:
+                       own: bool = False, with_receivers: bool = False) -> Added:
     """Add one status to the live feeds of `account_ids` (ints or digit strings)."""
     if not account_ids:
-        return Added([], [])
+        return Added(0, [], [] if with_receivers else None)
     added, watching = await script("FAN_OUT")(keys=[WATCHING], args=[
         str(status_id), str(reblog_of_id or 0), "1" if own else "0", get_settings().feed_max_items,
-        ttl_seconds(), ",".join(map(str, account_ids))])
-    return Added([account_ids[int(i)] for i in added], [account_ids[int(i)] for i in watching])
+        ttl_seconds(), ",".join(map(str, account_ids)), "1" if with_receivers else "0"])
+    told = [account_ids[int(i)] for i in watching]
+    if not with_receivers:
+        return Added(int(added), told)
+    return Added(len(added), told, [account_ids[int(i)] for i in added])
 
 
 async def fan_out(account_ids: list, status_id: int, reblog_of_id: int | None, *, own: bool = False) -> list:
-    """The same; only the accounts whose feed received it."""
-    return (await add_to_feeds(account_ids, status_id, reblog_of_id, own=own)).receivers
+    """The same; the accounts whose feed holds the status."""
+    return (await add_to_feeds(account_ids, status_id, reblog_of_id, own=own, with_receivers=True)).receivers
 
 
 async def fill(account_id: int, entries: list[tuple[int, int | None, int]]) -> int:
