@@ -72,14 +72,13 @@ async def status_posted(session: AsyncSession, status: Status) -> None:
     if status.reblog_of_id is not None:
         return  # boosts notify through reblogged(), from interactions.on_reblogged
     mentioned = exists().where(Mention.status_id == status.id, Mention.silent.is_(False))
-    subscribed = exists().where(Follow.target_account_id == status.account_id, Follow.notify.is_(True))
     if status.in_reply_to_account_id not in (None, status.account_id):
         subscribed = literal(False)  # subscribers are not told about replies to others
     else:
-        author = await session.get(Account, status.account_id)
-        if author is not None and author.followers_count > SUBSCRIBER_CHECK_FOLLOWERS:
-            jobs.defer(session, ACTOR, event="status_posted", id=status.id)
-            return
+        # A much followed author: the worker looks for subscribers (one statement either way).
+        subscribed = or_(
+            exists().where(Account.id == status.account_id, Account.followers_count > SUBSCRIBER_CHECK_FOLLOWERS),
+            exists().where(Follow.target_account_id == status.account_id, Follow.notify.is_(True)))
     if (await session.execute(sa_select(or_(mentioned, subscribed)))).scalar_one():
         jobs.defer(session, ACTOR, event="status_posted", id=status.id)
 

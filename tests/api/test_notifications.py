@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import update
 
 from app import db
-from app.models import Favourite, Marker, Notification, OutboxJob, Poll
+from app.models import Account, Favourite, Marker, Notification, OutboxJob, Poll
 from app.models.base import utcnow
 from app.services import notifications, streaming
 from tests.api.test_streaming import frame, no_frame, socket, until_listening
@@ -92,6 +92,21 @@ async def test_a_notify_follow_gets_a_status_notification_but_not_for_replies_to
     await settled()
     statuses = await listing(client, alice_h, **{"types[]": "status"})
     assert [n["status"]["id"] for n in statuses] == [thread["id"], first["id"]]
+
+
+async def test_a_much_followed_author_still_notifies_subscribers(client):
+    # Above SUBSCRIBER_CHECK_FOLLOWERS the posting request leaves looking for them to the worker.
+    alice, alice_h = await person("alice")
+    star, star_h = await person("star")
+    followed = await client.post(f"/api/v1/accounts/{star.id}/follow", json={"notify": True}, headers=alice_h)
+    assert followed.status_code == 200
+    async with db.session() as session:
+        await session.execute(update(Account).where(Account.id == star.id).values(
+            followers_count=notifications.SUBSCRIBER_CHECK_FOLLOWERS + 1))
+
+    posted = (await post_status(client, star_h, status="for my many followers")).json()
+    [item] = await wait_for(client, alice_h, types=["status"])
+    assert item["status"]["id"] == posted["id"]
 
 
 async def test_following_notifies_and_unfollowing_takes_it_back(client):
