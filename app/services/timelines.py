@@ -101,8 +101,9 @@ def _home_rules(viewer_id: int):
 
 
 # Built once and run through db.rows (statuses as rows: every home read runs it); the viewer
-# and the candidate ids are bound when it runs.
-_HOME_CANDIDATES = sa_select(Status.__table__).where(
+# and the candidate ids are bound when it runs. Without `text` (the source, which a timeline
+# never shows; up to a few kB a row).
+_HOME_CANDIDATES = sa_select(*[c for c in Status.__table__.c if c.name != "text"]).where(
     db.any_of(Status.id), visibility.visible_to(visibility.VIEWER), _home_rules(visibility.VIEWER))
 
 
