@@ -250,12 +250,16 @@ async def _apply_keywords(session: AsyncSession, a_filter: CustomFilter, drafts:
         existing = {k.id: k for k in (await session.exec(select(CustomFilterKeyword).where(
             CustomFilterKeyword.custom_filter_id == a_filter.id))).all()}
     writes: list[tuple[CustomFilterKeyword | None, dict[str, Any], bool]] = []
+    destroyed: set[int] = set()
     for draft in drafts:
         if draft.id not in (None, ""):
             keyword = existing.get(parse_id(draft.id)) if not creating else None
             if keyword is None:
                 raise NotFound()
+            if keyword.id in destroyed:
+                continue  # named again after its removal: it stays removed
             if draft.destroy:
+                destroyed.add(keyword.id)
                 writes.append((keyword, {}, True))
             else:
                 writes.append((keyword, _check_keyword(problems, draft, creating=False,

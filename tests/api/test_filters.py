@@ -157,6 +157,14 @@ async def test_keywords_attributes_ids_must_belong_to_the_filter(client):
     made = await make_filter(client, alice_h, keywords_attributes=[{"keyword": "kept"},
                                                                     {"keyword": "dropped", "_destroy": True}])
     assert [k["keyword"] for k in made["keywords"]] == ["kept"]
+    # A keyword removed and then named again in the same request stays removed.
+    kept = made["keywords"][0]["id"]
+    twice = await client.put(f"{V2}/{made['id']}", json={"keywords_attributes": [
+        {"id": kept, "_destroy": "true"}, {"id": kept, "keyword": "back"}]}, headers=alice_h)
+    assert twice.status_code == 200 and twice.json()["keywords"] == []
+    odd = await client.put(f"{V2}/{made['id']}", json={"keywords_attributes": [{"keyword": {"a": 1}}]},
+                           headers=alice_h)
+    assert odd.status_code == 422
 
 
 async def test_someone_elses_filters_are_not_found(client):
