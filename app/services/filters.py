@@ -437,7 +437,8 @@ async def v1_create(session: AsyncSession, owner: Account, draft: V1Draft) -> tu
     return keyword, a_filter
 
 
-async def v1_update(session: AsyncSession, owner: Account, keyword_id, draft: V1Draft) -> tuple[CustomFilterKeyword, CustomFilter]:
+async def v1_update(session: AsyncSession, owner: Account, keyword_id,
+                    draft: V1Draft) -> tuple[CustomFilterKeyword, CustomFilter]:
     """phrase and whole_word change the keyword; context, irreversible and expires_in its filter,
     which is refused (422) for a filter holding other keywords too, as they would change with it."""
     keyword, a_filter = await v1_find(session, owner, keyword_id)

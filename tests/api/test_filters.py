@@ -3,15 +3,18 @@ refused without writing anything, `filtered` on statuses where each context appl
 `filters_changed` on the owner's user stream."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
 from jsonschema import Draft202012Validator
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlmodel import select
 
 from app import db
-from app.models import CustomFilter, CustomFilterKeyword, CustomFilterStatus
+from app.api.entities.status import render_statuses
+from app.models import CustomFilter, CustomFilterKeyword, CustomFilterStatus, Status
 from app.services import streaming
 from tests.api.test_streaming import event_stream, frame, no_frame, socket, until_listening
 from tests.support.openapi import assert_matches_spec, spec
@@ -180,7 +183,8 @@ async def test_someone_elses_filters_are_not_found(client):
             ("GET", base, {}), ("PUT", base, {"json": {"title": "mine"}}), ("DELETE", base, {}),
             ("GET", f"{base}/keywords", {}), ("POST", f"{base}/keywords", {"json": {"keyword": "y"}}),
             ("GET", f"{base}/statuses", {}), ("POST", f"{base}/statuses", {"json": {"status_id": status["id"]}}),
-            ("GET", f"{V2}/keywords/{keyword_id}", {}), ("PUT", f"{V2}/keywords/{keyword_id}", {"json": {"keyword": "z"}}),
+            ("GET", f"{V2}/keywords/{keyword_id}", {}),
+            ("PUT", f"{V2}/keywords/{keyword_id}", {"json": {"keyword": "z"}}),
             ("DELETE", f"{V2}/keywords/{keyword_id}", {}),
             ("GET", f"{V2}/statuses/{row['id']}", {}), ("DELETE", f"{V2}/statuses/{row['id']}", {}),
             ("GET", f"{V1}/{keyword_id}", {}), ("PUT", f"{V1}/{keyword_id}", {"json": {"phrase": "z"}}),
@@ -496,6 +500,51 @@ async def test_boosts_status_filters_and_expiry(client):
     assert bob_view["filtered"] == []
 
 
+async def round_trips_to_render(monkeypatch, viewer, context: str | None) -> int:
+    """Database round trips of one render_statuses call: statements through SQLAlchemy, plus the
+    renderer's own db.rows / db.rows_together calls (each one round trip, however many statements)."""
+    trips = []
+
+    def counted(function):
+        async def wrapper(*args, **kwargs):
+            trips.append(function.__name__)
+            return await function(*args, **kwargs)
+        return wrapper
+
+    def statement(*args):
+        trips.append("statement")
+
+    engine = db.engine().sync_engine
+    with monkeypatch.context() as patch:
+        patch.setattr(db, "rows", counted(db.rows))
+        patch.setattr(db, "rows_together", counted(db.rows_together))
+        event.listen(engine, "before_cursor_execute", statement)
+        try:
+            async with db.reading() as session:
+                found = list((await session.exec(select(Status).order_by(Status.id))).all())
+                trips.clear()
+                rendered = await render_statuses(session, found, viewer, context=context)
+        finally:
+            event.remove(engine, "before_cursor_execute", statement)
+    assert rendered and all(("filtered" in item) == (context is not None) for item in rendered)
+    return len(trips)
+
+
+async def test_filters_cost_no_extra_round_trip(client, monkeypatch):
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
+    original = await post(client, bob_h, "a post with a poll", poll={"options": ["a", "b"], "expires_in": 600})
+    await client.post(f"/api/v1/statuses/{original['id']}/reblog", headers=alice_h)
+    await post(client, alice_h, "my own post")
+    await settled()
+    await round_trips_to_render(monkeypatch, alice, None)  # fills the render cache
+    without = await round_trips_to_render(monkeypatch, alice, None)
+    assert await round_trips_to_render(monkeypatch, alice, "home") == without  # no filters at all
+    made = await make_filter(client, alice_h, keywords_attributes=[{"keyword": "poll"}])
+    await client.post(f"{V2}/{made['id']}/statuses", json={"status_id": original["id"]}, headers=alice_h)
+    assert await round_trips_to_render(monkeypatch, alice, "home") == without  # filters read in the same trip
+
+
 # -- streaming ---------------------------------------------------------------------------------------
 
 async def test_changes_announce_filters_changed_on_the_user_stream(client, live_server):
@@ -534,3 +583,19 @@ async def test_filters_changed_over_server_sent_events(client, live_server):
             await sse.until_listening(streaming.user_channel(alice.id))
             await make_filter(client, alice_h)
             assert await sse.events(1) == [("filters_changed", "undefined")]
+
+
+async def test_streamed_notifications_carry_the_receivers_matches(client, live_server):
+    alice, alice_h = await signed_in("alice")
+    _, bob_h = await signed_in("bob")
+    await make_filter(client, alice_h, title="Mentions", context=["notifications"],
+                      keywords_attributes=[{"keyword": "spoiler"}])
+    token = alice_h["Authorization"].split(" ", 1)[1]
+    async with socket(live_server, token, "stream=user:notification") as ws:
+        await until_listening(ws, streaming.notifications_channel(alice.id))
+        await post(client, bob_h, "@alice spoiler ahead")
+        event = await frame(ws)
+        assert event["event"] == "notification"
+        status = json.loads(event["payload"])["status"]
+        assert [(r["filter"]["title"], r["keyword_matches"]) for r in status["filtered"]] == [
+            ("Mentions", ["spoiler"])]
