@@ -32,6 +32,8 @@ from app.api.v1 import followed_tags as followed_tags_api, tags as tags_api, tre
 from app.api.v1 import bookmarks as bookmarks_api, conversations as conversations_api, favourites as favourites_api
 from app.api.v1 import lists as lists_api, markers as markers_api, timelines as timelines_api
 from app.api.v1 import directory as directory_api, unsupported as unsupported_api
+from app.api.v1 import filters as filters_api
+from app.api.v2 import filters as filters_v2
 from app.config import Settings, configure
 from app.errors import ApiError
 from app.middleware import stack
@@ -55,7 +57,8 @@ ROUTE_MODULES = [
     admin_accounts_api, media_api, media_v2, statuses_api, polls_api, favourites_api, bookmarks_api,
     web_oauth, web_auth, home,
     streaming_api, notifications_api, notifications_v2, markers_api, search_v2,
-    suggestions_v2, tags_api, trends_api, followed_tags_api, conversations_api, directory_api, unsupported_api,
+    suggestions_v2, tags_api, trends_api, followed_tags_api, conversations_api, directory_api, filters_api,
+    filters_v2, unsupported_api,
     federation_routes,
 ]
 

@@ -27,6 +27,17 @@ def _insert(target: dict, name: str, value: Any) -> None:
         last = i == len(parts) - 1
         if part == "":  # `key[]` appends to a list
             continue
+        if not last and parts[i + 1] == "" and i + 2 < len(parts):
+            # `key[][field]`, Rails' list of hashes (keywords_attributes[][keyword]): a field
+            # the last hash already has starts the next one.
+            items = node.setdefault(part, [])
+            if not isinstance(items, list):
+                return
+            field = parts[i + 2]
+            if not items or not isinstance(items[-1], dict) or field in items[-1]:
+                items.append({})
+            _insert(items[-1], field + "".join(f"[{p}]" for p in parts[i + 3:]), value)
+            return
         appends = not last and parts[i + 1] == "" and i + 1 == len(parts) - 1
         if last:
             if isinstance(node, dict):

@@ -3,6 +3,7 @@ from sqlmodel import SQLModel
 
 from app.models.account import Account, User
 from app.models.conversation import AccountConversation
+from app.models.filter import CustomFilter, CustomFilterKeyword, CustomFilterStatus
 from app.models.follow import Block, Follow, FollowRequest, Mute
 from app.models.interaction import Bookmark, ConversationMute, Favourite, StatusPin
 from app.models.list import List, ListAccount
@@ -23,6 +24,9 @@ __all__ = [
     "Block",
     "Bookmark",
     "ConversationMute",
+    "CustomFilter",
+    "CustomFilterKeyword",
+    "CustomFilterStatus",
     "Favourite",
     "Follow",
     "FollowRequest",

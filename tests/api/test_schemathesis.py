@@ -75,6 +75,16 @@ OPERATIONS = [
     ("DELETE", "/api/v1/conversations/{id}"),
     ("GET", "/api/v1/directory"),
     ("GET", "/api/v1/accounts/{id}/featured_tags"),
+    # filters
+    ("GET", "/api/v2/filters"),
+    ("POST", "/api/v2/filters"),
+    ("PUT", "/api/v2/filters/{id}"),
+    ("POST", "/api/v2/filters/{filter_id}/keywords"),
+    ("PUT", "/api/v2/filters/keywords/{id}"),
+    ("POST", "/api/v2/filters/{filter_id}/statuses"),
+    ("DELETE", "/api/v2/filters/statuses/{id}"),
+    ("POST", "/api/v1/filters"),
+    ("PUT", "/api/v1/filters/{id}"),
 ]
 
 

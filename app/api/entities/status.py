@@ -1,6 +1,7 @@
 """Status, as Mastodon renders it, for any number of statuses at once.
 
     items = await render_statuses(session, statuses, viewer)       # viewer: Account | None
+    items = await render_statuses(session, statuses, viewer, context="home")   # adds `filtered`
     item = await render_status(session, status, viewer)
     item = await render_status(session, status, viewer, with_source=True)   # DELETE: adds `text`
 
@@ -9,6 +10,11 @@ polls with tallies, the viewer's favourited/reblogged/bookmarked/muted/pinned
 flags) is loaded in a fixed number of queries whatever the number of statuses,
 so timelines, threads and searches can all use this. Callers pass only statuses
 the viewer may see (see app.services.visibility).
+
+`context` names where the statuses are shown (a filter context: home, public, notifications,
+thread, account). With a viewer and a context, each status gets `filtered`: the viewer's
+filters of that context it trips (app.services.filters). Those filters are read by one more
+statement in the round trip that reads the viewer's flags, so they cost no extra round trip.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import db
 from app.api.entities.account import account_json, iso_datetime
+from app.api.entities.filter import filter_result_json
 from app.api.entities.media_attachment import media_attachment_json
 from app.api.entities.poll import poll_json
 from app.api.entities.preview_card import preview_card_json
@@ -29,7 +36,7 @@ from app.models import (Account, Application, Bookmark, ConversationMute, Favour
                         Poll, PreviewCard, Status, StatusPin, StatusTag, Tag)
 from app.models.account import acct_of
 from app.api.entities import render_cache
-from app.services import media_files, polls, preview_cards
+from app.services import filters, media_files, polls, preview_cards
 from app.services.status_text import tag_url
 
 PINNABLE = ("public", "unlisted", "private")
@@ -53,6 +60,7 @@ class _Loaded:
     applications: dict[int, Application] = field(default_factory=dict)
     flags: dict[str, set[int]] = field(default_factory=dict)
     cards: dict[int, PreviewCard] = field(default_factory=dict)
+    filters: list[filters.ActiveFilter] | None = None  # None: `filtered` is not shown
 
 
 # Built once (building a SQLAlchemy statement costs more CPU than running it) and run
@@ -137,7 +145,8 @@ async def _load_static(session: AsyncSession, statuses: list[Status]) -> dict[in
     } for s in statuses}
 
 
-async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | None) -> _Loaded:
+async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | None,
+                context: str | None = None) -> _Loaded:
     loaded = _Loaded(statuses={s.id: s for s in statuses})
     missing = [s.reblog_of_id for s in statuses if s.reblog_of_id and s.reblog_of_id not in loaded.statuses]
     if missing:
@@ -157,6 +166,8 @@ async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | 
         app_ids = list({s.application_id for s in everything if s.account_id == viewer_id and s.application_id})
         if app_ids:
             together.append((_APPLICATIONS, {"ids": app_ids}))
+        if context is not None:
+            together.append((filters.ACTIVE_FILTERS, filters.active_filters_params(viewer_id, context, ids)))
     if len(together) > 1:
         results = await db.rows_together(session, together)
     else:
@@ -167,6 +178,8 @@ async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | 
         loaded.flags = _viewer_flags(results[1])
         for application in (results[2] if app_ids else []):
             loaded.applications[application.id] = application
+        if context is not None:
+            loaded.filters = filters.compile_active(results[-1])
 
     cached = await render_cache.get_many(everything)
     misses = [s for s in everything if s.id not in cached]
@@ -186,6 +199,22 @@ async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | 
     loaded.cards = await preview_cards.cards_by_status(session, [i for i in ids if cached[i].get("has_link", True)])
 
     return loaded
+
+
+def _filtered(status: Status, loaded: _Loaded) -> list[dict[str, Any]]:
+    """The viewer's filters this status trips; a boost is judged by the post it boosts."""
+    active = loaded.filters
+    if not active:
+        return []
+    shown = loaded.statuses.get(status.reblog_of_id, status) if status.reblog_of_id else status
+    text = None
+    if filters.needs_text(active):
+        static = loaded.static[shown.id]["json"]
+        poll = loaded.polls.get(shown.id)
+        text = filters.searchable_text(shown.content, shown.spoiler_text,
+                                       (m.get("description") for m in static["media_attachments"]),
+                                       poll.options if poll is not None else ())
+    return [filter_result_json(m) for m in filters.matches(active, (status.id, status.reblog_of_id), text)]
 
 
 def _one(status: Status, loaded: _Loaded, viewer_id: int | None, with_source: bool) -> dict[str, Any]:
@@ -218,28 +247,31 @@ def _one(status: Status, loaded: _Loaded, viewer_id: int | None, with_source: bo
         data["bookmarked"] = target in flags["bookmarked"]
         if status.account_id == viewer_id and status.reblog_of_id is None and status.visibility in PINNABLE:
             data["pinned"] = status.id in flags["pinned"]
+    if loaded.filters is not None:
+        data["filtered"] = _filtered(status, loaded)
     if status.reblog_of_id is not None and status.reblog_of_id in loaded.statuses:
         data["reblog"] = _one(loaded.statuses[status.reblog_of_id], loaded, viewer_id, False)
     return data
 
 
 async def render_statuses(session: AsyncSession, statuses: Iterable[Status], viewer: Account | None, *,
-                          with_source: bool = False) -> list[dict[str, Any]]:
+                          context: str | None = None, with_source: bool = False) -> list[dict[str, Any]]:
     """Mastodon Status JSON for each of `statuses`, in the same order."""
     statuses = list(statuses)
     if not statuses:
         return []
     viewer_id = viewer.id if viewer is not None else None
-    loaded = await _load(session, statuses, viewer_id)
+    loaded = await _load(session, statuses, viewer_id, context)
     return [_one(s, loaded, viewer_id, with_source) for s in statuses]
 
 
 async def render_status(session: AsyncSession, status: Status, viewer: Account | None, *,
-                        with_source: bool = False, media: list[MediaAttachment] | None = None) -> dict[str, Any]:
+                        context: str | None = None, with_source: bool = False,
+                        media: list[MediaAttachment] | None = None) -> dict[str, Any]:
     """One status. `media` replaces the attachments found in the database (a deleted
     status has released its media for redrafting, yet its answer must list them)."""
     viewer_id = viewer.id if viewer is not None else None
-    loaded = await _load(session, [status], viewer_id)
+    loaded = await _load(session, [status], viewer_id, context)
     if media is not None:
         static = loaded.static[status.id]
         loaded.static[status.id] = dict(static, json=dict(static["json"], media_attachments=[

@@ -28,8 +28,9 @@ def _names(params: Params, name: str) -> list[str]:
     return [str(v) for v in values if isinstance(v, (str, int))]
 
 
-async def _answer(request: Request, session, statuses, page: Page, viewer) -> Response:
-    return json_response(await render_statuses(session, statuses, viewer),
+async def _answer(request: Request, session, statuses, page: Page, viewer, context: str) -> Response:
+    """`context`: the filter context of this timeline (lists count as home, hashtags as public)."""
+    return json_response(await render_statuses(session, statuses, viewer, context=context),
                          headers=page.link_header(request, [s.id for s in statuses]))
 
 
@@ -39,7 +40,7 @@ async def home(request: Request) -> Response:
     viewer = request.state.auth.account
     async with db.reading() as session:
         found = await timelines.home(session, viewer, page)
-        return await _answer(request, session, found, page, viewer)
+        return await _answer(request, session, found, page, viewer, "home")
 
 
 def _public_filter(params: Params, kind=PublicFilter):
@@ -54,7 +55,7 @@ async def public(request: Request) -> Response:
     viewer = _viewer(request)
     async with db.reading() as session:
         found = await timelines.public(session, viewer, page, _public_filter(params))
-        return await _answer(request, session, found, page, viewer)
+        return await _answer(request, session, found, page, viewer, "public")
 
 
 @authenticated("read:statuses", optional=True)
@@ -66,7 +67,7 @@ async def tag(request: Request) -> Response:
     viewer = _viewer(request)
     async with db.reading() as session:
         found = await timelines.tag(session, viewer, request.path_params["hashtag"], page, options)
-        return await _answer(request, session, found, page, viewer)
+        return await _answer(request, session, found, page, viewer, "public")
 
 
 @authenticated("read:lists")
@@ -75,7 +76,7 @@ async def list_timeline(request: Request) -> Response:
     viewer = request.state.auth.account
     async with db.reading() as session:
         found = await timelines.listed(session, viewer, request.path_params["list_id"], page)
-        return await _answer(request, session, found, page, viewer)
+        return await _answer(request, session, found, page, viewer, "home")
 
 
 routes = [

@@ -5,7 +5,6 @@ to them are not routed, so creating one is still a clear 404.
 
 | path | Mastodon's feature | scope |
 |---|---|---|
-| GET /api/v1/filters, /api/v2/filters | keyword filters | read:filters |
 | GET /api/v1/announcements | instance announcements | read |
 | GET /api/v1/featured_tags, /featured_tags/suggestions | hashtags featured on a profile | read:accounts |
 | GET /api/v1/accounts/:id/featured_tags | the same, of any account | public |
@@ -50,8 +49,6 @@ async def account_featured_tags(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/filters", _nothing("read:filters", []), methods=["GET"]),
-    Route("/api/v2/filters", _nothing("read:filters", []), methods=["GET"]),
     Route("/api/v1/announcements", _nothing("read", []), methods=["GET"]),
     Route("/api/v1/featured_tags", _nothing("read:accounts", []), methods=["GET"]),
     Route("/api/v1/featured_tags/suggestions", _nothing("read:accounts", []), methods=["GET"]),
