@@ -168,16 +168,17 @@ _PLAIN = re.compile(r"[\w.:-]*")
 
 
 def _inline_constants(sql: str, params: dict) -> tuple[str, dict]:
-    """Plain string and integer constants of a statement (visibility names...) written into its
-    SQL: fewer parameters sent on every run, and a shorter text (psycopg caches the parsing of
-    statements under 4 kB only; the home candidates were just over)."""
+    """Plain string constants of a statement built once in a module (visibility names...)
+    written into its SQL: fewer parameters sent on every run, and a shorter text (psycopg caches
+    the parsing of statements under 4 kB only; the home candidates were just over). Only
+    letters, digits and `_.:-`, quoted: nothing a caller sends ever gets here (values bound when
+    the statement runs are parameters), and nothing that could end the quote. So a parameter
+    given a value where the statement is built cannot be overridden when it runs: leave
+    run-time ones without a value (`bindparam("viewer_id", type_=...)`)."""
     for name, value in list(params.items()):
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
+        if not isinstance(value, str) or not _PLAIN.fullmatch(value):
             continue
-        if isinstance(value, str) and not _PLAIN.fullmatch(value):
-            continue
-        literal = f"'{value}'" if isinstance(value, str) else str(value)
-        sql, replaced = re.subn(r"%\(" + re.escape(name) + r"\)s", literal, sql)
+        sql, replaced = re.subn(r"%\(" + re.escape(name) + r"\)s", f"'{value}'", sql)
         if replaced:
             del params[name]
     return sql, params

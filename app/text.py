@@ -21,14 +21,23 @@ _REL = "nofollow noopener noreferrer"
 
 
 def has_nul(value) -> bool:
-    """Does a request value (text, or lists and dicts of them) hold a NUL character?
-    PostgreSQL cannot store one in text, so such input is refused before it gets there."""
+    """Does a request value (text, or lists and dicts of them) hold a NUL character, or a lone
+    surrogate (JSON's "\\ud800": not a character, not encodable as UTF-8)? PostgreSQL cannot
+    store either in text, so such input is refused before it gets there."""
     if isinstance(value, str):
-        return "\x00" in value
+        return "\x00" in value or (not value.isascii() and _has_surrogate(value))
     if isinstance(value, dict):
         return any(has_nul(k) or has_nul(v) for k, v in value.items())
     if isinstance(value, list):
         return any(has_nul(v) for v in value)
+    return False
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
     return False
 
 

@@ -17,11 +17,14 @@ from app.errors import ApiError
 from app.text import has_nul
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
+MAX_DEPTH = 32  # brackets in one parameter name, as Rack's default limit
 
 
 def _insert(target: dict, name: str, value: Any) -> None:
     head, _, rest = name.partition("[")
     parts = [head] + (_KEY_PART.findall("[" + rest) if rest else [])
+    if len(parts) > MAX_DEPTH:
+        raise ApiError("Request parameters are nested too deeply", 400)
     node: Any = target
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
@@ -111,12 +114,16 @@ class Params(dict):
         return value
 
 
-NUL_REFUSED = "Request parameters must not contain NUL characters"
+NUL_REFUSED = "Request parameters must not contain NUL characters or lone surrogates"
 
 
 async def read_params(request: Request) -> Params:
     params = await _read(request)
-    if has_nul(params):  # 400, not a 500 from PostgreSQL
+    try:
+        refused = has_nul(params)  # 400, not a 500 from PostgreSQL
+    except RecursionError:  # JSON nested about as deep as the parser allows
+        raise ApiError("Request parameters are nested too deeply", 400) from None
+    if refused:
         raise ApiError(NUL_REFUSED, 400)
     return params
 
@@ -133,7 +140,7 @@ async def _read(request: Request) -> Params:
         if raw.strip():
             try:
                 body = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):  # nested beyond reason: invalid too
                 raise ApiError("Invalid JSON in request body", 400) from None
             if not isinstance(body, dict):
                 raise ApiError("Request body must be a JSON object", 400)

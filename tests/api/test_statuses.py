@@ -555,6 +555,22 @@ async def test_a_nul_character_in_a_post_is_a_400_and_posts_nothing(client):
     assert await count(Status) == 0
 
 
+async def test_a_lone_surrogate_or_absurd_nesting_is_a_400_and_posts_nothing(client):
+    _, headers = await signed_in("alice")
+    headers = {**headers, "Content-Type": "application/json"}
+    lone = await client.post("/api/v1/statuses", content=b'{"status": "half a pair \\ud800"}', headers=headers)
+    assert lone.status_code == 400 and "surrogate" in lone.json()["error"]
+    deep = await client.post("/api/v1/statuses", content=b'{"status": "x", "a": ' + b"[" * 100_000 + b"]" * 100_000
+                             + b"}", headers=headers)
+    assert deep.status_code == 400
+    named = "a" + "[][b]" * 3000  # a Rails-style name nested thousands deep, in the query or a form
+    assert (await client.get("/api/v1/timelines/public", params={named: "1"})).status_code == 400
+    form = await client.post("/api/v1/statuses", data={"status": "x", named: "1"},
+                             headers={"Authorization": headers["Authorization"]})
+    assert form.status_code == 400 and "nested" in form.json()["error"]
+    assert await count(Status) == 0
+
+
 async def test_ids_in_digits_that_are_not_ascii_are_unknown_not_a_crash(client):
     # "³" and "¹" count as digits to Python's str.isdigit but are no number.
     _, headers = await signed_in("alice")

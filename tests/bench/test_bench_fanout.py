@@ -31,7 +31,11 @@ from tests.bench.harness import Result, feature_missing, percentile, print_table
 
 SAMPLE = 10  # fans polling their home timeline through the API, one connection each
 POSTERS = 20  # ordinary accounts posting while the fan-out runs
-POSTING_CONNECTIONS = 4
+POSTING_CONNECTIONS = 4  # the closed loop: each sends its next post as soon as the last is answered
+# The open loop: posts sent at this steady rate whatever the answers (a busy instance's rate).
+# The closed loop posts as fast as the machine allows, so its latency is mostly queueing behind
+# the other posts; the open loop shows what the fan-out does to posting at a rate that leaves room.
+POSTING_RATE = 20.0
 DEADLINE = 60.0
 # Settings that make the server and workers push even a 100,000-follower post.
 PUSH_ENV = {"STARLING_FANOUT_PULL_THRESHOLD": "1000000"}
@@ -41,7 +45,10 @@ def celebrity(env) -> tuple[int, str, int]:
     return env.query("SELECT id, username, followers_count FROM accounts ORDER BY followers_count DESC LIMIT 1")[0]
 
 
-async def run_once(env, mode: str, overrides: dict[str, str]) -> tuple[list[Result], list[str]]:
+async def run_once(env, mode: str, overrides: dict[str, str], *,
+                   posting_rate: float | None = None) -> tuple[list[Result], list[str]]:
+    """One celebrity post under posting load: a closed loop on POSTING_CONNECTIONS, or with
+    `posting_rate`, an open loop sending that many posts a second."""
     celebrity_id, username, followers = celebrity(env)
     threshold = int(overrides.get("STARLING_FANOUT_PULL_THRESHOLD", Settings().fanout_pull_threshold))
     pulled = followers > threshold
@@ -57,8 +64,10 @@ async def run_once(env, mode: str, overrides: dict[str, str]) -> tuple[list[Resu
     fan_tokens = env.tokens(fans)
     poster_tokens = list(env.tokens(readers(env, POSTERS)).values())
     celebrity_token = env.tokens([celebrity_id])[celebrity_id]
-    posting = Result(name=f"POST /api/v1/statuses during the fan-out ({mode})", connections=POSTING_CONNECTIONS)
-    reach = Result(name=f"post by @{username} ({followers:,} followers) in sampled feeds ({mode})",
+    load = f"{posting_rate:.0f} posts/s" if posting_rate else f"{POSTING_CONNECTIONS} at once"
+    posting = Result(name=f"POST /api/v1/statuses during the fan-out ({mode}; {load})",
+                     connections=0 if posting_rate else POSTING_CONNECTIONS)
+    reach = Result(name=f"post by @{username} ({followers:,} followers) in sampled feeds ({mode}; posting {load})",
                    connections=SAMPLE)
     extra: list[str] = []
     with env.server(**overrides) as base, env.worker(**overrides):
@@ -75,23 +84,36 @@ async def run_once(env, mode: str, overrides: dict[str, str]) -> tuple[list[Resu
             stop = asyncio.Event()
             counter = itertools.count()
 
+            async def post_one() -> None:
+                n = next(counter)
+                token = poster_tokens[n % len(poster_tokens)]
+                try:
+                    response = await timed(posting, client.post(
+                        "/api/v1/statuses", headers=auth(token),
+                        json={"status": f"Benchmark post {n} while a celebrity posts", "visibility": "public"}))
+                    if response.status_code != 200:
+                        posting.errors += 1
+                        posting.latencies.pop()
+                except httpx.HTTPError:
+                    pass
+
             async def keep_posting(connection: int) -> None:
                 while not stop.is_set():
-                    n = next(counter)
-                    token = poster_tokens[n % len(poster_tokens)]
-                    try:
-                        response = await timed(posting, client.post(
-                            "/api/v1/statuses", headers=auth(token),
-                            json={"status": f"Benchmark post {n} while a celebrity posts", "visibility": "public"}))
-                        if response.status_code != 200:
-                            posting.errors += 1
-                            posting.latencies.pop()
-                    except httpx.HTTPError:
-                        pass
+                    await post_one()
+
+            async def post_at_rate() -> None:
+                sent: list[asyncio.Task] = []
+                due = time.perf_counter()
+                while not stop.is_set():
+                    sent.append(asyncio.create_task(post_one()))
+                    due += 1 / posting_rate
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                await asyncio.gather(*sent)
 
             feed_watch = FeedWatch(env, followers_ids)  # before the post: reading 100,000 floors is not free
             posting_started = time.perf_counter()
-            posters = [asyncio.create_task(keep_posting(c)) for c in range(POSTING_CONNECTIONS)]
+            posters = ([asyncio.create_task(post_at_rate())] if posting_rate else
+                       [asyncio.create_task(keep_posting(c)) for c in range(POSTING_CONNECTIONS)])
             await asyncio.sleep(2)
             began = time.perf_counter()
             response = await client.post("/api/v1/statuses", headers=auth(celebrity_token),
@@ -132,7 +154,7 @@ async def run_once(env, mode: str, overrides: dict[str, str]) -> tuple[list[Resu
             # Every feed is checked once the posting load has stopped: it is not part of what is measured.
             in_redis = feed_watch.verify(post_id, began, sampled, wait=0 if pulled else DEADLINE)
             how = "author pulled at read time, so no feed is written" if pulled else "author pushed to feeds"
-            extra.append(f"- {mode} ({how}): {in_redis}")
+            extra.append(f"- {mode}, posting {load} ({how}): {in_redis}")
         for log in env.var_dir.glob("worker-*.log"):  # the worker's own account of the fan-out
             extra += [f"  - worker: {line.strip()}" for line in log.read_text().splitlines() if "followers' feeds in" in line]
             log.unlink()
@@ -140,7 +162,9 @@ async def run_once(env, mode: str, overrides: dict[str, str]) -> tuple[list[Resu
                   f"{max(reach.latencies, default=float('nan')) * 1000:.0f} ms" +
                   (f"; {reach.errors} never saw it within {DEADLINE:.0f} s" if reach.errors else "") +
                   f"; one read of a fan's timeline took {percentile(reads, 0.5) * 1000:.0f} ms (p50) meanwhile")
-    posting.note = f"{len(poster_tokens)} posters, {POSTING_CONNECTIONS} at once, from 2 s before the celebrity post"
+    posting.note = (f"{len(poster_tokens)} posters, " + (f"a post every {1000 / posting_rate:.0f} ms (open loop)"
+                    if posting_rate else f"{POSTING_CONNECTIONS} at once (closed loop)") +
+                    ", from 2 s before the celebrity post")
     return [reach, posting], extra
 
 
@@ -232,7 +256,9 @@ class FeedWatch:
 
 async def test_celebrity_post_reaches_every_follower(env):
     results, extra = await run_once(env, "default settings", {})
-    pushed, pushed_extra = await run_once(env, "threshold lifted: pushed to every feed", PUSH_ENV)
-    results += pushed
-    extra += pushed_extra
+    for rate in (None, POSTING_RATE):
+        pushed, pushed_extra = await run_once(env, "threshold lifted: pushed to every feed", PUSH_ENV,
+                                              posting_rate=rate)
+        results += pushed
+        extra += pushed_extra
     print_table("A post by an account with 100,000 local followers", results, extra)
