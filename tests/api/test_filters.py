@@ -15,7 +15,7 @@ from sqlmodel import select
 from app import db
 from app.api.entities.status import render_statuses
 from app.models import CustomFilter, CustomFilterKeyword, CustomFilterStatus, Status
-from app.services import streaming
+from app.services import filters, streaming
 from tests.api.test_streaming import event_stream, frame, no_frame, socket, until_listening
 from tests.support.openapi import assert_matches_spec, spec
 from tests.support.polling import eventually, settled
@@ -224,7 +224,8 @@ BAD_CREATES = [
     ({"title": "x", "context": "home"}, "Context"),
     ({"title": "x", "context": [{"home": 1}]}, "Context None or invalid context supplied"),
     ({"title": "x", "context": ["home"], "filter_action": "delete"}, "Filter action is not included"),
-    ({"title": "x", "context": ["home"], "keywords_attributes": [{"keyword": ""}]}, "Keywords keyword can't be blank"),
+    ({"title": "x", "context": ["home"], "keywords_attributes": [{"keyword": "", "whole_word": True}]},
+     "Keywords keyword can't be blank"),
     ({"title": "x", "context": ["home"], "keywords_attributes": [{"whole_word": True}]}, "Keywords keyword"),
     ({"title": "x", "context": ["home"], "keywords_attributes": ["word"]}, "keywords_attributes"),
     ({"title": "x", "context": ["home"], "keywords_attributes": [{"keyword": "a", "whole_word": "maybe"}]},
@@ -235,6 +236,33 @@ BAD_CREATES = [
     ({"title": "x", "context": ["home"], "expires_in": 1.5}, "Expires in"),
     ({"title": ["x"], "context": ["home"]}, "Title"),
 ]
+
+
+async def test_blank_keyword_items_and_context_entries_are_ignored(client):
+    # Rails' reject_if: :all_blank, and Mastodon's dropping of blank context[] entries.
+    _, alice_h = await signed_in("alice")
+    made = await make_filter(client, alice_h, context=["home", ""], keywords_attributes=[
+        {"keyword": "", "whole_word": ""}, {"keyword": "kept"}, {"keyword": "  "}])
+    assert made["context"] == ["home"]
+    assert [k["keyword"] for k in made["keywords"]] == ["kept"]
+
+
+async def test_limits_per_account_refuse_and_write_nothing(client, monkeypatch):
+    monkeypatch.setattr(filters, "MAX_FILTERS", 2)
+    monkeypatch.setattr(filters, "MAX_KEYWORDS", 3)
+    _, alice_h = await signed_in("alice")
+    first = await make_filter(client, alice_h, keywords_attributes=[{"keyword": "a"}, {"keyword": "b"}])
+    await make_filter(client, alice_h, title="second")
+    third = await client.post(V2, json={"title": "third", "context": ["home"]}, headers=alice_h)
+    assert third.status_code == 422 and "Filters are too many" in third.json()["error"]
+    too_many = await client.put(f"{V2}/{first['id']}", json={"keywords_attributes": [
+        {"keyword": "c"}, {"keyword": "d"}]}, headers=alice_h)
+    assert too_many.status_code == 422 and "Keywords are too many" in too_many.json()["error"]
+    assert (await client.post(V1, json={"phrase": "e", "context": ["home"]}, headers=alice_h)).status_code == 422
+    listed = (await client.get(V2, headers=alice_h)).json()
+    assert sorted((f["title"], len(f["keywords"])) for f in listed) == sorted([("second", 0), (first["title"], 2)])
+    added = await client.post(f"{V2}/{first['id']}/keywords", json={"keyword": "c"}, headers=alice_h)
+    assert added.status_code == 200  # up to the limit is fine
 
 
 @pytest.mark.parametrize("body, message", BAD_CREATES, ids=[str(b) for b, _ in BAD_CREATES])
@@ -257,7 +285,7 @@ async def test_bad_updates_change_nothing(client):
                  {"expires_in": "x"},
                  # a good change beside a bad one: neither is written
                  {"title": "renamed", "keywords_attributes": [{"id": keyword["id"], "_destroy": True},
-                                                              {"keyword": " "}]},
+                                                              {"keyword": " ", "whole_word": True}]},
                  {"keywords_attributes": [{"id": keyword["id"], "keyword": ""}]}):
         response = await client.put(url, json=body, headers=alice_h)
         assert response.status_code == 422, (body, response.text)
@@ -371,14 +399,15 @@ async def test_keyword_matching_on_home(client):
     await follow(alice, bob)
     made = await make_filter(client, alice_h, title="Cats", keywords_attributes=[
         {"keyword": "cat", "whole_word": True}, {"keyword": "DOG", "whole_word": False}])
-    expected = {
+    expected = {  # keyword_matches: the text that matched, each once, as Mastodon lists it
         "I have a cat": [["cat"]],
         "concatenate strings": [],  # whole word only
-        "hotdogs for lunch": [["DOG"]],  # substring, case-insensitive
-        "CAT and dog pictures": [["cat", "DOG"]],
+        "hotdogs for lunch": [["dog"]],  # substring, case-insensitive
+        "CAT and dog pictures": [["CAT", "dog"]],
         "nothing here": [],
         "a #cat tag": [["cat"]],
         "cat\non two lines": [["cat"]],
+        "cat, Cat, cat": [["cat", "Cat"]],
     }
     posted = {(await post(client, bob_h, text))["id"]: text for text in expected}
     warned = (await post(client, bob_h, "hidden behind", spoiler_text="cat content"))["id"]
@@ -412,7 +441,9 @@ async def test_text_sources_media_descriptions_and_poll_options(client):
     assert [bool(i["filtered"]) for i in items] == [False, True, True, True]
 
 
-async def test_contexts_decide_where_filters_apply(client):
+async def test_every_view_carries_all_matches_with_their_contexts(client):
+    # As Mastodon: a status carries every unexpired filter it trips, whatever the view, and apps
+    # act on those whose context is where they show it (they keep one copy of a status by id).
     alice, alice_h = await signed_in("alice")
     bob, bob_h = await signed_in("bob")
     await follow(alice, bob)
@@ -424,30 +455,37 @@ async def test_contexts_decide_where_filters_apply(client):
                           keywords_attributes=[{"keyword": "trigger"}])
     root = await post(client, bob_h, "trigger warning #topic @alice")
     reply = await post(client, bob_h, "another trigger", in_reply_to_id=root["id"])
+    await client.post(f"/api/v1/statuses/{root['id']}/bookmark", headers=alice_h)
+    await client.post(f"/api/v1/statuses/{root['id']}/favourite", headers=alice_h)
     await settled()
+    every = {("account", "home", "notifications", "public", "thread")}
 
     def titles(items):
-        return {tuple(filtered_titles(i)) for i in items}
+        return {tuple(sorted(filtered_titles(i))) for i in items}
 
-    assert titles(await home_of(client, alice_h, 2)) == {("home",)}
+    assert titles(await home_of(client, alice_h, 2)) == every
     listed = (await client.get(f"/api/v1/timelines/list/{lists.json()['id']}", headers=alice_h)).json()
-    assert len(listed) == 2 and titles(listed) == {("home",)}
+    assert len(listed) == 2 and titles(listed) == every
     public = (await client.get("/api/v1/timelines/public", headers=alice_h)).json()
-    assert len(public) >= 1 and titles(public) == {("public",)}
+    assert len(public) >= 1 and titles(public) == every
     tag = (await client.get("/api/v1/timelines/tag/topic", headers=alice_h)).json()
-    assert len(tag) == 1 and titles(tag) == {("public",)}
+    assert len(tag) == 1 and titles(tag) == every
     shown = (await client.get(f"/api/v1/statuses/{root['id']}", headers=alice_h)).json()
-    assert filtered_titles(shown) == ["thread"]
+    assert titles([shown]) == every
     context = (await client.get(f"/api/v1/statuses/{reply['id']}/context", headers=alice_h)).json()
-    assert [filtered_titles(s) for s in context["ancestors"]] == [["thread"]]
+    assert titles(context["ancestors"]) == every
     profile = (await client.get(f"/api/v1/accounts/{bob.id}/statuses", headers=alice_h)).json()
-    assert len(profile) == 2 and titles(profile) == {("account",)}
+    assert len(profile) == 2 and titles(profile) == every
+    for path in ("/api/v1/bookmarks", "/api/v1/favourites"):
+        assert titles((await client.get(path, headers=alice_h)).json()) == every
+    [matched] = [r for r in shown["filtered"] if r["filter"]["title"] == "home"]
+    assert matched["filter"]["context"] == ["home"] and matched["keyword_matches"] == ["trigger"]
     notifications = await eventually(
         lambda: notifications_of(client, alice_h), until=lambda items: any(n["type"] == "mention" for n in items))
     mention = next(n for n in notifications if n["type"] == "mention")
-    assert filtered_titles(mention["status"]) == ["notifications"]
+    assert titles([mention["status"]]) == every
     grouped = (await client.get("/api/v2/notifications", headers=alice_h)).json()
-    assert {tuple(filtered_titles(s)) for s in grouped["statuses"]} == {("notifications",)}
+    assert titles(grouped["statuses"]) == every
 
     # Anonymous readers get no `filtered`; another signed-in user gets theirs (none here), not alice's.
     assert all("filtered" not in s for s in (await client.get("/api/v1/timelines/public")).json())
@@ -500,7 +538,7 @@ async def test_boosts_status_filters_and_expiry(client):
     assert bob_view["filtered"] == []
 
 
-async def round_trips_to_render(monkeypatch, viewer, context: str | None) -> int:
+async def round_trips_to_render(monkeypatch, viewer) -> int:
     """Database round trips of one render_statuses call: statements through SQLAlchemy, plus the
     renderer's own db.rows / db.rows_together calls (each one round trip, however many statements)."""
     trips = []
@@ -523,10 +561,10 @@ async def round_trips_to_render(monkeypatch, viewer, context: str | None) -> int
             async with db.reading() as session:
                 found = list((await session.exec(select(Status).order_by(Status.id))).all())
                 trips.clear()
-                rendered = await render_statuses(session, found, viewer, context=context)
+                rendered = await render_statuses(session, found, viewer)
         finally:
             event.remove(engine, "before_cursor_execute", statement)
-    assert rendered and all(("filtered" in item) == (context is not None) for item in rendered)
+    assert rendered and all(("filtered" in item) == (viewer is not None) for item in rendered)
     return len(trips)
 
 
@@ -537,12 +575,11 @@ async def test_filters_cost_no_extra_round_trip(client, monkeypatch):
     await client.post(f"/api/v1/statuses/{original['id']}/reblog", headers=alice_h)
     await post(client, alice_h, "my own post")
     await settled()
-    await round_trips_to_render(monkeypatch, alice, None)  # fills the render cache
-    without = await round_trips_to_render(monkeypatch, alice, None)
-    assert await round_trips_to_render(monkeypatch, alice, "home") == without  # no filters at all
+    await round_trips_to_render(monkeypatch, alice)  # fills the render cache
+    without = await round_trips_to_render(monkeypatch, alice)  # no filters at all
     made = await make_filter(client, alice_h, keywords_attributes=[{"keyword": "poll"}])
     await client.post(f"{V2}/{made['id']}/statuses", json={"status_id": original["id"]}, headers=alice_h)
-    assert await round_trips_to_render(monkeypatch, alice, "home") == without  # filters read in the same trip
+    assert await round_trips_to_render(monkeypatch, alice) == without  # filters read in the same trip
 
 
 # -- streaming ---------------------------------------------------------------------------------------

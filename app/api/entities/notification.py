@@ -41,8 +41,7 @@ async def _shown_statuses(session: AsyncSession, notifications: list[Notificatio
     if missing:
         rows.update({s.id: s for s in (await session.exec(select(Status).where(Status.id.in_(missing)))).all()})
     ordered = [rows[i] for i in dict.fromkeys(shown.values()) if i in rows]
-    rendered = dict(zip((s.id for s in ordered), await render_statuses(session, ordered, viewer,
-                                                                      context="notifications")))
+    rendered = dict(zip((s.id for s in ordered), await render_statuses(session, ordered, viewer)))
     return shown, rows, rendered
 
 

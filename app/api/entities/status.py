@@ -1,7 +1,6 @@
 """Status, as Mastodon renders it, for any number of statuses at once.
 
     items = await render_statuses(session, statuses, viewer)       # viewer: Account | None
-    items = await render_statuses(session, statuses, viewer, context="home")   # adds `filtered`
     item = await render_status(session, status, viewer)
     item = await render_status(session, status, viewer, with_source=True)   # DELETE: adds `text`
 
@@ -11,10 +10,10 @@ flags) is loaded in a fixed number of queries whatever the number of statuses,
 so timelines, threads and searches can all use this. Callers pass only statuses
 the viewer may see (see app.services.visibility).
 
-`context` names where the statuses are shown (a filter context: home, public, notifications,
-thread, account). With a viewer and a context, each status gets `filtered`: the viewer's
-filters of that context it trips (app.services.filters). Those filters are read by one more
-statement in the round trip that reads the viewer's flags, so they cost no extra round trip.
+With a viewer, each status gets `filtered`: the viewer's unexpired filters it trips, whatever
+their contexts, as Mastodon (apps act on those of the context they show it in; app.services.filters).
+Those filters are read by one more statement in the round trip that reads the viewer's flags,
+so they cost no extra round trip.
 """
 from __future__ import annotations
 
@@ -145,8 +144,7 @@ async def _load_static(session: AsyncSession, statuses: list[Status]) -> dict[in
     } for s in statuses}
 
 
-async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | None,
-                context: str | None = None) -> _Loaded:
+async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | None) -> _Loaded:
     loaded = _Loaded(statuses={s.id: s for s in statuses})
     missing = [s.reblog_of_id for s in statuses if s.reblog_of_id and s.reblog_of_id not in loaded.statuses]
     if missing:
@@ -166,8 +164,7 @@ async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | 
         app_ids = list({s.application_id for s in everything if s.account_id == viewer_id and s.application_id})
         if app_ids:
             together.append((_APPLICATIONS, {"ids": app_ids}))
-        if context is not None:
-            together.append((filters.ACTIVE_FILTERS, filters.active_filters_params(viewer_id, context, ids)))
+        together.append((filters.ACTIVE_FILTERS, filters.active_filters_params(viewer_id, ids)))
     if len(together) > 1:
         results = await db.rows_together(session, together)
     else:
@@ -178,8 +175,7 @@ async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | 
         loaded.flags = _viewer_flags(results[1])
         for application in (results[2] if app_ids else []):
             loaded.applications[application.id] = application
-        if context is not None:
-            loaded.filters = filters.compile_active(results[-1])
+        loaded.filters = filters.compile_active(results[-1])
 
     cached = await render_cache.get_many(everything)
     misses = [s for s in everything if s.id not in cached]
@@ -255,23 +251,22 @@ def _one(status: Status, loaded: _Loaded, viewer_id: int | None, with_source: bo
 
 
 async def render_statuses(session: AsyncSession, statuses: Iterable[Status], viewer: Account | None, *,
-                          context: str | None = None, with_source: bool = False) -> list[dict[str, Any]]:
+                          with_source: bool = False) -> list[dict[str, Any]]:
     """Mastodon Status JSON for each of `statuses`, in the same order."""
     statuses = list(statuses)
     if not statuses:
         return []
     viewer_id = viewer.id if viewer is not None else None
-    loaded = await _load(session, statuses, viewer_id, context)
+    loaded = await _load(session, statuses, viewer_id)
     return [_one(s, loaded, viewer_id, with_source) for s in statuses]
 
 
 async def render_status(session: AsyncSession, status: Status, viewer: Account | None, *,
-                        context: str | None = None, with_source: bool = False,
-                        media: list[MediaAttachment] | None = None) -> dict[str, Any]:
+                        with_source: bool = False, media: list[MediaAttachment] | None = None) -> dict[str, Any]:
     """One status. `media` replaces the attachments found in the database (a deleted
     status has released its media for redrafting, yet its answer must list them)."""
     viewer_id = viewer.id if viewer is not None else None
-    loaded = await _load(session, [status], viewer_id, context)
+    loaded = await _load(session, [status], viewer_id)
     if media is not None:
         static = loaded.static[status.id]
         loaded.static[status.id] = dict(static, json=dict(static["json"], media_attachments=[

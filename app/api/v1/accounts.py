@@ -139,7 +139,7 @@ async def statuses_index(request: Request) -> Response:
         if account is None:
             raise NotFound()
         rows = await statuses.of_account(session, viewer, account, filters, page)
-        rendered = await render_statuses(session, [status for _, status in rows], viewer, context="account")
+        rendered = await render_statuses(session, [status for _, status in rows], viewer)
     return json_response(rendered, headers=page.link_header(request, [cursor for cursor, _ in rows]))
 
 

@@ -81,7 +81,7 @@ async def show(request: Request) -> Response:
     viewer = _viewer(request)
     async with db.session() as session:
         status = await statuses.find_visible(session, viewer, request.path_params["id"])
-        return json_response(await render_status(session, status, viewer, context="thread"))
+        return json_response(await render_status(session, status, viewer))
 
 
 @authenticated("write:statuses")
@@ -108,7 +108,7 @@ async def context(request: Request) -> Response:
     async with db.session() as session:
         status = await statuses.find_visible(session, viewer, request.path_params["id"])
         ancestors, descendants = await statuses.context(session, viewer, status)
-        rendered = await render_statuses(session, ancestors + descendants, viewer, context="thread")
+        rendered = await render_statuses(session, ancestors + descendants, viewer)
         return json_response({"ancestors": rendered[:len(ancestors)], "descendants": rendered[len(ancestors):]})
 
 

@@ -28,9 +28,8 @@ def _names(params: Params, name: str) -> list[str]:
     return [str(v) for v in values if isinstance(v, (str, int))]
 
 
-async def _answer(request: Request, session, statuses, page: Page, viewer, context: str) -> Response:
-    """`context`: the filter context of this timeline (lists count as home, hashtags as public)."""
-    return json_response(await render_statuses(session, statuses, viewer, context=context),
+async def _answer(request: Request, session, statuses, page: Page, viewer) -> Response:
+    return json_response(await render_statuses(session, statuses, viewer),
                          headers=page.link_header(request, [s.id for s in statuses]))
 
 
@@ -40,7 +39,7 @@ async def home(request: Request) -> Response:
     viewer = request.state.auth.account
     async with db.reading() as session:
         found = await timelines.home(session, viewer, page)
-        return await _answer(request, session, found, page, viewer, "home")
+        return await _answer(request, session, found, page, viewer)
 
 
 def _public_filter(params: Params, kind=PublicFilter):
@@ -55,7 +54,7 @@ async def public(request: Request) -> Response:
     viewer = _viewer(request)
     async with db.reading() as session:
         found = await timelines.public(session, viewer, page, _public_filter(params))
-        return await _answer(request, session, found, page, viewer, "public")
+        return await _answer(request, session, found, page, viewer)
 
 
 @authenticated("read:statuses", optional=True)
@@ -67,7 +66,7 @@ async def tag(request: Request) -> Response:
     viewer = _viewer(request)
     async with db.reading() as session:
         found = await timelines.tag(session, viewer, request.path_params["hashtag"], page, options)
-        return await _answer(request, session, found, page, viewer, "public")
+        return await _answer(request, session, found, page, viewer)
 
 
 @authenticated("read:lists")
@@ -76,7 +75,7 @@ async def list_timeline(request: Request) -> Response:
     viewer = request.state.auth.account
     async with db.reading() as session:
         found = await timelines.listed(session, viewer, request.path_params["list_id"], page)
-        return await _answer(request, session, found, page, viewer, "home")
+        return await _answer(request, session, found, page, viewer)
 
 
 routes = [
