@@ -543,6 +543,14 @@ ACTIVE_FILTERS = union_all(
 )
 
 
+async def owners_with_filters(session: AsyncSession, account_ids: list[int]) -> set[int]:
+    """Those of `account_ids` with an unexpired filter (their stream events are matched for them)."""
+    rows = await session.execute(sa_select(CustomFilter.account_id).distinct().where(
+        CustomFilter.account_id.in_(account_ids),
+        or_(CustomFilter.expires_at.is_(None), CustomFilter.expires_at > func.now())))
+    return {row[0] for row in rows}
+
+
 def active_filters_params(viewer_id: int, status_ids: list[int]) -> dict[str, Any]:
     return {"viewer_id": viewer_id, "ids": status_ids}
 

@@ -16,6 +16,7 @@ from app import db
 from app.api.entities.status import render_statuses
 from app.models import CustomFilter, CustomFilterKeyword, CustomFilterStatus, Status
 from app.services import filters, streaming
+from app.services.feeds import store as feed_store
 from tests.api.test_streaming import event_stream, frame, no_frame, socket, until_listening
 from tests.support.openapi import assert_matches_spec, spec
 from tests.support.polling import eventually, settled
@@ -636,3 +637,29 @@ async def test_streamed_notifications_carry_the_receivers_matches(client, live_s
         status = json.loads(event["payload"])["status"]
         assert [(r["filter"]["title"], r["keyword_matches"]) for r in status["filtered"]] == [
             ("Mentions", ["spoiler"])]
+
+
+async def test_a_followed_post_on_the_home_stream_carries_the_receivers_matches(client, live_server):
+    # A new post is rendered once for all home streams, but a receiver with filters gets it
+    # rendered for them, as Mastodon's streaming server matches filters for each listener.
+    alice, alice_h = await signed_in("alice")
+    carol, carol_h = await signed_in("carol")
+    bob, bob_h = await signed_in("bob")
+    for reader in (alice, carol):
+        await follow(reader, bob)
+    made = await make_filter(client, alice_h, title="Cats", keywords_attributes=[{"keyword": "cat"}])
+    for headers, reader in ((alice_h, alice), (carol_h, carol)):  # live feeds, so posts are pushed
+        await client.get("/api/v1/timelines/home", headers=headers)
+        await eventually(lambda: feed_store.floor_of(reader.id), until=lambda floor: floor is not None)
+    tokens = [h["Authorization"].split(" ", 1)[1] for h in (alice_h, carol_h)]
+    async with socket(live_server, tokens[0], "stream=user") as alice_ws, \
+            socket(live_server, tokens[1], "stream=user") as carol_ws:
+        await until_listening(alice_ws, streaming.user_channel(alice.id))
+        await until_listening(carol_ws, streaming.user_channel(carol.id))
+        posted = await post(client, bob_h, "a Cat on the stairs")
+        for_alice = json.loads((await frame(alice_ws))["payload"])
+        for_carol = json.loads((await frame(carol_ws))["payload"])
+    assert for_alice["id"] == for_carol["id"] == posted["id"]
+    [result] = for_alice["filtered"]
+    assert result["filter"]["id"] == made["id"] and result["keyword_matches"] == ["Cat"]
+    assert "filtered" not in for_carol  # no filters: the rendering shared by all

@@ -24,7 +24,7 @@ from app import db
 from app.config import get_settings
 from app.models import Account, List, Status
 from app.models.base import utcnow
-from app.services import streaming, visibility
+from app.services import filters, streaming, visibility
 from app.services.feeds import audience, sources, store
 from app.services.feeds.store import Window
 
@@ -59,7 +59,8 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
     """Fan a status out to its author's feed and its followers' live feeds, and announce it on
     the home streams of those receivers who have one open (a boost rendered for each of them
     with `announcement_for`: they may have favourited or bookmarked the boosted post already;
-    a new post once for all). Returns how many feeds got it."""
+    a new post once for all, except for receivers with filters, whose matches it must carry).
+    Returns how many feeds got it."""
     settings = get_settings()
     started, started_at = time.perf_counter(), utcnow()
     async with db.session() as session:
@@ -76,7 +77,8 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
         lists_of_author = (await session.execute(_LISTS_OF, {"author": status.account_id})).all()
         announcer = _Announcer(status, announcement, hidden_for={owner for _, owner, exclusive in lists_of_author
                                                                  if exclusive},
-                               per_viewer=announcement_for if status.reblog_of_id is not None else None)
+                               per_viewer=announcement_for if status.reblog_of_id is not None else None,
+                               for_filters=announcement_for)
         # Hybrid push/pull: a very followed account is read at read time instead (docs/feeds.md).
         pushed = author.followers_count <= settings.fanout_pull_threshold
         audience_size = 0
@@ -151,8 +153,9 @@ class _Announcer:
     fan-outs have none: nothing is rendered), and publishes it to each such receiver."""
 
     def __init__(self, status: Status, announcement: Announcement, hidden_for: set[int] = frozenset(),
-                 per_viewer: ViewerAnnouncement | None = None):
+                 per_viewer: ViewerAnnouncement | None = None, for_filters: ViewerAnnouncement | None = None):
         self.status, self.announcement, self.per_viewer = status, announcement, per_viewer
+        self.for_filters = for_filters  # a receiver with filters: rendered for them (`filtered`)
         self.hidden_for = hidden_for  # home streams not to tell (the author is in an exclusive list of theirs)
         self._message: asyncio.Task | None = None
 
@@ -161,14 +164,29 @@ class _Announcer:
         retry the fan-out (a retry finds the feeds written and would tell nobody anyway)."""
         # (audience batches may carry ids as text: compared as numbers)
         receivers = [int(a) for a in account_ids if int(a) not in self.hidden_for]
-        if self.per_viewer is None:
-            await self.tell_channels([streaming.user_channel(a) for a in receivers])
+        if self.per_viewer is not None:
+            await self._tell_each(receivers, self.per_viewer)
             return
+        # One rendering for all, but a receiver with filters gets theirs matched, as Mastodon's
+        # streaming server does (few: receivers with a home stream open and a filter).
+        personal = await self._with_filters(receivers) if self.for_filters is not None and receivers else set()
+        await self.tell_channels([streaming.user_channel(a) for a in receivers if a not in personal])
+        await self._tell_each([a for a in receivers if a in personal], self.for_filters)
+
+    async def _with_filters(self, receivers: list[int]) -> set[int]:
+        try:
+            async with db.reading() as session:
+                return await filters.owners_with_filters(session, receivers)
+        except Exception:
+            log.exception("status %s: receivers' filters not read", self.status.id)
+            return set()
+
+    async def _tell_each(self, receivers: list[int], render: ViewerAnnouncement) -> None:
         for receiver in receivers:  # few: only receivers with a home stream open right now
             try:
                 async with db.session() as session:
                     status = await session.get(Status, self.status.id)
-                    message = await self.per_viewer(session, status, receiver) if status is not None else None
+                    message = await render(session, status, receiver) if status is not None else None
             except Exception:
                 log.exception("status %s: stream event for %s not rendered", self.status.id, receiver)
                 continue
