@@ -20,6 +20,22 @@ _SHOWN = 30  # characters of a link shown before the ellipsis
 _REL = "nofollow noopener noreferrer"
 
 
+TRUE_WORDS = ("1", "true", "t", "on", "yes")
+FALSE_WORDS = ("0", "false", "f", "off", "no")
+
+
+def boolean(value) -> bool | None:
+    """A request value read as a boolean the way Rails reads form values; None when it is none."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    return None
+
+
 def has_nul(value) -> bool:
     """Does a request value (text, or lists and dicts of them) hold a NUL character, or a lone
     surrogate (JSON's "\\ud800": not a character, not encodable as UTF-8)? PostgreSQL cannot

@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from app.errors import ApiError
-from app.text import has_nul
+from app.text import boolean, has_nul
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 MAX_DEPTH = 32  # brackets in one parameter name, as Rack's default limit
@@ -72,14 +72,10 @@ class Params(dict):
         value = self.get(name)
         if value is None or value == "":
             return default
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("1", "true", "t", "on", "yes"):
-            return True
-        if text in ("0", "false", "f", "off", "no"):
-            return False
-        raise ApiError(f"{name} must be a boolean", 422)
+        parsed = boolean(value)
+        if parsed is None:
+            raise ApiError(f"{name} must be a boolean", 422)
+        return parsed
 
     def int(self, name: str, default: int | None = None, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
         value = self.get(name)

@@ -32,6 +32,7 @@ from app.models.filter import FILTER_ACTIONS, FILTER_CONTEXTS
 from app.services import streaming, visibility
 from app.services.ids import parse_id
 from app.services.remote_html import plain
+from app.text import boolean
 
 log = logging.getLogger("starling.filters")
 
@@ -120,15 +121,10 @@ def _action(problems: Validation, value: Any) -> str:
 
 
 def _bool(problems: Validation, name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "t", "on", "yes"):
-        return True
-    if text in ("0", "false", "f", "off", "no"):
-        return False
-    problems.add(name, "ERR_INVALID", "must be a boolean")
-    return False
+    parsed = boolean(value)
+    if parsed is None:
+        problems.add(name, "ERR_INVALID", "must be a boolean")
+    return bool(parsed)
 
 
 def _expires_at(problems: Validation, value: Any) -> datetime | None:
