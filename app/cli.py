@@ -113,7 +113,7 @@ def _with_database(coroutine_factory) -> int:
         configure(settings)
         db.connect(settings.database_url, pool_size=2)
         jobs.setup_broker(settings.redis_url)  # admin actions may send mail (through the outbox)
-        app_redis.connect(settings.redis_url)  # a changed user tells the web processes (token_owners)
+        app_redis.connect(settings.redis_url, settings.feeds_redis_url)  # a changed user tells the web processes (token_owners)
         token_owners.watch_changes()
 
         async def run():

@@ -23,6 +23,8 @@ class Settings:
     # None means "start the embedded server under var_dir".
     database_url: str | None = None
     redis_url: str | None = None
+    # Home feeds on a Redis server of their own (app.redis.feeds); None: the one above.
+    feeds_redis_url: str | None = None
     var_dir: Path = Path("var")
     media_dir: Path | None = None
     host: str = "127.0.0.1"

@@ -104,7 +104,7 @@ def create_app(settings: Settings, on_shutdown: Sequence[Callable[[], None]] = (
     """
     configure(settings)
     db.connect(settings.database_url)
-    app_redis.connect(settings.redis_url)
+    app_redis.connect(settings.redis_url, settings.feeds_redis_url)
     token_owners.watch_changes()
     jobs.setup_broker(settings.redis_url)
     settings.media_root.mkdir(parents=True, exist_ok=True)

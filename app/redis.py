@@ -1,4 +1,13 @@
-"""Async Redis clients (rate limits, feeds, pub/sub), one per running event loop."""
+"""Async Redis clients, one per running event loop and server.
+
+Two roles, which may be two servers:
+- `client()`: everything requests wait on (token owners, rate limits, idempotency keys,
+  pub/sub, the render cache; the job broker is connected separately, to the same URL);
+- `feeds()`: the home feeds and the registry of open home streams, which the fan-out writes
+  with long scripts. On a server of their own (STARLING_FEEDS_REDIS_URL), a 100,000-follower
+  fan-out does not hold up every other request's Redis calls behind its scripts (Redis runs
+  one command at a time). Without that setting both are the same server and client.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -6,25 +15,34 @@ import asyncio
 import redis.asyncio as aioredis
 
 _url: str | None = None
-_per_loop: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+_feeds_url: str | None = None
+_per_loop: dict[tuple[asyncio.AbstractEventLoop, str], aioredis.Redis] = {}
 
 
-def connect(url: str) -> None:
-    global _url
-    _url = url
+def connect(url: str, feeds_url: str | None = None) -> None:
+    global _url, _feeds_url
+    _url, _feeds_url = url, feeds_url or url
 
 
 def client() -> aioredis.Redis:
-    if _url is None:
+    return _client(_url)
+
+
+def feeds() -> aioredis.Redis:
+    return _client(_feeds_url)
+
+
+def _client(url: str | None) -> aioredis.Redis:
+    if url is None:
         raise RuntimeError("redis not connected: call app.redis.connect() first")
-    loop = asyncio.get_running_loop()
-    found = _per_loop.get(loop)
+    key = (asyncio.get_running_loop(), url)
+    found = _per_loop.get(key)
     if found is None:
-        found = _per_loop[loop] = aioredis.Redis.from_url(_url, decode_responses=True)
+        found = _per_loop[key] = aioredis.Redis.from_url(url, decode_responses=True)
     return found
 
 
 async def close() -> None:
-    found = _per_loop.pop(asyncio.get_running_loop(), None)
-    if found is not None:
-        await found.aclose()
+    loop = asyncio.get_running_loop()
+    for key in [key for key in _per_loop if key[0] is loop]:
+        await _per_loop.pop(key).aclose()

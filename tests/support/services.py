@@ -85,6 +85,16 @@ class TestRedis:
             self.embedded.shutdown()
 
 
+def separate_redis(url: str) -> tuple[str, TestRedis | None]:
+    """Another Redis database beside the session's `url`: its URL, and the claim to release
+    (None on the embedded server, which is this test session's alone)."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return f"{url}{'&' if parts.query else '?'}db=9", None
+    claimed = TestRedis()
+    return claimed.url, claimed
+
+
 class Mailbox:
     """A real SMTP server (aiosmtpd) that keeps what it receives."""
 

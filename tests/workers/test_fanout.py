@@ -39,7 +39,7 @@ async def write_status(account_id: int, text: str = "hi", **fields) -> Status:
 
 
 async def snapshot(account_ids: list[int]) -> dict:
-    client = app_redis.client()
+    client = app_redis.feeds()
     return {a: (await client.zrange(store.feed_key(a), 0, -1, withscores=True),
                 await client.zrange(store.reblogs_key(a), 0, -1, withscores=True),
                 await client.get(store.floor_key(a))) for a in account_ids}
@@ -48,13 +48,13 @@ async def snapshot(account_ids: list[int]) -> dict:
 async def test_every_feed_actor_run_twice_changes_nothing_the_second_time(settings):
     star, _ = await make_user("star")
     fans = await followers_of(star, 50)
-    await make_live(app_redis.client(), fans)
+    await make_live(app_redis.feeds(), fans)
     status = await write_status(star.id)
     everyone = fans + [star.id]
 
     await run("feeds_distribute", status_id=status.id)
     first = await snapshot(everyone)
-    assert await holding(app_redis.client(), fans, status.id) == 50
+    assert await holding(app_redis.feeds(), fans, status.id) == 50
     await run("feeds_distribute", status_id=status.id)
     assert await snapshot(everyone) == first
 
@@ -89,15 +89,15 @@ async def test_a_large_fan_out_reaches_every_active_follower_and_skips_the_rest(
     star, _ = await make_user("star")
     active = await followers_of(star, 5000)
     asleep = await followers_of(star, 200, prefix="asleep", active=False)
-    await make_live(app_redis.client(), active + asleep)
+    await make_live(app_redis.feeds(), active + asleep)
     status = await write_status(star.id)
     started = time.perf_counter()
     received = await fanout.distribute(status.id)
     elapsed = time.perf_counter() - started
     print(f"fan-out to 5,000 followers: {elapsed * 1000:.0f} ms")
     assert received == 5000  # the author reads nothing: no live feed of their own
-    assert await holding(app_redis.client(), active, status.id) == 5000
-    assert await holding(app_redis.client(), asleep, status.id) == 0
+    assert await holding(app_redis.feeds(), active, status.id) == 5000
+    assert await holding(app_redis.feeds(), asleep, status.id) == 0
 
 
 def sid(n: int) -> int:
@@ -161,7 +161,7 @@ async def close_streams(listeners: list) -> None:
 async def test_receivers_with_a_home_stream_open_get_an_update_event(settings):
     author, _ = await make_user("author")
     fans = await followers_of(author, 4)
-    await make_live(app_redis.client(), fans)
+    await make_live(app_redis.feeds(), fans)
     status = await write_status(author.id, "live!")
     received, listeners = await open_home_streams(fans[:3])  # the fourth has no app open
     try:
@@ -185,11 +185,11 @@ async def test_a_stream_opened_during_a_fan_out_gets_the_posts_after_it(settings
     """Who has a stream open is looked up for each batch of followers, not once per fan-out."""
     author, _ = await make_user("author")
     fans = await followers_of(author, 400)
-    await make_live(app_redis.client(), fans)
+    await make_live(app_redis.feeds(), fans)
     first = await write_status(author.id, "before")
     with tuned(fanout_batch_size=2):
         fan_out = asyncio.create_task(run("feeds_distribute", status_id=first.id))
-        await eventually(lambda: holding(app_redis.client(), fans, first.id), until=lambda n: n > 0)
+        await eventually(lambda: holding(app_redis.feeds(), fans, first.id), until=lambda n: n > 0)
         received, listeners = await open_home_streams([fans[-1]])  # mid-way through the fan-out
         try:
             await fan_out
@@ -244,12 +244,12 @@ async def test_a_big_audience_is_streamed_and_is_the_same_audience(settings):
 async def test_only_receivers_registered_as_watching_and_not_lapsed_are_told(settings):
     """Which receivers get an `update` comes from streaming.WATCHING, looked up either way
     round (the registry is smaller than the batch, or the batch is smaller)."""
-    await make_live(app_redis.client(), [1, 2, 3])
+    await make_live(app_redis.feeds(), [1, 2, 3])
     now = int(time.time())
-    await app_redis.client().zadd(streaming.WATCHING, {"1": now + 60, "2": now - 1})  # 2 has lapsed
+    await app_redis.feeds().zadd(streaming.WATCHING, {"1": now + 60, "2": now - 1})  # 2 has lapsed
     added = await store.add_to_feeds([1, 2, 3], sid(1), None, with_receivers=True)
     assert added.receivers == [1, 2, 3] and added.watching == [1] and added.received == 3
-    await app_redis.client().zadd(streaming.WATCHING, {str(9000 + n): now + 60 for n in range(5)})
+    await app_redis.feeds().zadd(streaming.WATCHING, {str(9000 + n): now + 60 for n in range(5)})
     added = await store.add_to_feeds([1, 2, 3], sid(2), None)  # 6 open streams, 3 receivers
     assert added.watching == [1] and added.received == 3 and added.receivers is None
     assert (await store.add_to_feeds([1, 2, 3], sid(2), None)).watching == []  # already there: not again
@@ -307,7 +307,7 @@ async def test_a_feed_key_recreated_by_a_write_still_expires(settings):
     first, boost, boosted = 144_000_000_000_000_001, 144_000_000_000_000_002, 143_000_000_000_000_000
     await store.fan_out([reader.id], first, None)
     await store.remove([reader.id], [first])
-    redis = app_redis.client()
+    redis = app_redis.feeds()
     assert not await redis.exists(store.feed_key(reader.id))
     await store.fan_out([reader.id], boost, boosted)  # a boost: the feed and its reblog tracking anew
     assert await store.ids(reader.id) == [boost]

@@ -238,7 +238,7 @@ _scripts: dict = {}
 
 def script(name: str):
     """A registered script (EVALSHA with a transparent reload), per Redis client."""
-    client = app_redis.client()
+    client = app_redis.feeds()
     key = (id(client), name)
     if key not in _scripts:
         _scripts[key] = client.register_script({"FAN_OUT": FAN_OUT, "FILL": FILL, "REMOVE": REMOVE, "READ": READ, "FINISH": FINISH}[name])
@@ -297,7 +297,7 @@ async def read(account_id: int, window: Window, count: int) -> tuple[int | None,
 async def start_building(account_id: int) -> None:
     """Open an empty feed for writers before a rebuild reads PostgreSQL, so that a post
     committed meanwhile lands either in what the rebuild reads or through fan-out."""
-    async with app_redis.client().pipeline(transaction=True) as pipe:
+    async with app_redis.feeds().pipeline(transaction=True) as pipe:
         pipe.delete(feed_key(account_id), reblogs_key(account_id))
         pipe.set(floor_key(account_id), BUILDING, ex=ttl_seconds())
         await pipe.execute()
@@ -310,13 +310,13 @@ async def finish_building(account_id: int, floor: int) -> None:
 
 async def floor_of(account_id: int) -> int | None:
     """The floor of a live feed (None when there is none or it is being built)."""
-    value = await app_redis.client().get(floor_key(account_id))
+    value = await app_redis.feeds().get(floor_key(account_id))
     return None if value in (None, BUILDING) else int(value)
 
 
 async def claim_rebuild(account_id: int, seconds: int = 60) -> bool:
     """True for the first caller in `seconds`: one rebuild request per feed at a time."""
-    return bool(await app_redis.client().set(f"feed:home:{account_id}:rebuild", "1", nx=True, ex=seconds))
+    return bool(await app_redis.feeds().set(f"feed:home:{account_id}:rebuild", "1", nx=True, ex=seconds))
 
 
 @dataclass
@@ -371,7 +371,7 @@ async def watching(account_ids: list[int]) -> list[int]:
     if not account_ids:
         return []
     now = time.time()
-    scores = await app_redis.client().zmscore(WATCHING, [str(a) for a in account_ids])
+    scores = await app_redis.feeds().zmscore(WATCHING, [str(a) for a in account_ids])
     return [a for a, until in zip(account_ids, scores) if until is not None and until >= now]
 
 
@@ -379,7 +379,7 @@ async def holding(account_ids: list[int], status_id: int) -> list[int]:
     """Those of `account_ids` whose feed holds `status_id`."""
     if not account_ids:
         return []
-    async with app_redis.client().pipeline(transaction=False) as pipe:
+    async with app_redis.feeds().pipeline(transaction=False) as pipe:
         for account_id in account_ids:
             pipe.zscore(feed_key(account_id), str(status_id))
         scores = await pipe.execute()
@@ -388,4 +388,4 @@ async def holding(account_ids: list[int], status_id: int) -> list[int]:
 
 async def ids(account_id: int) -> list[int]:
     """Every id in a feed, newest first (tests, rebuild checks)."""
-    return [int(i) for i in await app_redis.client().zrevrange(feed_key(account_id), 0, -1)]
+    return [int(i) for i in await app_redis.feeds().zrevrange(feed_key(account_id), 0, -1)]
