@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import exists, func, or_, text, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -331,15 +330,19 @@ async def upsert_tags(session: AsyncSession, names: list[str], at: datetime | No
     may be older than the last local one)."""
     if not names:
         return []
-    at = at or utcnow()
     # A stable order keeps concurrent posts with the same new tags from deadlocking.
     names = sorted(names, key=str.lower)
-    statement = insert(Tag).values([{"name": n, "created_at": at, "last_status_at": at} for n in names])
-    statement = statement.on_conflict_do_update(
-        index_elements=[func.lower(Tag.name)],
-        set_={"last_status_at": func.greatest(Tag.last_status_at, statement.excluded.last_status_at)},
-    ).returning(Tag.id)
-    return list((await session.execute(statement)).scalars().all())
+    return list((await session.execute(_UPSERT_TAGS, {"names": names, "at": at or utcnow()})).scalars().all())
+
+
+# One statement for any number of tags: a multi-row VALUES would be a new statement (compiled
+# again, never prepared) for every count of tags.
+_UPSERT_TAGS = text(
+    "INSERT INTO tags (name, created_at, last_status_at) "
+    "SELECT name, :at, :at FROM unnest(CAST(:names AS varchar[])) WITH ORDINALITY AS t(name, position) "
+    "ORDER BY position "
+    "ON CONFLICT (lower(name)) DO UPDATE SET last_status_at = greatest(tags.last_status_at, excluded.last_status_at) "
+    "RETURNING id")
 
 
 async def _set_tags(session: AsyncSession, status: Status, names: list[str], *, new: bool = False) -> None:

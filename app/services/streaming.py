@@ -228,11 +228,11 @@ async def listened(channels: list[str]) -> set[str]:
 async def anyone_watching_statuses() -> bool:
     """Does any process listen on a public or hashtag channel right now? When nobody does, a
     status event needs no rendering at all (pub/sub keeps nothing for later listeners)."""
-    redis = app_redis.client()
-    public = [*PUBLIC_STREAMS.values()]
-    if any(count for _, count in await redis.pubsub_numsub(*public)):
-        return True
-    return bool(await redis.pubsub_channels("timeline:hashtag:*"))
+    async with app_redis.client().pipeline(transaction=False) as pipe:  # one round trip: every post asks
+        pipe.pubsub_numsub(*PUBLIC_STREAMS.values())
+        pipe.pubsub_channels("timeline:hashtag:*")
+        public, hashtags = await pipe.execute()
+    return any(count for _, count in public) or bool(hashtags)
 
 
 def status_channels(status: Status, tags: Iterable[str], *, has_media: bool, event: str) -> list[str]:

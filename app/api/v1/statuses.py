@@ -61,7 +61,7 @@ async def create(request: Request) -> Response:
     # A 429 past the posting budget carries its X-RateLimit-* headers (rate_limits.RateLimited).
     status = await statuses.create(poster, draft, idempotency_key=request.headers.get("idempotency-key") or None)
     async with db.session() as session:
-        return json_response(await render_status(session, status, auth.account))
+        return json_response(await render_status(session, status, auth.account, fresh=True))
 
 
 @authenticated("read:statuses", optional=True)
