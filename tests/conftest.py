@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from app import db
 from app import redis as app_redis
 from app.config import Settings, configure
+from app.api.entities import render_cache
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import metadata
@@ -136,6 +137,7 @@ async def clean(request):
     await _quiesce_workers()
     await _truncate_all()
     await app_redis.client().flushdb()
+    render_cache.forget_local()
     request.getfixturevalue("mailbox").clear()
     yield
 

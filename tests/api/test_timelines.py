@@ -341,6 +341,7 @@ async def test_postgres_reads_widen_their_time_slice_until_the_page_is_full(clie
     monkeypatch.setattr(sources, "FIRST_SLICE_MS", 1)
     monkeypatch.setattr(sources, "GROWTH", 2)
     monkeypatch.setattr(sources, "SLICES", 3)
+    monkeypatch.setattr(sources, "FEW_ACCOUNTS", 0)  # two follows would be read in one query
     alice, alice_h = await signed_in("alice")
     bob, bob_h = await signed_in("bob")
     carol, carol_h = await signed_in("carol")
