@@ -12,6 +12,8 @@ import time
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
+from psycopg import adapters, postgres
+from psycopg.adapt import Dumper
 from psycopg.rows import namedtuple_row
 from sqlalchemy import BigInteger, any_, bindparam, event, exc
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -43,11 +45,15 @@ def _state() -> tuple[AsyncEngine, async_sessionmaker, async_sessionmaker]:
     loop = asyncio.get_running_loop()
     state = _per_loop.get(loop)
     if state is None:
-        engine = create_async_engine(async_url(_url), pool_size=_pool_size, max_overflow=20,
-                                     connect_args={"options": f"-c idle_in_transaction_session_timeout={IDLE_TRANSACTION_MS}"})
-        _ping_after_idle(engine)
-        # Same pool; connections checked out through it run in autocommit (reading()).
-        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        options = {"options": f"-c idle_in_transaction_session_timeout={IDLE_TRANSACTION_MS}"}
+        engine = create_async_engine(async_url(_url), pool_size=_pool_size, max_overflow=20, connect_args=options)
+        # reading() has a pool of its own whose connections stay in autocommit: switching a shared
+        # connection in and out of it (and rolling back on return) cost ~0.1 ms of CPU per
+        # request. Nothing runs a transaction on them, so nothing needs resetting on return.
+        autocommit = create_async_engine(async_url(_url), pool_size=_pool_size, max_overflow=20, connect_args=options,
+                                         isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+        for each in (engine, autocommit):
+            _ping_after_idle(each)
         state = (engine, async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False),
                  async_sessionmaker(autocommit, class_=AsyncSession, expire_on_commit=False))
         _per_loop[loop] = state
@@ -91,7 +97,8 @@ async def dispose() -> None:
     """Close this loop's connections (other loops close theirs on their own)."""
     state = _per_loop.pop(asyncio.get_running_loop(), None)
     if state is not None:
-        await state[0].dispose()
+        for each in (state[0], state[2].kw["bind"]):  # the engines of session() and reading()
+            await each.dispose()
 
 
 @asynccontextmanager
@@ -184,6 +191,31 @@ def _inline_constants(sql: str, params: dict) -> tuple[str, dict]:
     return sql, params
 
 
+class _IdArray(list):
+    """A list of ints sent as one bigint[] literal."""
+
+
+class _IdArrayDumper(Dumper):
+    """psycopg's own list dumper finds the element type and checks every element's text for
+    characters to quote (a regular expression each): ~0.2 ms of a home read's CPU for the id
+    lists it sends. Integers never need quoting."""
+
+    oid = postgres.types["int8"].array_oid
+
+    def dump(self, obj: list) -> bytes:
+        return ("{" + ",".join(map(str, obj)) + "}").encode()
+
+
+adapters.register_dumper(_IdArray, _IdArrayDumper)
+
+
+def _with_id_arrays(params: dict) -> dict:
+    """Non-empty lists of plain ints (ids) as _IdArray; everything else (an empty list, whose
+    type psycopg leaves to the statement) as given."""
+    return {name: _IdArray(value) if type(value) is list and value and all(type(v) is int for v in value)
+            else value for name, value in params.items()}
+
+
 async def rows(session: AsyncSession, statement: ClauseElement, params: dict) -> list:
     """Run a statement built once (module level) on the session's own connection, straight
     through psycopg, and return its rows as named tuples (`row.id`, `row.account_id`).
@@ -197,7 +229,7 @@ async def rows(session: AsyncSession, statement: ClauseElement, params: dict) ->
     sql, fixed = _sql_of(statement)
     driver = await _driver(session)
     async with driver.cursor(row_factory=namedtuple_row) as cursor:
-        await cursor.execute(sql, {**fixed, **params}, prepare=True)
+        await cursor.execute(sql, _with_id_arrays({**fixed, **params}), prepare=True)
         return await cursor.fetchall()
 
 
@@ -213,7 +245,7 @@ async def rows_together(session: AsyncSession, statements: list[tuple[ClauseElem
                 sql, fixed = _sql_of(statement)
                 cursor = driver.cursor(row_factory=namedtuple_row)
                 cursors.append(cursor)
-                await cursor.execute(sql, {**fixed, **params}, prepare=True)
+                await cursor.execute(sql, _with_id_arrays({**fixed, **params}), prepare=True)
         return [await cursor.fetchall() for cursor in cursors]
     finally:
         for cursor in cursors:
