@@ -19,6 +19,7 @@ from app import db
 from app import redis as app_redis
 from app.config import Settings, configure
 from app.api.entities import render_cache
+from app.services import refreshed
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import metadata
@@ -138,6 +139,7 @@ async def clean(request):
     await _truncate_all()
     await app_redis.client().flushdb()
     render_cache.forget_local()
+    refreshed.forget_all()
     request.getfixturevalue("mailbox").clear()
     yield
 

@@ -25,9 +25,11 @@ import time
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import db
 from app.config import get_settings
 from app.models import List
 from app.services.feeds.store import Window
+from app.services.refreshed import Refreshed
 
 MAX_ID = 2**63 - 1
 
@@ -82,21 +84,24 @@ Row = tuple[int, int | None, int]
 # The accounts merged in at read time (more followers than the threshold) are a handful on any
 # instance, so each process keeps their ids for PULLED_SECONDS instead of joining each of the
 # viewer's follows to its account on every home read (a few hundred index probes per read).
+# Finding them scans `accounts` (no index on a counter every follow changes): one refresh at a
+# time per process, in the background (app.services.refreshed).
 # An account that just crossed the threshold upwards is neither pushed nor pulled until then;
 # its posts are in PostgreSQL and show up at the next refresh (docs/feeds.md).
 PULLED_SECONDS = 15.0
-_pulled: dict[int, tuple[float, list[int]]] = {}  # threshold -> (valid until, account ids)
 _PULLED_QUERY = text("SELECT id FROM accounts WHERE followers_count > :threshold")
 
 
-async def pulled_accounts(session: AsyncSession) -> list[int]:
-    threshold = get_settings().fanout_pull_threshold
-    now = time.monotonic()
-    cached = _pulled.get(threshold)
-    if cached is None or cached[0] < now:
-        ids = [r[0] for r in (await session.execute(_PULLED_QUERY, {"threshold": threshold})).all()]
-        cached = _pulled[threshold] = (now + PULLED_SECONDS, ids)
-    return cached[1]
+async def _find_pulled(threshold: int) -> list[int]:
+    async with db.reading() as session:
+        return [r[0] for r in (await session.execute(_PULLED_QUERY, {"threshold": threshold})).all()]
+
+
+_pulled = Refreshed(PULLED_SECONDS, _find_pulled)
+
+
+async def pulled_accounts() -> list[int]:
+    return await _pulled.get(get_settings().fanout_pull_threshold)
 
 
 # Time slices: a page is first looked for among the posts of the last FIRST_SLICE before its
@@ -186,7 +191,7 @@ async def home(session: AsyncSession, viewer_id: int, window: Window, count: int
     those of the accounts they follow."""
     accounts = _FOLLOWED[follows] + ("" if follows in ("pulled", "one") else _SELF)
     if follows == "pulled":
-        pulled = await pulled_accounts(session)
+        pulled = await pulled_accounts()
         if not pulled:
             return []  # nobody is pulled (most instances): no query at all
         accounts = await _followed_pulled(session, viewer_id, pulled)
