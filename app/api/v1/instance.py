@@ -25,7 +25,7 @@ async def facts() -> InstanceFacts:
     async with db.session() as session:
         return InstanceFacts(
             settings=get_settings(),
-            stats=await instance.stats(session),
+            stats=await instance.stats(),
             rules=await instance.rules(session),
             contact=await instance.contact_account(session),
         )
