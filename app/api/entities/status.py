@@ -60,6 +60,13 @@ class _Loaded:
     flags: dict[str, set[int]] = field(default_factory=dict)
     cards: dict[int, PreviewCard] = field(default_factory=dict)
     filters: list[filters.ActiveFilter] | None = None  # None: `filtered` is not shown
+    account_json: dict[int, dict[str, Any]] = field(default_factory=dict)  # each author rendered once
+
+    def author(self, account_id: int) -> dict[str, Any]:
+        found = self.account_json.get(account_id)
+        if found is None:
+            found = self.account_json[account_id] = account_json(self.accounts[account_id])
+        return found
 
 
 # Built once (building a SQLAlchemy statement costs more CPU than running it) and run
@@ -225,7 +232,7 @@ def _one(status: Status, loaded: _Loaded, viewer_id: int | None, with_source: bo
         "favourites_count": status.favourites_count,
         "reblog": None,
         "application": None,
-        "account": account_json(loaded.accounts[status.account_id]),
+        "account": loaded.author(status.account_id),
         "card": preview_card_json(loaded.cards[status.id]) if status.id in loaded.cards else None,
         "poll": poll_json(poll, loaded.tallies.get(poll.id, {}), loaded.own_votes.get(poll.id), viewer_id)
         if poll is not None else None,
