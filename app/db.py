@@ -46,12 +46,14 @@ def _state() -> tuple[AsyncEngine, async_sessionmaker, async_sessionmaker]:
     state = _per_loop.get(loop)
     if state is None:
         options = {"options": f"-c idle_in_transaction_session_timeout={IDLE_TRANSACTION_MS}"}
-        engine = create_async_engine(async_url(_url), pool_size=_pool_size, max_overflow=20, connect_args=options)
+        engine = create_async_engine(async_url(_url), pool_size=_pool_size, max_overflow=MAX_OVERFLOW,
+                                     connect_args=options)
         # reading() has a pool of its own whose connections stay in autocommit: switching a shared
         # connection in and out of it (and rolling back on return) cost ~0.1 ms of CPU per
         # request. Nothing runs a transaction on them, so nothing needs resetting on return.
-        autocommit = create_async_engine(async_url(_url), pool_size=_pool_size, max_overflow=20, connect_args=options,
-                                         isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
+        autocommit = create_async_engine(async_url(_url), pool_size=_pool_size, max_overflow=MAX_OVERFLOW,
+                                         connect_args=options, isolation_level="AUTOCOMMIT",
+                                         pool_reset_on_return=None)
         for each in (engine, autocommit):
             _ping_after_idle(each)
         state = (engine, async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False),
@@ -60,6 +62,10 @@ def _state() -> tuple[AsyncEngine, async_sessionmaker, async_sessionmaker]:
     return state
 
 
+# Connections beyond pool_size, per pool, opened for a burst and closed after it. An event loop
+# holds at most 2 x (pool_size + MAX_OVERFLOW) connections: 60 for a web process, 30 for a
+# worker (docs/decisions.md), and keeps at most 2 x pool_size of them open when idle.
+MAX_OVERFLOW = 10
 IDLE_PING_SECONDS = 10
 # A transaction left open with nothing running ends after this long. Ours never idle for more
 # than a moment (none waits on the network while it is open), but one whose process vanished
@@ -91,6 +97,12 @@ def _ping_after_idle(engine: AsyncEngine) -> None:
 
 def engine() -> AsyncEngine:
     return _state()[0]
+
+
+def engines() -> tuple[AsyncEngine, AsyncEngine]:
+    """This loop's two engines: session()'s and reading()'s."""
+    state = _state()
+    return state[0], state[2].kw["bind"]
 
 
 async def dispose() -> None:

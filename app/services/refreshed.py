@@ -5,8 +5,9 @@
 
 Once the value is older than the period, the first caller starts one refresh in the
 background and every caller gets the value it had until the refresh lands (a few
-milliseconds more of an old value). Only the very first call waits, together with everyone
-who asks before it is done. Without this, every request in flight when the period ran out
+milliseconds more of an old value). The very first call waits, together with everyone who
+asks before it is done, and so does a call that finds a value more than two periods old
+(after a quiet spell nobody asked: an old value is then not served at all). Without this, every request in flight when the period ran out
 ran the same query at once: 16 concurrent home reads each scanning all of `accounts` took
 250-580 ms instead of 60 (measured 2026-12-06), the slowest home reads of the benchmark.
 
@@ -36,32 +37,42 @@ class Refreshed:
     def __init__(self, seconds: float, compute: Callable[..., Awaitable[Any]]):
         self.seconds, self.compute = seconds, compute
         self._values: dict[Hashable, tuple[float, Any]] = {}  # key -> (valid until, value)
-        self._running: dict[tuple[asyncio.AbstractEventLoop, Hashable], asyncio.Task] = {}
+        self._running: dict[tuple[asyncio.AbstractEventLoop, Hashable], tuple[int, asyncio.Task]] = {}
+        self._generation = 0  # forget() moves it on: a refresh started before stores nothing
         _every.append(self)
 
     async def get(self, *key: Hashable) -> Any:
+        now = time.monotonic()
         kept = self._values.get(key)
-        if kept is not None and kept[0] > time.monotonic():
+        if kept is not None and kept[0] > now:
             return kept[1]
         loop = asyncio.get_running_loop()
-        task = self._running.get((loop, key))
-        if task is None or task.done():
-            task = self._running[(loop, key)] = loop.create_task(self._refresh(key))
-        if kept is not None:
+        running = self._running.get((loop, key))
+        if running is None or running[0] != self._generation:
+            task = loop.create_task(self._refresh(loop, key, self._generation))
+            # Its failure reaches whoever awaits it; with nobody waiting, it is not an error to report.
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())
+            running = self._running[(loop, key)] = (self._generation, task)
+        if kept is not None and kept[0] + self.seconds > now:
             return kept[1]
-        return await asyncio.shield(task)  # one caller cancelled must not cancel the others' refresh
+        return await asyncio.shield(running[1])  # one caller cancelled must not cancel the others' refresh
 
     def forget(self) -> None:
         """Drop every value: the next call computes afresh (tests, settings changed)."""
+        self._generation += 1
         self._values.clear()
 
-    async def _refresh(self, key: tuple) -> Any:
+    async def _refresh(self, loop: asyncio.AbstractEventLoop, key: tuple, generation: int) -> Any:
         try:
             value = await self.compute(*key)
         except Exception:
-            if key not in self._values:
-                raise  # to the callers waiting for a first value
-            log.exception("refreshing %s%s failed: the previous value stays", self.compute.__qualname__, key)
-            return self._values[key][1]
-        self._values[key] = (time.monotonic() + self.seconds, value)
+            if generation == self._generation and key in self._values:
+                log.exception("refreshing %s%s failed: the previous value stays", self.compute.__qualname__, key)
+                return self._values[key][1]
+            raise  # to the callers waiting for a first value
+        finally:
+            if self._running.get((loop, key), (None,))[0] == generation:
+                del self._running[(loop, key)]  # done: the next expiry starts another
+        if generation == self._generation:
+            self._values[key] = (time.monotonic() + self.seconds, value)
         return value

@@ -330,17 +330,20 @@ async def upsert_tags(session: AsyncSession, names: list[str], at: datetime | No
     may be older than the last local one)."""
     if not names:
         return []
-    # A stable order keeps concurrent posts with the same new tags from deadlocking.
-    names = sorted(names, key=str.lower)
     return list((await session.execute(_UPSERT_TAGS, {"names": names, "at": at or utcnow()})).scalars().all())
 
 
 # One statement for any number of tags: a multi-row VALUES would be a new statement (compiled
-# again, never prepared) for every count of tags.
+# again, never prepared) for every count of tags. Names are made unique, and ordered, by the
+# unique index's own key, PostgreSQL's lower(): Python's str.lower disagrees on some letters
+# ('İstanbul' and 'istanbul' are two names to it, one to the index, and one statement cannot
+# update a row twice). A stable order keeps concurrent posts with the same new tags from
+# deadlocking; the first spelling given is the one a new tag keeps.
 _UPSERT_TAGS = text(
     "INSERT INTO tags (name, created_at, last_status_at) "
-    "SELECT name, :at, :at FROM unnest(CAST(:names AS varchar[])) WITH ORDINALITY AS t(name, position) "
-    "ORDER BY position "
+    "SELECT DISTINCT ON (lower(name)) name, CAST(:at AS timestamptz), CAST(:at AS timestamptz) "
+    "FROM unnest(CAST(:names AS varchar[])) WITH ORDINALITY AS t(name, position) "
+    "ORDER BY lower(name), position "
     "ON CONFLICT (lower(name)) DO UPDATE SET last_status_at = greatest(tags.last_status_at, excluded.last_status_at) "
     "RETURNING id")
 

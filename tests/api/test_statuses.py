@@ -92,6 +92,16 @@ async def test_hashtags_are_shared_case_insensitively(client):
     assert await count(StatusTag) == 2
 
 
+async def test_hashtags_the_database_folds_together_make_one_tag(client):
+    # Python lower-cases 'İ' to 'i' plus a combining dot; PostgreSQL's lower(), which the tags'
+    # unique index uses, to a plain 'i': one tag to the database, two names to Python.
+    _, headers = await signed_in()
+    response = await client.post(STATUSES, json={"status": "#İstanbul and #istanbul"}, headers=headers)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["tags"]) == 1
+    assert await count(Tag) == 1 and await count(StatusTag) == 1
+
+
 async def test_form_encoded_post_with_defaults_from_the_user(client):
     alice, headers = await signed_in()
     async with db.session() as session:

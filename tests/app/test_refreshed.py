@@ -58,3 +58,21 @@ async def test_a_failed_refresh_keeps_the_old_value_and_a_first_failure_reaches_
     source.fail = False
     await asyncio.sleep(0.03)
     assert await kept.get("never computed") == "first for never computed"
+
+
+async def test_a_value_older_than_two_periods_is_not_served_and_forget_drops_a_refresh_under_way():
+    source = Source()
+    kept = Refreshed(0.02, source.compute)
+    assert await kept.get("a") == "first for a"
+    source.value = "second"
+    await asyncio.sleep(0.05)  # a quiet spell: more than two periods
+    assert await kept.get("a") == "second for a"  # waited for the refresh
+
+    await asyncio.sleep(0.03)
+    source.value = "third"
+    assert await kept.get("a") == "second for a"  # stale, a refresh under way...
+    kept.forget()  # ...when the data it reads is replaced (a test's truncation)
+    source.value = "fourth"
+    assert await kept.get("a") == "fourth for a"  # not what the refresh from before would store
+    await asyncio.sleep(0.05)
+    assert source.calls == 4 and await kept.get("a") == "fourth for a"

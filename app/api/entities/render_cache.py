@@ -12,6 +12,7 @@ preview card) is never cached here.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Iterable
 
 import orjson
@@ -22,12 +23,14 @@ from app.models import Status
 TTL_SECONDS = 3600  # long enough for a feed's working set, short enough to bound memory
 PREFIX = "status:render:"
 # Each process also keeps the values it has seen, in front of Redis: a version never changes
-# (an edit is a new key), so a kept value is never stale, and a home read of statuses already
+# (an edit is a new key), so a kept value is as good as Redis's, and a home read of statuses already
 # shown costs no MGET. Kept encoded (about 1.5 kB a status): decoding is a few microseconds,
 # while 20,000 decoded values would be some 400,000 objects for every full garbage collection
 # to walk (a pause of a hundred milliseconds or more in the middle of some request).
+# Kept no longer than Redis keeps them, so what the few changes that do not move `updated_at`
+# leave behind (a remote account's new profile URL in a mention) lasts as long as before.
 LOCAL_MAX = 20_000
-_local: dict[str, bytes | str] = {}
+_local: dict[str, tuple[float, bytes | str]] = {}  # key -> (kept until, encoded value)
 
 
 def _key(status: Status) -> str:
@@ -43,9 +46,11 @@ def forget_local() -> None:
 
 def _keep(key: str, value: bytes | str) -> None:
     if len(_local) >= LOCAL_MAX:
-        for old in list(_local)[:LOCAL_MAX // 4]:  # the oldest quarter (dicts keep insertion order)
-            del _local[old]
-    _local[key] = value
+        # The oldest quarter (dicts keep insertion order). pop: the web loop's thread and an
+        # in-process worker's may both be trimming.
+        for old in list(_local)[:LOCAL_MAX // 4]:
+            _local.pop(old, None)
+    _local[key] = (time.monotonic() + TTL_SECONDS, value)
 
 
 async def get_many(statuses: Iterable[Status]) -> dict[int, Any]:
@@ -54,8 +59,8 @@ async def get_many(statuses: Iterable[Status]) -> dict[int, Any]:
     for status in statuses:
         key = _key(status)
         kept = _local.get(key)
-        if kept is not None:
-            found[status.id] = orjson.loads(kept)
+        if kept is not None and kept[0] > time.monotonic():
+            found[status.id] = orjson.loads(kept[1])
         else:
             asked.append((status.id, key))
     if asked:
