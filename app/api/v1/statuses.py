@@ -60,7 +60,7 @@ async def create(request: Request) -> Response:
     poster = statuses.Poster(auth.account, auth.user, auth.application.id if auth.application else None)
     # A 429 past the posting budget carries its X-RateLimit-* headers (rate_limits.RateLimited).
     status = await statuses.create(poster, draft, idempotency_key=request.headers.get("idempotency-key") or None)
-    async with db.session() as session:
+    async with db.reading() as session:
         return json_response(await render_status(session, status, auth.account, fresh=True))
 
 
@@ -79,7 +79,7 @@ async def index(request: Request) -> Response:
 @authenticated("read:statuses", optional=True)
 async def show(request: Request) -> Response:
     viewer = _viewer(request)
-    async with db.session() as session:
+    async with db.reading() as session:
         status = await statuses.find_visible(session, viewer, request.path_params["id"])
         return json_response(await render_status(session, status, viewer))
 
@@ -89,7 +89,7 @@ async def update(request: Request) -> Response:
     account = request.state.auth.account
     draft = _draft(await read_params(request))
     status = await statuses.edit(account, request.path_params["id"], draft)
-    async with db.session() as session:
+    async with db.reading() as session:
         return json_response(await render_status(session, status, account))
 
 
@@ -97,7 +97,7 @@ async def update(request: Request) -> Response:
 async def destroy(request: Request) -> Response:
     account = request.state.auth.account
     deleted = await statuses.delete(account, request.path_params["id"])
-    async with db.session() as session:
+    async with db.reading() as session:
         return json_response(await render_status(session, deleted.status, account, with_source=True,
                                                  media=deleted.media))
 
@@ -136,7 +136,7 @@ def _interaction(scope: str, action):
     async def handler(request: Request) -> Response:
         account = request.state.auth.account
         status = await action(account, request.path_params["id"])
-        async with db.session() as session:
+        async with db.reading() as session:
             return json_response(await render_status(session, status, account))
 
     handler.__name__ = action.__name__
@@ -148,7 +148,7 @@ async def reblog(request: Request) -> Response:
     auth = request.state.auth
     params = await read_params(request)
     boost = await interactions.reblog(auth.account, auth.user, request.path_params["id"], params.str("visibility"))
-    async with db.session() as session:
+    async with db.reading() as session:
         return json_response(await render_status(session, boost, auth.account))
 
 
