@@ -101,7 +101,10 @@ def engine() -> AsyncEngine:
 
 def engines() -> tuple[AsyncEngine, AsyncEngine]:
     """This loop's two engines: session()'s and reading()'s."""
-    state = _state()
+    return _engines_of(_state())
+
+
+def _engines_of(state: tuple[AsyncEngine, async_sessionmaker, async_sessionmaker]) -> tuple[AsyncEngine, AsyncEngine]:
     return state[0], state[2].kw["bind"]
 
 
@@ -109,7 +112,7 @@ async def dispose() -> None:
     """Close this loop's connections (other loops close theirs on their own)."""
     state = _per_loop.pop(asyncio.get_running_loop(), None)
     if state is not None:
-        for each in (state[0], state[2].kw["bind"]):  # the engines of session() and reading()
+        for each in _engines_of(state):
             await each.dispose()
 
 

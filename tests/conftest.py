@@ -19,7 +19,7 @@ from app import db
 from app import redis as app_redis
 from app.config import Settings, configure
 from app.api.entities import render_cache
-from app.services import refreshed
+from app import refreshed
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import metadata

@@ -16,7 +16,7 @@ from app import db
 from app.models import Account, Rule, User
 from app.models.base import utcnow
 from app.services import media_files, profiles
-from app.services.refreshed import Refreshed
+from app.refreshed import Refreshed
 
 ACTIVE_WINDOW = timedelta(days=30)
 
@@ -71,7 +71,7 @@ def _member():
 
 # The usage figures are counts over all accounts (~100 ms of PostgreSQL on 110,000 accounts)
 # and /api/v1/instance is public and asked for by every app as it starts: each process keeps
-# them for a minute (app.services.refreshed), as Mastodon keeps its own in its cache for hours.
+# them for a minute (app.refreshed), as Mastodon keeps its own in its cache for hours.
 STATS_SECONDS = 60.0
 
 

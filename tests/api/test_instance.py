@@ -15,7 +15,7 @@ from app import db
 from app.api.entities.instance import InstanceFacts, instance_v1_json, instance_v2_json
 from app.models import Account, Rule
 from app.services.instance import Stats
-from app.services import refreshed
+from app import refreshed
 from tests.support.openapi import assert_matches_spec
 from tests.support.world import bearer, make_user, token_for
 

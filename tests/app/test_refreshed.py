@@ -1,11 +1,11 @@
-"""app.services.refreshed: one computation at a time per process, whoever asks meanwhile."""
+"""app.refreshed: one computation at a time per process, whoever asks meanwhile."""
 from __future__ import annotations
 
 import asyncio
 
 import pytest
 
-from app.services.refreshed import Refreshed
+from app.refreshed import Refreshed
 
 
 class Source:

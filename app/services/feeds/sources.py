@@ -29,7 +29,7 @@ from app import db
 from app.config import get_settings
 from app.models import List
 from app.services.feeds.store import Window
-from app.services.refreshed import Refreshed
+from app.refreshed import Refreshed
 
 MAX_ID = 2**63 - 1
 
@@ -85,7 +85,7 @@ Row = tuple[int, int | None, int]
 # instance, so each process keeps their ids for PULLED_SECONDS instead of joining each of the
 # viewer's follows to its account on every home read (a few hundred index probes per read).
 # Finding them scans `accounts` (no index on a counter every follow changes): one refresh at a
-# time per process, in the background (app.services.refreshed).
+# time per process, in the background (app.refreshed).
 # An account that just crossed the threshold upwards is neither pushed nor pulled until then;
 # its posts are in PostgreSQL and show up at the next refresh (docs/feeds.md).
 PULLED_SECONDS = 15.0
