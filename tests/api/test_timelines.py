@@ -248,6 +248,26 @@ async def test_blocks_and_mutes_filter_when_reading(client):
     assert await home(client, alice_h) == []
 
 
+async def test_a_page_is_full_when_many_feed_entries_are_now_hidden(client):
+    """Entries hidden after they reached the feed (a mute) are skipped over, however many,
+    and the page is still full and in order, its Link leading on without a gap."""
+    alice, alice_h = await reader(client, "alice")
+    bob, bob_h = await signed_in("bob")
+    carol, carol_h = await signed_in("carol")
+    for followed in (bob, carol):
+        await follow(alice, followed)
+    shown = [await post(client, bob_h, f"bob {n}") for n in range(6)]
+    hidden = [await post(client, carol_h, f"carol {n}") for n in range(30)]
+    await settled()
+    assert len(await store.ids(alice.id)) == 36
+    assert (await client.post(f"/api/v1/accounts/{carol.id}/mute", headers=alice_h)).status_code == 200
+    newest_bob = [s["id"] for s in reversed(shown)]
+    assert await home(client, alice_h, limit=4) == newest_bob[:4]
+    assert await home(client, alice_h, limit=4, max_id=newest_bob[3]) == newest_bob[4:]
+    assert await home(client, alice_h, limit=4, min_id=shown[0]["id"]) == list(reversed(
+        [s["id"] for s in shown[1:5]]))
+    assert await home(client, alice_h, limit=3, since_id=hidden[0]["id"]) == []
+
 async def test_private_posts_reach_followers_and_direct_posts_only_mentioned_followers(client):
     alice, alice_h = await reader(client, "alice")
     carol, carol_h = await reader(client, "carol")
