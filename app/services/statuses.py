@@ -91,9 +91,9 @@ class Deleted:
 
 
 # -- hooks ------------------------------------------------------------------------------------
-# Home-feed fan-out, notifications (mentions, replies, polls ending), delivery to remote
-# servers and search indexing plug in here (the next issue), each as `jobs.defer(session, ...)`
-# so it commits with the post. Nothing is deferred yet because no worker consumes it yet.
+# What a post, an edit or a delete sets off (home-feed fan-out, streams, notifications,
+# conversations, search indexing, preview cards), each through `jobs.defer(session, ...)` or
+# a check made in the same transaction, so it commits with the change or not at all.
 
 async def on_created(session: AsyncSession, status: Status) -> None:
     """A status was posted (runs inside the posting transaction)."""

@@ -109,12 +109,19 @@ def _viewer_flags(rows) -> dict[str, set[int]]:
     return flags
 
 
-async def _load_static(session: AsyncSession, statuses: list[Status]) -> dict[int, dict[str, Any]]:
+def _static_statements(statuses: list[Status]) -> list[tuple]:
     """What only an edit changes, for statuses not in the render cache: 4 statements for all,
-    in one round trip."""
+    sent in one round trip (see _static_from)."""
     ids = {"ids": [s.id for s in statuses]}
-    media_rows, mention_rows, tag_rows, poll_rows = await db.rows_together(
-        session, [(_MEDIA, ids), (_MENTIONS, ids), (_TAGS, ids), (_POLL_IDS, ids)])
+    return [(_MEDIA, ids), (_MENTIONS, ids), (_TAGS, ids), (_POLL_IDS, ids)]
+
+
+async def _load_static(session: AsyncSession, statuses: list[Status]) -> dict[int, dict[str, Any]]:
+    return _static_from(statuses, await db.rows_together(session, _static_statements(statuses)))
+
+
+def _static_from(statuses: list[Status], results: list[list]) -> dict[int, dict[str, Any]]:
+    media_rows, mention_rows, tag_rows, poll_rows = results
     media: dict[int, list[MediaAttachment]] = {}
     for attachment in media_rows:
         media.setdefault(attachment.status_id, []).append(attachment)
@@ -163,7 +170,8 @@ async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | 
     ids = [s.id for s in everything]
 
     # The authors, and what the viewer did with these statuses (and which of them are the
-    # viewer's own, posted from which app: Mastodon shows that only to the author): one round trip.
+    # viewer's own, posted from which app: Mastodon shows that only to the author), and the
+    # static part of statuses just written (in no render cache yet): one round trip.
     account_ids = list({s.account_id for s in everything})
     together = [(_ACCOUNTS, {"ids": account_ids})]
     app_ids = []
@@ -174,20 +182,23 @@ async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | 
         if app_ids:
             together.append((_APPLICATIONS, {"ids": app_ids}))
         together.append((filters.ACTIVE_FILTERS, filters.active_filters_params(viewer_id, ids)))
-    if len(together) > 1:
-        results = await db.rows_together(session, together)
-    else:
-        results = [await db.rows(session, _ACCOUNTS, {"ids": account_ids})]
+    written = statuses if fresh else []
+    if written:
+        together += _static_statements(written)
+    results = await db.rows_together(session, together) if len(together) > 1 else [
+        await db.rows(session, _ACCOUNTS, {"ids": account_ids})]
     for account in results[0]:
         loaded.accounts[account.id] = account
     if viewer_id is not None:
         loaded.flags = _viewer_flags(results[1])
         for application in (results[2] if app_ids else []):
             loaded.applications[application.id] = application
-        loaded.filters = filters.compile_active(results[-1])
+        loaded.filters = filters.compile_active(results[len(together) - 1 - (4 if written else 0)])
 
-    just_written = {s.id for s in statuses} if fresh else set()
-    cached = await render_cache.get_many(s for s in everything if s.id not in just_written)
+    cached = _static_from(written, results[-4:]) if written else {}
+    if cached:
+        await render_cache.put_many([(s, cached[s.id]) for s in written])
+    cached.update(await render_cache.get_many(s for s in everything if s.id not in cached))
     misses = [s for s in everything if s.id not in cached]
     if misses:
         fresh = await _load_static(session, misses)
