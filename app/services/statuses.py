@@ -360,6 +360,37 @@ async def _new_id_and_tags(session: AsyncSession, names: list[str]) -> tuple[int
     return results[0][0][0], [row[0] for row in results[1]] if names else []
 
 
+# A new post's rows in one round trip (see _write_new), each statement built once.
+_INSERT_STATUS = Status.__table__.insert()
+_INSERT_STATUS_TAGS = text("INSERT INTO status_tags (status_id, tag_id) "
+                           "SELECT :status_id, unnest(CAST(:tag_ids AS bigint[]))")
+# In the order written: mentions are shown by id, and each row's id comes from starling_id().
+_INSERT_MENTIONS = text("INSERT INTO status_mentions (status_id, account_id, silent) "
+                        "SELECT :status_id, m.account_id, false "
+                        "FROM unnest(CAST(:account_ids AS bigint[])) WITH ORDINALITY AS m(account_id, position) "
+                        "ORDER BY m.position")
+_COUNT_POST = text("UPDATE accounts SET statuses_count = statuses_count + 1, last_status_at = :at "
+                   "WHERE id = :account_id")
+_COUNT_REPLY = text("UPDATE statuses SET replies_count = replies_count + 1 WHERE id = :parent_id")
+
+
+async def _write_new(session: AsyncSession, status: Status, mentioned_ids: list[int], tag_ids: list[int], *,
+                     counted: bool, reply_counted: bool) -> None:
+    """Insert a new post, its hashtags and mentions, and count it on its author (and on the post
+    it replies to), sent together in one round trip, where the ORM's flush took one round trip
+    per statement. `status` stays outside the session: nothing changes it after this."""
+    statements = [(_INSERT_STATUS, {column.name: getattr(status, column.name) for column in Status.__table__.columns})]
+    if tag_ids:
+        statements.append((_INSERT_STATUS_TAGS, {"status_id": status.id, "tag_ids": tag_ids}))
+    if mentioned_ids:
+        statements.append((_INSERT_MENTIONS, {"status_id": status.id, "account_ids": mentioned_ids}))
+    if counted:
+        statements.append((_COUNT_POST, {"account_id": status.account_id, "at": status.created_at}))
+    if reply_counted:
+        statements.append((_COUNT_REPLY, {"parent_id": status.in_reply_to_id}))
+    await db.rows_together(session, statements)
+
+
 async def _set_tags(session: AsyncSession, status: Status, names: list[str], *, new: bool = False) -> None:
     """`new`: a status just inserted, which has none to replace (a statement less per post)."""
     if not new:
@@ -520,19 +551,12 @@ async def _insert(poster: Poster, draft: Draft) -> Status:
             created_at=now,
             updated_at=now,
         )
-        session.add(status)
-        await session.flush()
+        await _write_new(session, status, [a.id for a in mentioned], tag_ids,
+                         counted=visibility_value != "direct",
+                         reply_counted=parent is not None and visibility_value in DISTRIBUTABLE)
         await _attach_media(session, status, media_ids, new=True)
-        await _set_mentions(session, status, mentioned, new=True)
-        session.add_all([StatusTag(status_id=status.id, tag_id=tag_id) for tag_id in tag_ids])
         if draft.poll is not None:
             session.add(polls.build(status, draft.poll))
-        if visibility_value != "direct":
-            await session.exec(update(Account).where(Account.id == account.id).values(
-                statuses_count=Account.statuses_count + 1, last_status_at=now))
-        if parent is not None and visibility_value in DISTRIBUTABLE:
-            await session.exec(update(Status).where(Status.id == parent.id).values(
-                replies_count=Status.replies_count + 1))
         await on_created(session, status)
         await session.flush()
     return status
