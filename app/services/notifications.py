@@ -33,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
 from sqlalchemy import (BigInteger, Text, and_, bindparam, case, cast, delete, exists, func, literal, or_,
-                        select as sa_select, true)
+                        select as sa_select, text, true)
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import aliased
 from sqlmodel import select
@@ -67,19 +67,32 @@ POLL_SWEEP_LOOKBACK = timedelta(days=1)  # how far back a first-ever sweep looks
 SUBSCRIBER_CHECK_FOLLOWERS = 1000
 
 
-async def status_posted(session: AsyncSession, status: Status) -> None:
-    """Defers a job only when someone may be told (one query), so most posts cost no job."""
+# Whether a new post may tell anyone: someone it mentions, or (unless it replies to someone
+# else) its author's `notify` subscribers; a much followed author's are looked for by the
+# worker. Built once, so that posting can send it along with the post's rows.
+_ANYONE_TO_TELL = text(
+    "SELECT EXISTS (SELECT 1 FROM status_mentions WHERE status_id = :status_id AND NOT silent) "
+    "OR (:subscribers AND (EXISTS (SELECT 1 FROM accounts WHERE id = :account_id AND followers_count > :many) "
+    "OR EXISTS (SELECT 1 FROM follows WHERE target_account_id = :account_id AND notify)))")
+
+
+def anyone_to_tell(status: Status) -> tuple:
+    """(statement, params) answering whether `status`, a new post, may notify anyone: for
+    db.rows, or to send with other statements (statuses._write_new)."""
+    return _ANYONE_TO_TELL, {"status_id": status.id, "account_id": status.account_id,
+                             "many": SUBSCRIBER_CHECK_FOLLOWERS,
+                             "subscribers": status.in_reply_to_account_id in (None, status.account_id)}
+
+
+async def status_posted(session: AsyncSession, status: Status, anyone: bool | None = None) -> None:
+    """Defers a job only when someone may be told, so most posts cost no job. `anyone`: the
+    answer of anyone_to_tell(status) when the caller has it already, else one query."""
     if status.reblog_of_id is not None:
         return  # boosts notify through reblogged(), from interactions.on_reblogged
-    mentioned = exists().where(Mention.status_id == status.id, Mention.silent.is_(False))
-    if status.in_reply_to_account_id not in (None, status.account_id):
-        subscribed = literal(False)  # subscribers are not told about replies to others
-    else:
-        # A much followed author: the worker looks for subscribers (one statement either way).
-        subscribed = or_(
-            exists().where(Account.id == status.account_id, Account.followers_count > SUBSCRIBER_CHECK_FOLLOWERS),
-            exists().where(Follow.target_account_id == status.account_id, Follow.notify.is_(True)))
-    if (await session.execute(sa_select(or_(mentioned, subscribed)))).scalar_one():
+    if anyone is None:
+        statement, params = anyone_to_tell(status)
+        anyone = (await db.rows(session, statement, params))[0][0]
+    if anyone:
         jobs.defer(session, ACTOR, event="status_posted", id=status.id)
 
 

@@ -95,11 +95,12 @@ class Deleted:
 # conversations, search indexing, preview cards), each through `jobs.defer(session, ...)` or
 # a check made in the same transaction, so it commits with the change or not at all.
 
-async def on_created(session: AsyncSession, status: Status) -> None:
-    """A status was posted (runs inside the posting transaction)."""
+async def on_created(session: AsyncSession, status: Status, anyone_to_tell: bool | None = None) -> None:
+    """A status was posted (runs inside the posting transaction). `anyone_to_tell`: the answer
+    of notifications.anyone_to_tell(status), when it was sent with the post's rows."""
     feeds.status_created(session, status)  # home feeds (fan-out on write)
     await streaming.defer_status_event(session, status, "update")  # public and hashtag streams
-    await notifications.status_posted(session, status)  # mentions, `notify` subscribers
+    await notifications.status_posted(session, status, anyone_to_tell)  # mentions, `notify` subscribers
     await conversations.status_posted(session, status)  # a direct post: its participants' conversations
     search.status_changed(session, status)  # search index (Meilisearch; PostgreSQL indexes on write)
     preview_cards.status_posted(session, status)  # the card of its first link
@@ -375,10 +376,11 @@ _COUNT_REPLY = text("UPDATE statuses SET replies_count = replies_count + 1 WHERE
 
 
 async def _write_new(session: AsyncSession, status: Status, mentioned_ids: list[int], tag_ids: list[int], *,
-                     counted: bool, reply_counted: bool) -> None:
+                     counted: bool, reply_counted: bool) -> bool:
     """Insert a new post, its hashtags and mentions, and count it on its author (and on the post
     it replies to), sent together in one round trip, where the ORM's flush took one round trip
-    per statement. `status` stays outside the session: nothing changes it after this."""
+    per statement; with them, the question whether the post may notify anyone (answered).
+    `status` stays outside the session: nothing changes it after this."""
     statements = [(_INSERT_STATUS, {column.name: getattr(status, column.name) for column in Status.__table__.columns})]
     if tag_ids:
         statements.append((_INSERT_STATUS_TAGS, {"status_id": status.id, "tag_ids": tag_ids}))
@@ -388,7 +390,8 @@ async def _write_new(session: AsyncSession, status: Status, mentioned_ids: list[
         statements.append((_COUNT_POST, {"account_id": status.account_id, "at": status.created_at}))
     if reply_counted:
         statements.append((_COUNT_REPLY, {"parent_id": status.in_reply_to_id}))
-    await db.rows_together(session, statements)
+    statements.append(notifications.anyone_to_tell(status))
+    return bool((await db.rows_together(session, statements))[-1][0][0])
 
 
 async def _set_tags(session: AsyncSession, status: Status, names: list[str], *, new: bool = False) -> None:
@@ -551,13 +554,13 @@ async def _insert(poster: Poster, draft: Draft) -> Status:
             created_at=now,
             updated_at=now,
         )
-        await _write_new(session, status, [a.id for a in mentioned], tag_ids,
-                         counted=visibility_value != "direct",
-                         reply_counted=parent is not None and visibility_value in DISTRIBUTABLE)
+        anyone_to_tell = await _write_new(session, status, [a.id for a in mentioned], tag_ids,
+                                          counted=visibility_value != "direct",
+                                          reply_counted=parent is not None and visibility_value in DISTRIBUTABLE)
         await _attach_media(session, status, media_ids, new=True)
         if draft.poll is not None:
             session.add(polls.build(status, draft.poll))
-        await on_created(session, status)
+        await on_created(session, status, anyone_to_tell)
         await session.flush()
     return status
 
