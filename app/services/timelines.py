@@ -39,7 +39,7 @@ from app.services.feeds.store import Window
 
 MAX_ROUNDS = 4  # a page short of visible entries is completed from further down, this many times
 EXTRA = 10  # ids asked of each source beyond the page size, for entries the viewer may not see
-SLACK = 2  # candidates loaded beyond what the page lacks (see _collect)
+SLACK = 2  # candidates loaded first beyond what the page lacks (see _collect)
 
 # A source: (window, count) -> (ids, cut): `cut` when it may hold more beyond the last id.
 Source = Callable[[Window, int], Awaitable[tuple[list[int], bool]]]
@@ -55,6 +55,7 @@ async def _collect(page, sources_: list[Source], load: Loader) -> list[Status]:
     window = window_of(page)
     count = page.limit + EXTRA
     found: dict[int, Status] = {}
+    frugal = True
     for _ in range(MAX_ROUNDS):
         results = [await source(window, count) for source in sources_]
         cuts = [ids[-1] for ids, cut in results if cut and ids]
@@ -64,15 +65,18 @@ async def _collect(page, sources_: list[Source], load: Loader) -> list[Status]:
         candidates = {i for ids, _ in results for i in ids if window.contains(i)}
         if horizon is not None:
             candidates = {i for i in candidates if (i <= horizon if window.ascending else i >= horizon)}
-        # Loaded nearest first, only a few beyond what the page still lacks: the sources have
-        # applied the cheap rules already, so nearly every candidate is shown, and one that is
-        # not costs one more (smaller) load here rather than a wider load on every read.
+        # Loaded nearest first, only a few beyond what the page still lacks: for most viewers
+        # every candidate is shown. Once some were not (mutes, blocks and exclusive lists apply
+        # only here), every candidate is loaded at once, as the rest of this round's are: one
+        # load more per read at most, however many are hidden.
         nearest = sorted(candidates, reverse=not window.ascending)
-        while nearest and len(found) < page.limit:
-            take = page.limit - len(found) + SLACK
-            batch, nearest = nearest[:take], nearest[take:]
-            for status in await load(batch):
-                found[status.id] = status
+        take = page.limit - len(found) + SLACK if frugal else len(nearest)
+        for batch in (nearest[:take], nearest[take:]):
+            if batch and len(found) < page.limit:
+                shown = await load(batch)
+                frugal = frugal and len(shown) == len(batch)
+                for status in shown:
+                    found[status.id] = status
         if len(found) >= page.limit or horizon is None:
             break
         window = (window.narrowed(lower=horizon) if window.ascending else window.narrowed(upper=horizon))
