@@ -19,6 +19,8 @@ from typing import Any
 import dramatiq
 from dramatiq.message import Message
 from dramatiq.middleware import AsyncIO
+from psycopg.types.json import Json
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import db
@@ -72,10 +74,19 @@ async def _enqueue_rows(rows: list[OutboxJob]) -> None:
     await asyncio.to_thread(enqueue_rows, rows)
 
 
+# Sent with the COMMIT of the transaction that defers (db.commit_with): one round trip less
+# than an ORM flush before it.
+_INSERT_OUTBOX = text("INSERT INTO outbox_jobs (actor_name, kwargs, created_at, enqueued_at) "
+                      "VALUES (:actor_name, :kwargs, :created_at, :enqueued_at) RETURNING id")
+
+
 def defer(session: AsyncSession, actor_name: str, **kwargs: Any) -> OutboxJob:
-    """Record a side effect in the current transaction; enqueue it after commit."""
+    """Record a side effect in the current transaction; enqueue it after commit. The row is
+    written with the COMMIT: the returned OutboxJob has its id once committed."""
     row = OutboxJob(actor_name=actor_name, kwargs=kwargs, enqueued_at=utcnow())
-    session.add(row)
+    params = {"actor_name": actor_name, "kwargs": Json(kwargs), "created_at": row.created_at,
+              "enqueued_at": row.enqueued_at}
+    db.commit_with(session, _INSERT_OUTBOX, params, lambda rows: setattr(row, "id", rows[0][0]))
     pending: list[OutboxJob] = session.info.setdefault("outbox_rows", [])
     if not pending:
         db.after_commit(session, lambda: _enqueue_rows(session.info.pop("outbox_rows", [])))
