@@ -435,6 +435,33 @@ async def test_muting_a_conversation_marks_the_whole_thread(client):
     assert (await act(client, alice_h, "31337", "mute")).status_code == 404
 
 
+async def test_a_boost_shows_the_viewers_relation_to_the_boosted_post(client):
+    """The boosted post is read with the rest of the render: its author, whether the viewer
+    muted its conversation, favourited or bookmarked it, and (to its author) its app."""
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
+    mine = (await post_status(client, alice_h, status="mine")).json()["id"]
+    for action in ("mute", "favourite", "bookmark"):
+        assert (await act(client, alice_h, mine, action)).status_code == 200
+    boost = (await act(client, bob_h, mine, "reblog")).json()["id"]
+    other = (await post_status(client, bob_h, status="not boosted")).json()["id"]
+
+    seen = {s["id"]: s for s in (await client.get(
+        "/api/v1/statuses", params=[("id[]", boost), ("id[]", other)], headers=alice_h)).json()}
+    shown = seen[boost]
+    assert shown["account"]["id"] == str(bob.id) and shown["reblog"]["id"] == mine
+    assert shown["reblog"]["account"]["id"] == str(alice.id)
+    assert (shown["muted"], shown["favourited"], shown["bookmarked"]) == (True, True, True)
+    assert (shown["reblog"]["muted"], shown["reblog"]["favourited"]) == (True, True)
+    assert shown["reblog"]["application"] == {"name": "Test app", "website": None}
+    assert (seen[other]["muted"], seen[other]["favourited"]) == (False, False)
+    assert_matches_spec(await client.get(f"/api/v1/statuses/{boost}", headers=alice_h), "GET", S)
+
+    to_bob = (await client.get(f"/api/v1/statuses/{boost}", headers=bob_h)).json()
+    assert (to_bob["muted"], to_bob["favourited"], to_bob["reblogged"]) == (False, False, True)
+    assert to_bob["reblog"]["application"] is None  # only its author sees the app
+
+
 # -- who favourited, who boosted ----------------------------------------------------------------
 
 async def test_favourited_by_and_reblogged_by_are_paginated_and_respect_visibility(client):

@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from sqlalchemy import BigInteger, bindparam, literal, union_all
+from sqlalchemy import BigInteger, any_, bindparam, literal, or_, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -73,6 +74,7 @@ class _Loaded:
 # through db.rows (rows, not ORM objects: a page of statuses is read on every timeline
 # request); the ids and the viewer are bound when they run.
 _VIEWER = bindparam("viewer_id", type_=BigInteger)
+_BOOSTED = bindparam("boosted_ids", type_=ARRAY(BigInteger))  # see _ACCOUNTS_WITH_BOOSTED
 _FLAGS = union_all(
     select(literal("favourited"), Favourite.status_id)
     .where(Favourite.account_id == _VIEWER, db.any_of(Favourite.status_id)),
@@ -85,10 +87,18 @@ _FLAGS = union_all(
     select(literal("muted"), ConversationMute.conversation_id)
     .where(ConversationMute.account_id == _VIEWER, db.any_of(ConversationMute.conversation_id, "conversation_ids")),
 )
+_FLAGS_WITH_BOOSTED = union_all(*_FLAGS.selects[:-1], select(literal("muted"), ConversationMute.conversation_id).where(
+    ConversationMute.account_id == _VIEWER, or_(
+        db.any_of(ConversationMute.conversation_id, "conversation_ids"),
+        ConversationMute.conversation_id.in_(sa_select(Status.conversation_id).where(Status.id == any_(_BOOSTED))))))
 _STATUSES = sa_select(Status.__table__).where(db.any_of(Status.id))
 # What account_json shows: every column but the keys (a few kB a row that nothing here reads).
-_ACCOUNTS = sa_select(*[c for c in Account.__table__.c if c.name not in ("private_key_pem", "public_key_pem")]
-                      ).where(db.any_of(Account.id))
+_ACCOUNT_COLUMNS = [c for c in Account.__table__.c if c.name not in ("private_key_pem", "public_key_pem")]
+_ACCOUNTS = sa_select(*_ACCOUNT_COLUMNS).where(db.any_of(Account.id))
+# For a page with boosts, whose boosted posts are read in the same round trip: their authors
+# and conversations are found by the database from the boosted ids.
+_ACCOUNTS_WITH_BOOSTED = sa_select(*_ACCOUNT_COLUMNS).where(or_(
+    db.any_of(Account.id), Account.id.in_(sa_select(Status.account_id).where(Status.id == any_(_BOOSTED)))))
 _MEDIA = (sa_select(MediaAttachment.__table__).where(db.any_of(MediaAttachment.status_id))
           .order_by(MediaAttachment.position, MediaAttachment.id))
 _MENTIONS = (sa_select(Mention.status_id, Account.id, Account.username, Account.domain, Account.url, Account.uri)
@@ -162,23 +172,27 @@ async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | 
                 fresh: bool = False) -> _Loaded:
     """`fresh`: `statuses` were written just now, so none of them is in the render cache yet."""
     loaded = _Loaded(statuses={s.id: s for s in statuses})
-    missing = [s.reblog_of_id for s in statuses if s.reblog_of_id and s.reblog_of_id not in loaded.statuses]
-    if missing:
-        for original in await db.rows(session, _STATUSES, {"ids": missing}):
-            loaded.statuses[original.id] = original
-    everything = list(loaded.statuses.values())
-    ids = [s.id for s in everything]
+    # Boosted posts not among `statuses` are read in the same round trip as everything else.
+    boosted = list({s.reblog_of_id for s in statuses if s.reblog_of_id and s.reblog_of_id not in loaded.statuses})
+    ids = [s.id for s in statuses] + boosted
 
     # The authors, and what the viewer did with these statuses (and which of them are the
-    # viewer's own, posted from which app: Mastodon shows that only to the author), and the
-    # static part of statuses just written (in no render cache yet): one round trip.
-    account_ids = list({s.account_id for s in everything})
-    together = [(_ACCOUNTS, {"ids": account_ids})]
+    # viewer's own, posted from which app: Mastodon shows that only to the author), the boosted
+    # posts, and the static part of statuses just written (in no render cache yet): one round trip.
+    account_ids = list({s.account_id for s in statuses})
+    together: list[tuple] = []
+    if boosted:
+        together += [(_STATUSES, {"ids": boosted}),
+                     (_ACCOUNTS_WITH_BOOSTED, {"ids": account_ids, "boosted_ids": boosted})]
+    else:
+        together.append((_ACCOUNTS, {"ids": account_ids}))
     app_ids = []
     if viewer_id is not None:
-        conversation_ids = list({s.conversation_id for s in everything if s.conversation_id})
-        together.append((_FLAGS, {"viewer_id": viewer_id, "ids": ids, "conversation_ids": conversation_ids or [-1]}))
-        app_ids = list({s.application_id for s in everything if s.account_id == viewer_id and s.application_id})
+        conversation_ids = list({s.conversation_id for s in statuses if s.conversation_id}) or [-1]
+        together.append((_FLAGS_WITH_BOOSTED, {"viewer_id": viewer_id, "ids": ids, "conversation_ids": conversation_ids,
+                                               "boosted_ids": boosted}) if boosted else
+                        (_FLAGS, {"viewer_id": viewer_id, "ids": ids, "conversation_ids": conversation_ids}))
+        app_ids = list({s.application_id for s in statuses if s.account_id == viewer_id and s.application_id})
         if app_ids:
             together.append((_APPLICATIONS, {"ids": app_ids}))
         together.append((filters.ACTIVE_FILTERS, filters.active_filters_params(viewer_id, ids)))
@@ -187,13 +201,25 @@ async def _load(session: AsyncSession, statuses: list[Status], viewer_id: int | 
         together += _static_statements(written)
     results = await db.rows_together(session, together) if len(together) > 1 else [
         await db.rows(session, _ACCOUNTS, {"ids": account_ids})]
+    if boosted:
+        for original in results.pop(0):
+            loaded.statuses[original.id] = original
+    everything = list(loaded.statuses.values())
+    ids = [s.id for s in everything]
     for account in results[0]:
         loaded.accounts[account.id] = account
     if viewer_id is not None:
         loaded.flags = _viewer_flags(results[1])
         for application in (results[2] if app_ids else []):
             loaded.applications[application.id] = application
-        loaded.filters = filters.compile_active(results[len(together) - 1 - (4 if written else 0)])
+        loaded.filters = filters.compile_active(results[len(results) - 1 - (4 if written else 0)])
+        # A boost of the viewer's own post shows the app it was posted from: rare enough for
+        # a query of its own, once the boosted posts are known.
+        more_app_ids = list({s.application_id for s in everything if s.account_id == viewer_id and s.application_id
+                             and s.application_id not in loaded.applications})
+        if more_app_ids:
+            for application in await db.rows(session, _APPLICATIONS, {"ids": more_app_ids}):
+                loaded.applications[application.id] = application
 
     cached = _static_from(written, results[-4:]) if written else {}
     if cached:
