@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 import orjson
-from psycopg import adapters, postgres
+from psycopg import adapters, postgres, pq
 from psycopg.adapt import Dumper
 from psycopg.rows import namedtuple_row
 from sqlalchemy import BigInteger, any_, bindparam, event, exc
@@ -318,10 +318,16 @@ async def rows_together(session: AsyncSession, statements: list[tuple[ClauseElem
                 cursor = driver.cursor(row_factory=namedtuple_row)
                 cursors.append(cursor)
                 await cursor.execute(sql, _with_arrays({**fixed, **params}), prepare=True)
-        return [await cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
+        return [await cursor.fetchall() if _has_rows(cursor) else [] for cursor in cursors]
     finally:
         for cursor in cursors:
             await cursor.close()
+
+
+def _has_rows(cursor) -> bool:
+    """Whether the statement returned rows (a SELECT, or RETURNING), without building
+    `cursor.description` (a Column object per column: ~250 calls for a page's statements)."""
+    return cursor.pgresult is not None and cursor.pgresult.status == pq.ExecStatus.TUPLES_OK
 
 
 async def _driver(session: AsyncSession):
