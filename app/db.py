@@ -169,21 +169,9 @@ async def _commit(s: AsyncSession) -> None:
     riders = s.info.pop("commit_with", [])
     if riders:
         driver = await _driver(s)  # flushes what the ORM still holds first
-        cursors = []
-        try:
-            async with driver.pipeline():
-                for statement, params, _ in riders:
-                    sql, fixed = _sql_of(statement)
-                    cursor = driver.cursor(row_factory=namedtuple_row)
-                    cursors.append(cursor)
-                    await cursor.execute(sql, _with_arrays({**fixed, **params}), prepare=True)
-                if not driver.autocommit:
-                    await driver.commit()
-            for (_, _, use_rows), cursor in zip(riders, cursors):
-                use_rows(await cursor.fetchall())
-        finally:
-            for cursor in cursors:
-                await cursor.close()
+        results = await _pipelined(driver, [(statement, params) for statement, params, _ in riders], commit=True)
+        for (_, _, use_rows), rows_of_one in zip(riders, results):
+            use_rows(rows_of_one)
     # SQLAlchemy's own commit: a flush and COMMIT, or, once the driver has committed, only the
     # session's bookkeeping (psycopg sends nothing for a connection with no transaction open).
     await s.commit()
@@ -309,7 +297,11 @@ async def rows_together(session: AsyncSession, statements: list[tuple[ClauseElem
     A statement that returns no rows (an INSERT or UPDATE without RETURNING) gives []. Writes
     sent this way pass by the session's events, so token owners (app.services.token_owners)
     do not see them: only for rows and columns that owners do not show (a post, its counters)."""
-    driver = await _driver(session)
+    return await _pipelined(await _driver(session), statements)
+
+
+async def _pipelined(driver, statements: list[tuple[ClauseElement, dict]], *, commit: bool = False) -> list[list]:
+    """Each statement's rows, all sent in one round trip; `commit`: the transaction's COMMIT too."""
     cursors = []
     try:
         async with driver.pipeline():
@@ -318,6 +310,8 @@ async def rows_together(session: AsyncSession, statements: list[tuple[ClauseElem
                 cursor = driver.cursor(row_factory=namedtuple_row)
                 cursors.append(cursor)
                 await cursor.execute(sql, _with_arrays({**fixed, **params}), prepare=True)
+            if commit and not driver.autocommit:
+                await driver.commit()
         return [await cursor.fetchall() if _has_rows(cursor) else [] for cursor in cursors]
     finally:
         for cursor in cursors:

@@ -394,19 +394,17 @@ async def _write_new(session: AsyncSession, status: Status, mentioned_ids: list[
     return bool((await db.rows_together(session, statements))[-1][0][0])
 
 
-async def _set_tags(session: AsyncSession, status: Status, names: list[str], *, new: bool = False) -> None:
-    """`new`: a status just inserted, which has none to replace (a statement less per post)."""
-    if not new:
-        await session.exec(StatusTag.__table__.delete().where(StatusTag.status_id == status.id))
+async def _set_tags(session: AsyncSession, status: Status, names: list[str]) -> None:
+    """An edited post's hashtags replace the ones it had (a new post's go with it: _write_new)."""
+    await session.exec(StatusTag.__table__.delete().where(StatusTag.status_id == status.id))
     for tag_id in await upsert_tags(session, names):
         session.add(StatusTag(status_id=status.id, tag_id=tag_id))
 
 
-async def _set_mentions(session: AsyncSession, status: Status, accounts: list[Account], *,
-                        new: bool = False) -> None:
-    """Mentions now in the text are shown; ones an edit removed stay, silent, so whoever
-    already got the post keeps it (Mastodon does the same). `new`: none exist yet."""
-    existing = {} if new else {m.account_id: m for m in (await session.exec(
+async def _set_mentions(session: AsyncSession, status: Status, accounts: list[Account]) -> None:
+    """After an edit: mentions now in the text are shown; ones the edit removed stay, silent, so
+    whoever already got the post keeps it (Mastodon does the same). A new post's: _write_new."""
+    existing = {m.account_id: m for m in (await session.exec(
         select(Mention).where(Mention.status_id == status.id))).all()}
     wanted = {a.id for a in accounts}
     for account_id, mention in existing.items():

@@ -87,20 +87,25 @@ _FLAGS = union_all(
     select(literal("muted"), ConversationMute.conversation_id)
     .where(ConversationMute.account_id == _VIEWER, db.any_of(ConversationMute.conversation_id, "conversation_ids")),
 )
+
+
+def _and_of_boosted(name: str, column):
+    """`:name` plus `column` of the boosted posts (`:boosted_ids`), as one array for `= ANY`:
+    an OR of the two would keep PostgreSQL from the index (it scanned all of `accounts`)."""
+    return any_(func.array_cat(bindparam(name, type_=ARRAY(BigInteger)), func.array(
+        sa_select(column).where(Status.id == any_(_BOOSTED)).scalar_subquery())))
+
+
 _FLAGS_WITH_BOOSTED = union_all(*_FLAGS.selects[:-1], select(literal("muted"), ConversationMute.conversation_id).where(
-    ConversationMute.account_id == _VIEWER, ConversationMute.conversation_id == any_(func.array_cat(
-        bindparam("conversation_ids", type_=ARRAY(BigInteger)),
-        func.array(sa_select(Status.conversation_id).where(Status.id == any_(_BOOSTED)).scalar_subquery())))))
+    ConversationMute.account_id == _VIEWER,
+    ConversationMute.conversation_id == _and_of_boosted("conversation_ids", Status.conversation_id)))
 _STATUSES = sa_select(Status.__table__).where(db.any_of(Status.id))
 # What account_json shows: every column but the keys (a few kB a row that nothing here reads).
 _ACCOUNT_COLUMNS = [c for c in Account.__table__.c if c.name not in ("private_key_pem", "public_key_pem")]
 _ACCOUNTS = sa_select(*_ACCOUNT_COLUMNS).where(db.any_of(Account.id))
 # For a page with boosts, whose boosted posts are read in the same round trip: their authors
-# and conversations are found by the database from the boosted ids.
-# (One array for `= ANY`: an OR of the two would not use the primary key and scan accounts.)
-_ACCOUNTS_WITH_BOOSTED = sa_select(*_ACCOUNT_COLUMNS).where(Account.id == any_(func.array_cat(
-    bindparam("ids", type_=ARRAY(BigInteger)),
-    func.array(sa_select(Status.account_id).where(Status.id == any_(_BOOSTED)).scalar_subquery()))))
+# (and, in _FLAGS_WITH_BOOSTED, their conversations) are found by the database from their ids.
+_ACCOUNTS_WITH_BOOSTED = sa_select(*_ACCOUNT_COLUMNS).where(Account.id == _and_of_boosted("ids", Status.account_id))
 _MEDIA = (sa_select(MediaAttachment.__table__).where(db.any_of(MediaAttachment.status_id))
           .order_by(MediaAttachment.position, MediaAttachment.id))
 _MENTIONS = (sa_select(Mention.status_id, Account.id, Account.username, Account.domain, Account.url, Account.uri)
