@@ -1,5 +1,5 @@
-"""Pure ASGI middleware, outermost first: CORS, body size limit, trailing slashes,
-rate limits. ``stack(settings)`` gives the list create_app installs."""
+"""Pure ASGI middleware, outermost first: CORS, body size limit, trailing slashes (and NUL)
+in the path, rate limits. ``stack(settings)`` gives the list create_app installs."""
 from __future__ import annotations
 
 import json
@@ -8,6 +8,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.params import NUL_REFUSED
 from app.config import Settings
 from app.security import hash_token
 from app.services import rate_limits
@@ -65,14 +66,18 @@ class _TooLarge(Exception):
     pass
 
 
-class StripTrailingSlash:
-    """/api/v1/apps/ is /api/v1/apps: clients differ, and a redirect would drop POST bodies."""
+class NormalPath:
+    """/api/v1/apps/ is /api/v1/apps: clients differ, and a redirect would drop POST bodies.
+    A path with a NUL in it (`/tags/a%00b`) is refused as read_params refuses one in a
+    parameter: PostgreSQL cannot hold NUL in text, so a path parameter would end as a 500."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
+        if "\x00" in path and scope["type"] == "http":
+            return await _send_json(send, 400, {"error": NUL_REFUSED})
         if scope["type"] in ("http", "websocket") and len(path) > 1 and path.endswith("/"):
             scope = dict(scope, path=path.rstrip("/") or "/", raw_path=None)
         await self.app(scope, receive, send)
@@ -144,6 +149,6 @@ def stack(settings: Settings) -> list[Middleware]:
             max_age=86400,
         ),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
-        Middleware(StripTrailingSlash),
+        Middleware(NormalPath),
         Middleware(RateLimit, settings=settings),
     ]

@@ -16,7 +16,11 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
+from app.api.params import whole_number
 from app.errors import ApiError
+
+
+MAX_ID = 2**63 - 1
 
 
 def _id(params: dict, name: str) -> int | None:
@@ -26,7 +30,9 @@ def _id(params: dict, name: str) -> int | None:
     text = str(raw).strip()
     if not (text.isascii() and text.isdigit()) or len(text) > 19:  # "³" is a digit to isdigit
         raise ApiError(f"{name} must be a numeric ID", 422)
-    return int(text)
+    # Beyond bigint, PostgreSQL would refuse the comparison (a 500). No id reaches the largest
+    # bigint, so it means the same: max_id above every id, since_id/min_id with nothing above.
+    return min(int(text), MAX_ID)
 
 
 @dataclass
@@ -41,10 +47,7 @@ class Page:
         raw_limit = params.get("limit")
         limit = default
         if raw_limit not in (None, ""):
-            try:
-                limit = int(str(raw_limit))
-            except ValueError:
-                raise ApiError("limit must be an integer", 422) from None
+            limit = whole_number("limit", raw_limit)
             if limit < 1:
                 raise ApiError("limit must be at least 1", 422)
             limit = min(limit, maximum)  # Mastodon clamps rather than refuses

@@ -81,10 +81,7 @@ class Params(dict):
         value = self.get(name)
         if value is None or value == "":
             return default
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            raise ApiError(f"{name} must be an integer", 422) from None
+        number = whole_number(name, value)
         if minimum is not None and number < minimum:
             raise ApiError(f"{name} must be at least {minimum}", 422)
         if maximum is not None and number > maximum:
@@ -108,6 +105,18 @@ class Params(dict):
         if not isinstance(value, UploadFile):
             raise ApiError(f"{name} must be a file upload", 422)
         return value
+
+
+def whole_number(name: str, value) -> int:
+    """`value` (text or a JSON number) as an int, or a 422. Plain ASCII digits after one sign
+    at most: int() alone also reads "1_0", "³" and "١٠"."""
+    text = str(value).strip()
+    if not (text.isascii() and text[text[:1] in ("-", "+"):].isdigit()):
+        raise ApiError(f"{name} must be an integer", 422)
+    try:
+        return int(text)
+    except ValueError:  # more digits than int() takes from text
+        raise ApiError(f"{name} must be an integer", 422) from None
 
 
 NUL_REFUSED = "Request parameters must not contain NUL characters or lone surrogates"

@@ -17,6 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Callable
+from urllib.parse import quote
 
 from app.config import get_settings
 from app.models import Account
@@ -145,7 +146,8 @@ def countable_length(text: str, spoiler_text: str = "") -> int:
 
 
 def tag_url(name: str) -> str:
-    return f"{get_settings().base_url}/tags/{name.lower()}"
+    # Percent-encoded as Mastodon's (Rails') route helpers do: /tags/caf%C3%A9 is a URI, /tags/café is not.
+    return f"{get_settings().base_url}/tags/{quote(name.lower(), safe='')}"
 
 
 def mention_key(username: str, domain: str | None) -> tuple[str, str | None]:

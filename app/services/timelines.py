@@ -183,9 +183,10 @@ class TagFilter(PublicFilter):
 def _public_query(viewer_id: int | None, options: PublicFilter):
     query = select(Status).where(Status.visibility == "public", Status.reblog_of_id.is_(None),
                                  visibility.visible_to(viewer_id), visibility.not_muted_by(viewer_id))
-    if options.local:
+    # Both flags at once mean everything, as in Mastodon (local only is local and not remote).
+    if options.local and not options.remote:
         query = query.where(Status.local.is_(True))
-    elif options.remote:
+    elif options.remote and not options.local:
         query = query.where(Status.local.is_(False))
     if options.only_media:
         query = query.where(exists().where(MediaAttachment.status_id == Status.id))

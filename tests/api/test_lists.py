@@ -144,3 +144,19 @@ async def test_list_timeline_follows_the_replies_policy(client):
     assert await timeline("list") == [to_alice["id"], to_carol["id"], plain["id"], question_carol["id"]]
     assert await timeline("followed") == [to_alice["id"], to_dave["id"], to_carol["id"], plain["id"],
                                           question_carol["id"]]
+
+
+async def test_direct_posts_never_show_in_a_list(client):
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
+    await follow(alice, bob)
+    made = await make_list(client, alice_h, title="friends")
+    await client.post(f"{LISTS}/{made['id']}/accounts", json={"account_ids": [str(bob.id)]}, headers=alice_h)
+    public = (await post_status(client, bob_h, status="for everyone")).json()
+    secret = (await post_status(client, bob_h, status="@alice just for you", visibility="direct")).json()
+    await settled()
+    listed = await client.get(f"/api/v1/timelines/list/{made['id']}", headers=alice_h)
+    assert [s["id"] for s in listed.json()] == [public["id"]]
+    # Mastodon sends a direct post to the home feeds of those it mentions, not to their lists.
+    home = await client.get("/api/v1/timelines/home", headers=alice_h)
+    assert [s["id"] for s in home.json()] == [secret["id"], public["id"]]

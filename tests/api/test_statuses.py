@@ -65,6 +65,11 @@ async def test_post_renders_mentions_hashtags_and_links(client, settings):
     )
     assert body["mentions"] == [{"id": str(bob.id), "username": "bob", "url": f"{base}/@bob", "acct": "bob"}]
     assert body["tags"] == [{"name": "Cats", "url": f"{base}/tags/cats"}]
+    accented = (await post(client, headers, status="#Café au lait")).json()
+    assert accented["tags"] == [{"name": "Café", "url": f"{base}/tags/caf%C3%A9"}]  # a URI, as Mastodon's
+    assert f'href="{base}/tags/caf%C3%A9"' in accented["content"]
+    assert_matches_spec(await client.get(f"/api/v1/statuses/{accented['id']}", headers=headers), "GET",
+                        "/api/v1/statuses/{id}")
     assert body["application"] == {"name": "Test app", "website": None}
     assert body["visibility"] == "public" and body["language"] == "en"
     assert body["uri"] == f"{base}/users/alice/statuses/{body['id']}"

@@ -397,10 +397,26 @@ async def test_pagination_parameters_are_exact(client):
     assert await home(client, alice_h, since_id=posted[1], limit=2) == [posted[5], posted[4]]  # newest ones
     assert await home(client, alice_h, min_id=posted[1], limit=2) == [posted[3], posted[2]]  # right after it
     assert await home(client, alice_h, since_id=posted[1], max_id=posted[4]) == [posted[3], posted[2]]
-    for bad in ({"max_id": "abc"}, {"since_id": "-1"}, {"min_id": "1.5"}, {"limit": "x"}, {"limit": "0"}):
+    for bad in ({"max_id": "abc"}, {"since_id": "-1"}, {"min_id": "1.5"}, {"limit": "x"}, {"limit": "0"},
+                {"limit": "1_0"}, {"limit": "-5"}):
         response = await client.get(HOME, params=bad, headers=alice_h)
         assert response.status_code == 422, bad
         assert "error" in response.json()
+
+
+async def test_ids_beyond_the_largest_bigint_mean_no_bound_not_a_crash(client):
+    alice, alice_h = await signed_in("alice")
+    posted = [(await post(client, alice_h, f"n{n}"))["id"] for n in range(2)]
+    huge = "9999999999999999999"  # 19 digits, above 2**63 - 1
+    for path in (HOME, PUBLIC, "/api/v1/timelines/tag/nothing", "/api/v1/notifications", "/api/v1/favourites",
+                 f"/api/v1/accounts/{alice.id}/statuses"):
+        above = await client.get(path, params={"max_id": huge}, headers=alice_h)
+        assert above.status_code == 200, (path, above.text)
+        for newer in ("since_id", "min_id"):
+            nothing = await client.get(path, params={newer: huge}, headers=alice_h)
+            assert nothing.status_code == 200 and nothing.json() == [], (path, newer, nothing.text)
+    everything = await client.get(PUBLIC, params={"max_id": huge})
+    assert [s["id"] for s in everything.json()] == list(reversed(posted))
 
 
 async def test_limit_above_the_maximum_is_clamped_to_40(client):
@@ -449,6 +465,8 @@ async def test_public_timeline_local_remote_and_media(client):
     assert everything == [str(far.id), question["id"], with_media["id"], plain["id"]]
     assert str(far.id) not in ids(await client.get(PUBLIC, params={"local": "true"}, headers=alice_h))
     assert ids(await client.get(PUBLIC, params={"remote": "true"})) == [str(far.id)]
+    # both at once: everything, as Mastodon (not local only)
+    assert ids(await client.get(PUBLIC, params={"local": "true", "remote": "true"})) == everything
     assert ids(await client.get(PUBLIC, params={"only_media": "true"})) == [with_media["id"]]
     assert (await client.get(PUBLIC, params={"max_id": "nope"})).status_code == 422
 

@@ -11,7 +11,7 @@ from app.api.entities.notification import render_notifications
 from app.api.pagination import Page
 from app.api.params import Params, read_params
 from app.api.responses import json_response
-from app.errors import ApiError
+from app.errors import ApiError, NotFound
 from app.services import notifications
 from app.services.notifications import Filters
 
@@ -79,10 +79,33 @@ async def unread_count(request: Request) -> Response:
     return json_response({"count": count})
 
 
+# No filtering policy is implemented, so no notification ever waits in a request: the list is
+# empty, any one request is not found, and accepting or dismissing several (Mastodon ignores
+# ids that are not the caller's requests) does nothing.
 @authenticated("read:notifications")
 async def requests(request: Request) -> Response:
-    """No filtering policy is implemented, so no notification ever waits in a request."""
     return json_response([])
+
+
+@authenticated("read:notifications")
+async def request_merged(request: Request) -> Response:
+    return json_response({"merged": True})  # nothing accepted is ever left to merge
+
+
+@authenticated("read:notifications")
+async def one_request(request: Request) -> Response:
+    raise NotFound()
+
+
+@authenticated("write:notifications")
+async def act_on_one_request(request: Request) -> Response:
+    raise NotFound()
+
+
+@authenticated("write:notifications")
+async def act_on_requests(request: Request) -> Response:
+    await read_params(request)  # malformed input is still refused
+    return json_response({})
 
 
 routes = [
@@ -90,6 +113,12 @@ routes = [
     Route("/api/v1/notifications/unread_count", unread_count, methods=["GET"]),
     Route("/api/v1/notifications/clear", clear, methods=["POST"]),
     Route("/api/v1/notifications/requests", requests, methods=["GET"]),
+    Route("/api/v1/notifications/requests/merged", request_merged, methods=["GET"]),
+    Route("/api/v1/notifications/requests/accept", act_on_requests, methods=["POST"]),
+    Route("/api/v1/notifications/requests/dismiss", act_on_requests, methods=["POST"]),
+    Route("/api/v1/notifications/requests/{id}", one_request, methods=["GET"]),
+    Route("/api/v1/notifications/requests/{id}/accept", act_on_one_request, methods=["POST"]),
+    Route("/api/v1/notifications/requests/{id}/dismiss", act_on_one_request, methods=["POST"]),
     Route("/api/v1/notifications/{id}", show, methods=["GET"]),
     Route("/api/v1/notifications/{id}/dismiss", dismiss, methods=["POST"]),
 ]

@@ -15,7 +15,8 @@ per followed account, never a walk through anyone's history (a big
 a page from quiet accounts).
 
 The cheap per-row home rules (boosts of follows with boosts off, replies to accounts
-the viewer does not follow, direct posts not addressed to the viewer) are applied
+the viewer does not follow, direct posts not addressed to the viewer; no direct post at all
+in a list) are applied
 inside; visibility, blocks and mutes are applied by the caller when loading the rows.
 """
 from __future__ import annotations
@@ -71,13 +72,20 @@ CROSS JOIN LATERAL (
     WHERE s.account_id = fa.account_id AND s.deleted_at IS NULL
       AND s.id > :lower AND s.id < :upper
       AND (s.reblog_of_id IS NULL OR fa.show_reblogs)
-      AND (s.visibility <> 'direct' OR s.account_id = :viewer OR EXISTS (
-            SELECT 1 FROM status_mentions dm WHERE dm.status_id = s.id AND dm.account_id = :viewer))
+      AND {direct}
       AND {replies}
     ORDER BY s.id {direction} LIMIT :count
 ) x
 ORDER BY x.id {direction} LIMIT :count
 """
+
+# Direct posts: home shows those addressed to the viewer; lists show none (Mastodon delivers a
+# direct post to the home feeds of those it mentions and to their conversations, never to lists).
+_DIRECT = {
+    "home": """(s.visibility <> 'direct' OR s.account_id = :viewer OR EXISTS (
+                 SELECT 1 FROM status_mentions dm WHERE dm.status_id = s.id AND dm.account_id = :viewer))""",
+    "list": "s.visibility <> 'direct'",
+}
 
 Row = tuple[int, int | None, int]
 
@@ -159,7 +167,7 @@ def _statement(sql: str) -> TextClause:
 
 
 async def _run(session: AsyncSession, accounts: str | list, replies: str, window: Window, count: int,
-               **params) -> list[Row]:
+               direct: str = _DIRECT["home"], **params) -> list[Row]:
     # The followed accounts once, not in every round (and no round at all when there are none,
     # as for most viewers when asked for the accounts pulled at read time). `accounts` is the
     # query that finds them, or the (account id, show_reblogs) rows themselves.
@@ -169,7 +177,7 @@ async def _run(session: AsyncSession, accounts: str | list, replies: str, window
         return []
     fixed.update(account_ids=[r[0] for r in followed], show_reblogs=[bool(r[1]) for r in followed])
     direction = "ASC" if window.ascending else "DESC"
-    statement = _statement(_QUERY.format(replies=replies, direction=direction))
+    statement = _statement(_QUERY.format(direct=direct, replies=replies, direction=direction))
     lower, upper = window.lower, window.max_id or MAX_ID
     rows: list[Row] = []
     delta = _span(FIRST_SLICE_MS)
@@ -217,4 +225,4 @@ async def listed(session: AsyncSession, a_list: List, window: Window, count: int
     accounts = """SELECT la.account_id, f.show_reblogs FROM list_accounts la
                   JOIN follows f ON f.id = la.follow_id WHERE la.list_id = :list_id"""
     return await _run(session, accounts, _REPLIES.get(a_list.replies_policy, _REPLIES["list"]), window, count,
-                      viewer=a_list.account_id, list_id=a_list.id)
+                      _DIRECT["list"], viewer=a_list.account_id, list_id=a_list.id)
