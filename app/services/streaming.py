@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -39,6 +40,7 @@ from app.models import AccessToken, Account, Block, Mute, Status, User
 from app.models.base import utcnow
 from app.models.list import List
 from app.services import scopes, tokens
+from app.services.ids import parse_id
 from app.services.tokens import TokenOwner
 
 log = logging.getLogger("starling.streaming")
@@ -270,8 +272,13 @@ MISSING_TOKEN = "Missing access token"
 INVALID_TOKEN = "Invalid access token"
 MISSING_SCOPES = "Access token does not have the required scopes"
 UNKNOWN_STREAM = "Unknown stream type"
-NO_TAG = "No tag for stream provided"
+NO_TAG = "Missing tag name parameter"
+NO_LIST = "Missing list name parameter"
 LIST_REFUSED = "Not authorized to stream this list"
+# What a hashtag can be made of (app.services.status_text): anything else in a subscription's tag
+# is dropped, as Mastodon's streaming server does, so "#cats!" is #cats and a tag that cannot
+# be encoded (a lone surrogate) or holds a NUL never reaches Redis.
+_NOT_IN_TAGS = re.compile(r"[^\w\u00b7\u30fb\u200c]")
 
 
 async def authenticate(token: str | None) -> TokenOwner:
@@ -349,6 +356,14 @@ async def resolve(owner: TokenOwner, name: Any, params: dict[str, Any]) -> Strea
     if not isinstance(name, str) or name not in KNOWN_STREAMS:
         raise StreamError(UNKNOWN_STREAM, 400)
     account_id = owner.account.id
+    # As Mastodon: public and hashtag streams need no scope, the others `read` or the narrower one.
+    if name in PUBLIC_STREAMS:
+        return Stream(name, (name,), (PUBLIC_STREAMS[name],), filtered=True)
+    if name in ("hashtag", "hashtag:local"):
+        tag = _NOT_IN_TAGS.sub("", _param(params, "tag"))
+        if not tag:
+            raise StreamError(NO_TAG, 400)
+        return Stream(name, (name, tag), (hashtag_channel(tag, local=name == "hashtag:local"),), filtered=True)
     if name == "user:notification":
         _need(owner, "read:notifications")
         return Stream(name, (name,), (notifications_channel(account_id),), filtered=False)
@@ -359,20 +374,16 @@ async def resolve(owner: TokenOwner, name: Any, params: dict[str, Any]) -> Strea
         if scopes.covers(owner.scopes, "read:notifications"):
             channels.append(notifications_channel(account_id))
         return Stream(name, (name,), tuple(channels), filtered=False)
-    if name in PUBLIC_STREAMS:
-        return Stream(name, (name,), (PUBLIC_STREAMS[name],), filtered=True)
-    if name in ("hashtag", "hashtag:local"):
-        tag = _param(params, "tag").lstrip("#")
-        if not tag:
-            raise StreamError(NO_TAG, 400)
-        return Stream(name, (name, tag), (hashtag_channel(tag, local=name == "hashtag:local"),), filtered=True)
     if name == "direct":
         return Stream(name, (name,), (direct_channel(account_id),), filtered=False)
     # list
-    list_id = _param(params, "list")
-    if not (list_id.isascii() and list_id.isdigit()) or len(list_id) > 19 or not await owns_list(account_id, int(list_id)):
+    raw_list = _param(params, "list")
+    if not raw_list:
+        raise StreamError(NO_LIST, 400)
+    list_id = parse_id(raw_list)  # unknown, malformed and out-of-range ids are all "not yours"
+    if list_id is None or not await owns_list(account_id, list_id):
         raise StreamError(LIST_REFUSED, 401)
-    return Stream(name, (name, list_id), (list_channel(int(list_id)),), filtered=False)
+    return Stream(name, (name, str(list_id)), (list_channel(list_id),), filtered=False)
 
 
 async def owns_list(account_id: int, list_id: int) -> bool:

@@ -427,7 +427,15 @@ async def test_unknown_stream_is_an_error_frame_and_the_socket_stays_usable(live
         await ws.send(json.dumps({"type": "subscribe", "stream": "publicc"}))
         assert await frame(ws) == {"error": "Unknown stream type", "status": 400}
         await ws.send(json.dumps({"type": "subscribe", "stream": "hashtag"}))
-        assert await frame(ws) == {"error": "No tag for stream provided", "status": 400}
+        assert await frame(ws) == {"error": "Missing tag name parameter", "status": 400}
+        await ws.send(json.dumps({"type": "subscribe", "stream": "list"}))
+        assert await frame(ws) == {"error": "Missing list name parameter", "status": 400}
+        # A tag is what a hashtag can be made of: a lone surrogate or a NUL is dropped (and alone,
+        # is no tag at all), and "#cats!" listens where #cats is published.
+        await ws.send('{"type": "subscribe", "stream": "hashtag", "tag": "\\ud800\\u0000"}')
+        assert await frame(ws) == {"error": "Missing tag name parameter", "status": 400}
+        await ws.send(json.dumps({"type": "subscribe", "stream": "hashtag", "tag": "#Cats!"}))
+        await until_listening(ws, streaming.hashtag_channel("cats"))
         await ws.send(json.dumps({"type": "subscribe", "stream": "public"}))
         await until_listening(ws, streaming.PUBLIC)
 
@@ -443,8 +451,13 @@ async def test_token_lacking_the_scope_is_refused_per_stream(live_server):
         await no_frame(ws, 0.5)
 
     _, write_only = await user_with_token("bob", scopes="write")
-    async with socket(live_server, write_only, "stream=public") as ws:
+    async with socket(live_server, write_only, "stream=direct") as ws:
         assert await frame(ws) == {"error": "Access token does not have the required scopes", "status": 401}
+        # As Mastodon, public and hashtag streams need no scope.
+        await ws.send(json.dumps({"type": "subscribe", "stream": "public"}))
+        await until_listening(ws, streaming.PUBLIC)
+        await ws.send(json.dumps({"type": "subscribe", "stream": "hashtag", "tag": "cats"}))
+        await until_listening(ws, streaming.hashtag_channel("cats"))
 
 
 async def test_list_stream_of_someone_else_is_refused(live_server):
@@ -457,6 +470,11 @@ async def test_list_stream_of_someone_else_is_refused(live_server):
         assert await frame(ws) == {"error": "Not authorized to stream this list", "status": 401}
         await ws.send(json.dumps({"type": "subscribe", "stream": "list", "list": "999999999"}))  # no such list
         assert await frame(ws) == {"error": "Not authorized to stream this list", "status": 401}
+        for beyond_bigint in ("9999999999999999999", "9223372036854775808"):
+            await ws.send(json.dumps({"type": "subscribe", "stream": "list", "list": beyond_bigint}))
+            assert await frame(ws) == {"error": "Not authorized to stream this list", "status": 401}
+        await ws.send(json.dumps({"type": "subscribe", "stream": "public"}))
+        await until_listening(ws, streaming.PUBLIC)  # the socket is still alive
 
     # Its owner may.
     bob_token = await token_for(bob)
@@ -651,9 +669,12 @@ async def test_server_sent_event_refusals(client, live_server):
     cases = [
         ("/api/v1/streaming/public", {}, {}, 401, "Missing access token"),
         ("/api/v1/streaming/public", {}, auth("nope"), 401, "Invalid access token"),
-        ("/api/v1/streaming/public", {}, auth(weak), 401, "Access token does not have the required scopes"),
-        ("/api/v1/streaming/hashtag", {}, auth(token), 400, "No tag for stream provided"),
+        ("/api/v1/streaming/user", {}, auth(weak), 401, "Access token does not have the required scopes"),
+        ("/api/v1/streaming/hashtag", {}, auth(token), 400, "Missing tag name parameter"),
+        ("/api/v1/streaming/list", {}, auth(token), 400, "Missing list name parameter"),
         ("/api/v1/streaming/list", {"list": str(bob_list)}, auth(token), 401, "Not authorized to stream this list"),
+        ("/api/v1/streaming/list", {"list": "9999999999999999999"}, auth(token), 401,
+         "Not authorized to stream this list"),
     ]
     async with httpx.AsyncClient(base_url=live_server, timeout=DEADLINE) as http:
         for path, params, headers, status, message in cases:

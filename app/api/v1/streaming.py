@@ -29,6 +29,7 @@ from app.streaming.session import StreamSession
 log = logging.getLogger("starling.streaming")
 HEARTBEAT_SECONDS = 15.0  # SSE keep-alive comment (WebSockets get uvicorn's pings)
 TRUE_VALUES = {"1", "true", "t", "on", "yes"}
+UNEXPECTED = "An unexpected error occurred"
 MALFORMED = "Malformed message: expected a JSON object with a type of subscribe or unsubscribe"
 
 
@@ -60,6 +61,10 @@ async def _apply(session: StreamSession, kind: str, name, params: dict) -> None:
             await session.unsubscribe(name, params)
     except StreamError as error:
         session.notify(error)
+    except Exception:  # noqa: BLE001 - a defect here must not take the whole socket down
+        # Mastodon answers an unexpected failure with an error frame and keeps the socket.
+        log.exception("streaming: %s of %r failed", kind, name)
+        session.notify(StreamError(UNEXPECTED, 500))
 
 
 async def _receive(websocket: WebSocket, session: StreamSession) -> None:
@@ -111,12 +116,16 @@ def socket(default_stream: str | None = None):
                 if not task.cancelled() and task.exception() is not None \
                         and not isinstance(task.exception(), (WebSocketDisconnect, OSError)):
                     log.error("streaming connection failed", exc_info=task.exception())
+                    session.end_reason = session.end_reason or "failed"
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await session.close()
-        if session.end_reason not in ("", "closed"):
+        if session.end_reason == "failed":  # a defect of ours: say so (1011) rather than drop the line
+            with contextlib.suppress(Exception):
+                await websocket.close(code=1011, reason=UNEXPECTED)
+        elif session.end_reason not in ("", "closed"):
             code = 1013 if session.end_reason.startswith("Too slow") else 1008
             with contextlib.suppress(Exception):
                 await websocket.close(code=code, reason=session.end_reason)
@@ -183,10 +192,12 @@ def server_sent(name: str):
             session = StreamSession(owner)
             await session.open()
             await session.subscribe(stream, dict(request.query_params))
-        except StreamError as error:
-            if session is not None:
+        except BaseException as error:
+            if session is not None:  # its token's kill channel is already listened to
                 await session.close()
-            return json_response({"error": error.message}, status_code=error.status)
+            if isinstance(error, StreamError):
+                return json_response({"error": error.message}, status_code=error.status)
+            raise
         return EventStream(session)
 
     return endpoint
