@@ -539,6 +539,13 @@ ACTIVE_FILTERS = union_all(
 )
 
 
+# The same for a viewer's open public and hashtag streams, which see statuses one at a time:
+# every filtered status of theirs, not only those among a page being rendered.
+ALL_ACTIVE_FILTERS = union_all(ACTIVE_FILTERS.selects[0], sa_select(
+    *_COLUMNS, null().cast(Text).label("keyword"), literal(False).label("whole_word"), CustomFilterStatus.status_id)
+    .join(CustomFilterStatus, CustomFilterStatus.custom_filter_id == CustomFilter.id).where(*_ACTIVE))
+
+
 async def owners_with_filters(session: AsyncSession, account_ids: list[int]) -> set[int]:
     """Those of `account_ids` with an unexpired filter (their stream events are matched for them)."""
     rows = await session.execute(sa_select(CustomFilter.account_id).distinct().where(

@@ -39,7 +39,7 @@ from app import redis as app_redis
 from app.models import AccessToken, Account, Block, Mute, Status, User
 from app.models.base import utcnow
 from app.models.list import List
-from app.services import scopes, tokens
+from app.services import filters, scopes, tokens
 from app.services.ids import parse_id
 from app.services.tokens import TokenOwner
 
@@ -402,6 +402,7 @@ class ViewerFilter:
 
     hidden: set[int] = field(default_factory=set)  # blocked or muted by the viewer
     blocked_by: set[int] = field(default_factory=set)  # accounts that block the viewer
+    filters: list[filters.ActiveFilter] = field(default_factory=list)  # their keyword and status filters
 
     def allows(self, message: Message) -> bool:
         """Mastodon's rule: hide the post if the viewer blocks or mutes its author or anyone
@@ -414,16 +415,17 @@ class ViewerFilter:
 
 
 async def load_filter(account_id: int) -> ViewerFilter:
-    """Two small indexed queries; a connection reloads them every FILTER_TTL seconds."""
+    """Three small indexed queries; a connection reloads them every FILTER_TTL seconds."""
     now = utcnow()
     async with db.session() as session:
+        active = filters.compile_active(await db.rows(session, filters.ALL_ACTIVE_FILTERS, {"viewer_id": account_id}))
         blocks = (await session.exec(
             select(Block.account_id, Block.target_account_id)
             .where(or_(Block.account_id == account_id, Block.target_account_id == account_id)))).all()
         muted = (await session.exec(
             select(Mute.target_account_id).where(
                 Mute.account_id == account_id, or_(Mute.expires_at.is_(None), Mute.expires_at > now)))).all()
-    result = ViewerFilter(hidden=set(muted))
+    result = ViewerFilter(hidden=set(muted), filters=active)
     for blocker, target in blocks:
         if blocker == account_id:
             result.hidden.add(target)

@@ -8,7 +8,8 @@
     await session.close()
 
 Events reach the session from the process's Hub and wait in a bounded queue;
-`next` applies the viewer's block/mute filter on public and hashtag streams. A
+`next` applies the viewer's blocks and mutes on public and hashtag streams, and adds the
+`filtered` results of their keyword and status filters to the statuses it lets through. A
 client too slow to keep up (QUEUE_LIMIT events waiting) is dropped rather than
 letting its queue grow without bound: `ended` is set with the reason.
 """
@@ -20,14 +21,18 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from app.services import streaming
+import orjson
+
+from app.api.entities.filter import filter_result_json
+from app.models.base import utcnow
+from app.services import filters, streaming
 from app.services.streaming import Message, Stream, StreamError, ViewerFilter
 from app.services.tokens import TokenOwner
 from app.streaming.hub import Hub
 
 MAX_SUBSCRIPTIONS = 32  # per connection; Mastodon has no limit, we keep one socket from pinning hundreds
 QUEUE_LIMIT = 1000  # events waiting to be written before a connection is considered too slow
-FILTER_TTL = 30.0  # seconds before a viewer's blocks and mutes are read again
+FILTER_TTL = 30.0  # seconds before a viewer's blocks, mutes and filters are read again
 TOKEN_RECHECK_SECONDS = 60.0  # a revoked token's open streams end within this long
 TOO_MANY = f"Too many subscriptions on this connection (at most {MAX_SUBSCRIPTIONS})"
 
@@ -124,10 +129,14 @@ class StreamSession:
                 return None
             if isinstance(item, Notice):
                 return item
+            payload = item.message.payload
             if item.stream.filtered and item.message.event in streaming.FILTERED_EVENTS:
-                if not (await self._viewer_filter()).allows(item.message):
+                viewer = await self._viewer_filter()
+                if not viewer.allows(item.message):
                     continue
-            return Event(item.stream.label, item.message.event, item.message.payload)
+                if viewer.filters and payload is not None:
+                    payload = with_filter_results(payload, viewer.filters)
+            return Event(item.stream.label, item.message.event, payload)
 
     async def watch_token(self) -> None:
         """Runs beside the connection: ends it once its token is revoked or its user locked out."""
@@ -170,6 +179,25 @@ class StreamSession:
             self._filter = await streaming.load_filter(self.owner.account.id)
             self._filter_at = now
         return self._filter
+
+
+def with_filter_results(payload: str, active: list[filters.ActiveFilter]) -> str:
+    """A status rendered once for every listener, with `filtered` added for this viewer: the
+    filters it trips (Mastodon's streaming server does the same; apps hide or warn by it)."""
+    status = orjson.loads(payload)
+    if not isinstance(status, dict):
+        return payload
+    now = utcnow()
+    unexpired = [f for f in active if f.expires_at is None or f.expires_at > now]
+    text = None
+    if filters.needs_text(unexpired):
+        text = filters.searchable_text(
+            status.get("content") or "", status.get("spoiler_text") or "",
+            (m.get("description") for m in status.get("media_attachments") or ()),
+            (o.get("title") or "" for o in ((status.get("poll") or {}).get("options") or ())))
+    ids = [int(status["id"])] + ([int(status["reblog"]["id"])] if status.get("reblog") else [])
+    status["filtered"] = [filter_result_json(m) for m in filters.matches(unexpired, ids, text)]
+    return orjson.dumps(status).decode()
 
 
 class _Subscription:

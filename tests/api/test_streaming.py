@@ -181,6 +181,37 @@ async def test_public_stream_hides_authors_the_viewer_blocks_mutes_or_is_blocked
         await no_frame(ws, 0.5)
 
 
+async def test_public_and_hashtag_streams_carry_the_viewers_filter_results(client, live_server):
+    viewer, token = await user_with_token("viewer")
+    _, author_token = await user_with_token("author")
+    made = await client.post("/api/v2/filters", headers=auth(token), json={
+        "title": "Fruit", "context": ["public"], "filter_action": "hide",
+        "keywords_attributes": [{"keyword": "bananas", "whole_word": True}]})
+    assert made.status_code == 200, made.text
+    async with socket(live_server, token, "stream=public") as ws:
+        await ws.send(json.dumps({"type": "subscribe", "stream": "hashtag", "tag": "fruit"}))
+        await until_listening(ws, streaming.PUBLIC)
+        await until_listening(ws, streaming.hashtag_channel("fruit"))
+        await post_status(client, auth(author_token), status="I like bananas #fruit")
+        seen = {}
+        for _ in range(2):  # once on each stream
+            received = await frame(ws)
+            seen[received["stream"][0]] = json.loads(received["payload"])["filtered"]
+        assert seen.keys() == {"public", "hashtag"}
+        for filtered in seen.values():
+            assert [(f["filter"]["title"], f["filter"]["filter_action"], f["keyword_matches"]) for f in filtered] == [
+                ("Fruit", "hide", ["bananas"])]
+        await post_status(client, auth(author_token), status="apples only")
+        assert json.loads((await frame(ws))["payload"])["filtered"] == []
+
+    # Someone without filters gets the status as rendered for everyone.
+    _, plain_token = await user_with_token("plain")
+    async with socket(live_server, plain_token, "stream=public") as ws:
+        await until_listening(ws, streaming.PUBLIC)
+        await post_status(client, auth(author_token), status="more bananas")
+        assert "filtered" not in json.loads((await frame(ws))["payload"])
+
+
 # -- WebSocket: the user's own streams ------------------------------------------------------------
 
 async def test_user_streams_receive_what_is_published_to_the_user(live_server, settings):
