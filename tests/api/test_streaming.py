@@ -451,6 +451,12 @@ async def test_missing_invalid_revoked_and_app_tokens_are_refused_before_upgrade
     assert (await refused(live_server, "stream=public", auth(app_only))).response.status_code == 401
 
 
+async def test_a_repeated_query_parameter_counts_once_by_its_first_value(live_server):
+    _, token = await user_with_token("alice")
+    async with socket(live_server, token, "stream=hashtag&tag=cats&stream=nonsense&tag=dogs") as ws:
+        await until_listening(ws, streaming.hashtag_channel("cats"))  # as Mastodon: the first ones
+
+
 async def test_unknown_stream_is_an_error_frame_and_the_socket_stays_usable(live_server):
     _, token = await user_with_token("alice")
     async with socket(live_server, token, "stream=nonsense") as ws:

@@ -43,6 +43,13 @@ def _credentials(conn: HTTPConnection) -> tuple[str | None, str | None]:
     return conn.query_params.get("access_token") or protocol, protocol
 
 
+def _first_values(conn: HTTPConnection) -> dict[str, str]:
+    """The query's parameters, the first of repeated ones as Mastodon reads them (Starlette's
+    `get` and `dict()` give the last)."""
+    query = conn.query_params
+    return {name: query.getlist(name)[0] for name in query.keys()}
+
+
 # -- WebSocket ----------------------------------------------------------------------------------
 
 async def _deny(websocket: WebSocket, error: StreamError) -> None:
@@ -105,9 +112,10 @@ def socket(default_stream: str | None = None):
         tasks: list[asyncio.Task] = []
         try:
             await session.open()
-            name = websocket.query_params.get("stream") or default_stream
+            query = _first_values(websocket)
+            name = query.get("stream") or default_stream
             if name:
-                await _apply(session, "subscribe", name, dict(websocket.query_params))
+                await _apply(session, "subscribe", name, query)
             tasks = [asyncio.create_task(coro) for coro in (
                 _receive(websocket, session), _send(websocket, session),
                 session.watch_token(), session.ended.wait())]
@@ -191,7 +199,7 @@ def server_sent(name: str):
             owner = await streaming.authenticate(_bearer(request))
             session = StreamSession(owner)
             await session.open()
-            await session.subscribe(stream, dict(request.query_params))
+            await session.subscribe(stream, _first_values(request))
         except BaseException as error:
             if session is not None:  # its token's kill channel is already listened to
                 await session.close()
