@@ -360,10 +360,12 @@ async def resolve(owner: TokenOwner, name: Any, params: dict[str, Any]) -> Strea
     if name in PUBLIC_STREAMS:
         return Stream(name, (name,), (PUBLIC_STREAMS[name],), filtered=True)
     if name in ("hashtag", "hashtag:local"):
-        tag = _NOT_IN_TAGS.sub("", _param(params, "tag"))
+        asked = _param(params, "tag")
+        tag = _NOT_IN_TAGS.sub("", asked)
         if not tag:
             raise StreamError(NO_TAG, 400)
-        return Stream(name, (name, tag), (hashtag_channel(tag, local=name == "hashtag:local"),), filtered=True)
+        # Frames are labelled with the tag as the client asked for it, as Mastodon's (clients match on it).
+        return Stream(name, (name, asked), (hashtag_channel(tag, local=name == "hashtag:local"),), filtered=True)
     if name == "user:notification":
         _need(owner, "read:notifications")
         return Stream(name, (name,), (notifications_channel(account_id),), filtered=False)
@@ -383,7 +385,7 @@ async def resolve(owner: TokenOwner, name: Any, params: dict[str, Any]) -> Strea
     list_id = parse_id(raw_list)  # unknown, malformed and out-of-range ids are all "not yours"
     if list_id is None or not await owns_list(account_id, list_id):
         raise StreamError(LIST_REFUSED, 401)
-    return Stream(name, (name, str(list_id)), (list_channel(list_id),), filtered=False)
+    return Stream(name, (name, raw_list), (list_channel(list_id),), filtered=False)
 
 
 async def owns_list(account_id: int, list_id: int) -> bool:

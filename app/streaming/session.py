@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +26,12 @@ import orjson
 
 from app.api.entities.filter import filter_result_json
 from app.models.base import utcnow
-from app.services import filters, streaming
+from app.services import filters, scopes, streaming
 from app.services.streaming import Message, Stream, StreamError, ViewerFilter
 from app.services.tokens import TokenOwner
 from app.streaming.hub import Hub
 
+log = logging.getLogger("starling.streaming")
 MAX_SUBSCRIPTIONS = 32  # per connection; Mastodon has no limit, we keep one socket from pinning hundreds
 QUEUE_LIMIT = 1000  # events waiting to be written before a connection is considered too slow
 FILTER_TTL = 30.0  # seconds before a viewer's blocks, mutes and filters are read again
@@ -85,6 +87,9 @@ class StreamSession:
         self._filter: ViewerFilter | None = None
         self._filter_at = 0.0
         self._system_channel = streaming.token_channel(owner.token.id)
+        # `filtered` tells which of the viewer's filters a status trips: only for tokens that may
+        # read filters (Mastodon adds it for any token; a write-only one would learn them here).
+        self._shows_filters = scopes.covers(owner.scopes, "read:filters")
         self._closed = False
 
     async def open(self) -> None:
@@ -129,12 +134,14 @@ class StreamSession:
                 return None
             if isinstance(item, Notice):
                 return item
+            if item.message.event == "filters_changed":
+                self._filter = None  # read again at the next status, not FILTER_TTL later
             payload = item.message.payload
             if item.stream.filtered and item.message.event in streaming.FILTERED_EVENTS:
                 viewer = await self._viewer_filter()
                 if not viewer.allows(item.message):
                     continue
-                if viewer.filters and payload is not None:
+                if self._shows_filters and payload is not None:
                     payload = with_filter_results(payload, viewer.filters)
             return Event(item.stream.label, item.message.event, payload)
 
@@ -183,7 +190,18 @@ class StreamSession:
 
 def with_filter_results(payload: str, active: list[filters.ActiveFilter]) -> str:
     """A status rendered once for every listener, with `filtered` added for this viewer: the
-    filters it trips (Mastodon's streaming server does the same; apps hide or warn by it)."""
+    filters it trips, [] for none (Mastodon's streaming server does the same; apps hide or
+    warn by it). A payload that is not a status goes as it came: this never ends a stream."""
+    if not active:
+        return payload[:-1] + ',"filtered":[]}' if payload.startswith("{") and payload.endswith("}") else payload
+    try:
+        return _with_matches(payload, active)
+    except Exception:  # noqa: BLE001 - a malformed payload is logged and sent as it is
+        log.exception("streaming: could not match filters against a payload")
+        return payload
+
+
+def _with_matches(payload: str, active: list[filters.ActiveFilter]) -> str:
     status = orjson.loads(payload)
     if not isinstance(status, dict):
         return payload

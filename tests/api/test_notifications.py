@@ -507,6 +507,8 @@ async def test_notification_requests_are_never_pending(client):
         one = await client.post(f"/api/v1/notifications/requests/1/{action}", headers=headers)
         assert one.status_code == 404 and one.json() == {"error": "Record not found"}
     assert (await client.get("/api/v1/notifications/requests/1", headers=headers)).status_code == 404
+    missing = await client.post("/api/v1/notifications/requests/dismiss", headers=headers)
+    assert missing.status_code == 400 and "id" in missing.json()["error"]  # Mastodon's params.require
     reader = bearer(await token_for(alice, "read:notifications"))
     assert (await client.post("/api/v1/notifications/requests/dismiss", headers=reader)).status_code == 403
 

@@ -204,12 +204,27 @@ async def test_public_and_hashtag_streams_carry_the_viewers_filter_results(clien
         await post_status(client, auth(author_token), status="apples only")
         assert json.loads((await frame(ws))["payload"])["filtered"] == []
 
-    # Someone without filters gets the status as rendered for everyone.
+        # A change to the filters applies at once to a stream that hears of it (the user stream).
+        await ws.send(json.dumps({"type": "subscribe", "stream": "user"}))
+        await until_listening(ws, streaming.user_channel(viewer.id))
+        await client.delete(f"/api/v2/filters/{made.json()['id']}", headers=auth(token))
+        assert (await frame(ws))["event"] == "filters_changed"
+        await post_status(client, auth(author_token), status="bananas again")
+        assert json.loads((await frame(ws))["payload"])["filtered"] == []
+
+    # Someone without filters: none tripped, as Mastodon says to any signed-in viewer; a token that
+    # may not read filters is not told about them at all.
     _, plain_token = await user_with_token("plain")
-    async with socket(live_server, plain_token, "stream=public") as ws:
-        await until_listening(ws, streaming.PUBLIC)
+    viewer_write_only = await token_for(viewer, "write")
+    async with socket(live_server, plain_token, "stream=public") as plain_ws, \
+            socket(live_server, viewer_write_only, "stream=public") as write_ws:
+        await until_listening(plain_ws, streaming.PUBLIC)
+        await until_listening(write_ws, streaming.PUBLIC)
+        await client.post("/api/v2/filters", headers=auth(token), json={
+            "title": "Again", "context": ["public"], "keywords_attributes": [{"keyword": "bananas"}]})
         await post_status(client, auth(author_token), status="more bananas")
-        assert "filtered" not in json.loads((await frame(ws))["payload"])
+        assert json.loads((await frame(plain_ws))["payload"])["filtered"] == []
+        assert "filtered" not in json.loads((await frame(write_ws))["payload"])
 
 
 # -- WebSocket: the user's own streams ------------------------------------------------------------

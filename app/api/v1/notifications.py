@@ -104,7 +104,8 @@ async def act_on_one_request(request: Request) -> Response:
 
 @authenticated("write:notifications")
 async def act_on_requests(request: Request) -> Response:
-    await read_params(request)  # malformed input is still refused
+    if not (await read_params(request)).list("id"):
+        raise ApiError("param is missing or the value is empty: id", 400)  # Mastodon's params.require
     return json_response({})
 
 

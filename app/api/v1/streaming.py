@@ -40,12 +40,12 @@ def _credentials(conn: HTTPConnection) -> tuple[str | None, str | None]:
     header = conn.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip() or None, protocol
-    return conn.query_params.get("access_token") or protocol, protocol
+    return _first_values(conn).get("access_token") or protocol, protocol
 
 
 def _first_values(conn: HTTPConnection) -> dict[str, str]:
-    """The query's parameters, the first of repeated ones as Mastodon reads them (Starlette's
-    `get` and `dict()` give the last)."""
+    """The query's parameters, the first of repeated ones (Starlette's `get` and `dict()` give
+    the last; Mastodon reads the first `stream`, and a repeated tag or list is no use anyway)."""
     query = conn.query_params
     return {name: query.getlist(name)[0] for name in query.keys()}
 
@@ -124,7 +124,7 @@ def socket(default_stream: str | None = None):
                 if not task.cancelled() and task.exception() is not None \
                         and not isinstance(task.exception(), (WebSocketDisconnect, OSError)):
                     log.error("streaming connection failed", exc_info=task.exception())
-                    session.end_reason = session.end_reason or "failed"
+                    session.end("failed")  # keeps an earlier reason (too slow, revoked)
         finally:
             for task in tasks:
                 task.cancel()
@@ -172,7 +172,10 @@ class EventStream(Response):
         tasks = [asyncio.create_task(c) for c in (pump(), disconnected(), self.session.watch_token(),
                                                   self.session.ended.wait())]
         try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None and not isinstance(task.exception(), OSError):
+                    log.error("event stream failed", exc_info=task.exception())
         finally:
             for task in tasks:
                 task.cancel()
@@ -186,20 +189,20 @@ def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip() or None
-    return request.query_params.get("access_token") or None
+    return _first_values(request).get("access_token") or None
 
 
 def server_sent(name: str):
     async def endpoint(request: Request) -> Response:
-        stream = name
-        if name.startswith("public") and request.query_params.get("only_media", "").lower() in TRUE_VALUES:
+        stream, query = name, _first_values(request)
+        if name.startswith("public") and query.get("only_media", "").lower() in TRUE_VALUES:
             stream += ":media"
         session = None
         try:
             owner = await streaming.authenticate(_bearer(request))
             session = StreamSession(owner)
             await session.open()
-            await session.subscribe(stream, _first_values(request))
+            await session.subscribe(stream, query)
         except BaseException as error:
             if session is not None:  # its token's kill channel is already listened to
                 await session.close()

@@ -14,10 +14,10 @@ per followed account, never a walk through anyone's history (a big
 `account_id IN (...) ORDER BY id` would walk every followed account's history to fill
 a page from quiet accounts).
 
-The cheap per-row home rules (boosts of follows with boosts off, replies to accounts
-the viewer does not follow, direct posts not addressed to the viewer; no direct post at all
-in a list) are applied
-inside; visibility, blocks and mutes are applied by the caller when loading the rows.
+The cheap per-row rules are applied inside: boosts of follows with boosts off, replies to
+accounts the viewer does not follow, direct posts not addressed to the viewer (and in a
+list, no direct post at all). Visibility, blocks and mutes are applied by the caller when
+loading the rows.
 """
 from __future__ import annotations
 
