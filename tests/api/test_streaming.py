@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from contextlib import asynccontextmanager
 
 import httpx
@@ -18,10 +19,10 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app import db
 from app.models.list import List
-from app.services import blocks, streaming, tokens
+from app.services import blocks, filters, streaming, tokens
 from app.services.feeds import store as feed_store
 from app.services.tokens import lookup
-from app.streaming.session import MAX_SUBSCRIPTIONS
+from app.streaming.session import MAX_SUBSCRIPTIONS, with_filter_results
 from tests.api import test_oauth as oauth_flow
 from tests.api.test_timelines import tuned
 from tests.support.openapi import assert_matches_spec, spec
@@ -225,6 +226,18 @@ async def test_public_and_hashtag_streams_carry_the_viewers_filter_results(clien
         await post_status(client, auth(author_token), status="more bananas")
         assert json.loads((await frame(plain_ws))["payload"])["filtered"] == []
         assert "filtered" not in json.loads((await frame(write_ws))["payload"])
+
+
+def test_filter_results_never_break_on_a_payload_that_is_not_a_status():
+    fruit = filters.ActiveFilter(1, "Fruit", ["public"], "warn", None, keywords=[("bananas", False)])
+    fruit.pattern = re.compile("bananas", re.IGNORECASE)
+    odd = ["not json", "[]", "{}", '{"id": "x"}', '{"id": "1", "content": 5}', '{"id": "1", "reblog": "2"}',
+           '{"id": "1", "media_attachments": [null], "content": "bananas"}']
+    for payload in odd:
+        assert with_filter_results(payload, [fruit]) == payload
+    tripped = json.loads(with_filter_results('{"id": "7", "content": "<p>Bananas!</p>"}', [fruit]))
+    assert [f["keyword_matches"] for f in tripped["filtered"]] == [["Bananas"]]
+    assert json.loads(with_filter_results('{"id": "7"}', []))["filtered"] == []
 
 
 # -- WebSocket: the user's own streams ------------------------------------------------------------
