@@ -550,28 +550,6 @@ ACTIVE_FILTERS = _active_filters(db.any_of(CustomFilterStatus.status_id))
 ALL_ACTIVE_FILTERS = _active_filters()
 
 
-
-
-def _active_filters(*which_statuses):
-    """The viewer's unexpired filters: each keyword, and each filtered status (those meeting
-    `which_statuses`), one row apiece."""
-    return union_all(
-        sa_select(*_COLUMNS, CustomFilterKeyword.keyword, CustomFilterKeyword.whole_word,
-                  null().cast(BigInteger).label("status_id"))
-        .join(CustomFilterKeyword, CustomFilterKeyword.custom_filter_id == CustomFilter.id).where(*_ACTIVE),
-        sa_select(*_COLUMNS, null().cast(Text).label("keyword"), literal(False).label("whole_word"),
-                  CustomFilterStatus.status_id)
-        .join(CustomFilterStatus, CustomFilterStatus.custom_filter_id == CustomFilter.id)
-        .where(*_ACTIVE, *which_statuses),
-    )
-
-
-# Built once; run through db.rows_together. Of the filtered statuses, those among the ones
-# being rendered (`ids`).
-ACTIVE_FILTERS = _active_filters(db.any_of(CustomFilterStatus.status_id))
-# For a viewer's open public and hashtag streams, which see statuses one at a time: every
-# filtered status of theirs.
-ALL_ACTIVE_FILTERS = _active_filters()
 async def owners_with_filters(session: AsyncSession, account_ids: list[int]) -> set[int]:
     """Those of `account_ids` with an unexpired filter (their stream events are matched for them)."""
     rows = await session.execute(sa_select(CustomFilter.account_id).distinct().where(
