@@ -192,8 +192,10 @@ def with_filter_results(payload: str, active: list[filters.ActiveFilter]) -> str
     """A status rendered once for every listener, with `filtered` added for this viewer: the
     filters it trips, [] for none (Mastodon's streaming server does the same; apps hide or
     warn by it). A payload that is not a status goes as it came: this never ends a stream."""
-    if not active:
-        return payload[:-1] + ',"filtered":[]}' if payload.startswith("{") and payload.endswith("}") else payload
+    if not active:  # nothing to match: spliced in, not parsed and encoded again
+        if not (payload.startswith("{") and payload.endswith("}")):
+            return payload
+        return payload[:-1] + ("," if payload[1:-1].strip() else "") + '"filtered":[]}'
     try:
         return _with_matches(payload, active)
     except Exception:  # noqa: BLE001 - a malformed payload is logged and sent as it is

@@ -238,6 +238,7 @@ def test_filter_results_never_break_on_a_payload_that_is_not_a_status():
     tripped = json.loads(with_filter_results('{"id": "7", "content": "<p>Bananas!</p>"}', [fruit]))
     assert [f["keyword_matches"] for f in tripped["filtered"]] == [["Bananas"]]
     assert json.loads(with_filter_results('{"id": "7"}', []))["filtered"] == []
+    assert json.loads(with_filter_results("{}", [])) == {"filtered": []}
 
 
 # -- WebSocket: the user's own streams ------------------------------------------------------------
