@@ -8,6 +8,11 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import fk, id_field, timestamp
 
+# "All languages" is SQL NULL, not the JSON `null` SQLAlchemy writes for None by default: the
+# fan-out and the home rules test `languages IS NULL`, and JSON `null` read as "no language at
+# all" (a follow made without languages then got no post that had one).
+ALL_LANGUAGES_IS_NULL = JSON(none_as_null=True)
+
 
 class Follow(SQLModel, table=True):
     __tablename__ = "follows"
@@ -18,7 +23,7 @@ class Follow(SQLModel, table=True):
     target_account_id: int = fk("accounts.id")
     show_reblogs: bool = True
     notify: bool = False
-    languages: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    languages: list[str] | None = Field(default=None, sa_column=Column(ALL_LANGUAGES_IS_NULL, nullable=True))
     uri: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = timestamp(now=True)
 
@@ -32,7 +37,7 @@ class FollowRequest(SQLModel, table=True):
     target_account_id: int = fk("accounts.id")
     show_reblogs: bool = True
     notify: bool = False
-    languages: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    languages: list[str] | None = Field(default=None, sa_column=Column(ALL_LANGUAGES_IS_NULL, nullable=True))
     uri: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = timestamp(now=True)
 

@@ -97,7 +97,8 @@ def _home_rules(viewer_id: int):
     """What a home timeline shows of the candidates: the viewer's own posts, posts and
     boosts (unless boosts are off for that follow) of accounts they follow now minus
     members of exclusive lists, and public posts with a hashtag they follow; never muted
-    authors (of the boost or of the boosted post)."""
+    authors (of the boost or of the boosted post), never a post mentioning someone the viewer
+    blocks or mutes, and only in the languages a follow asks for (Mastodon's home feed rules)."""
     followed = exists().where(Follow.account_id == viewer_id, Follow.target_account_id == Status.account_id,
                               or_(Status.reblog_of_id.is_(None), Follow.show_reblogs.is_(True)))
     in_exclusive_list = exists().where(ListAccount.account_id == Status.account_id, ListAccount.list_id == List.id,
@@ -109,7 +110,8 @@ def _home_rules(viewer_id: int):
     original_not_muted = or_(Status.reblog_of_id.is_(None), exists().where(
         original.id == Status.reblog_of_id, visibility.not_muted_by(viewer_id, original)))
     return and_(or_(Status.account_id == viewer_id, and_(followed, ~in_exclusive_list), followed_tag),
-                visibility.not_muted_by(viewer_id), original_not_muted)
+                visibility.not_muted_by(viewer_id), original_not_muted,
+                visibility.mentions_nobody_hidden_by(viewer_id), visibility.in_followed_languages(viewer_id))
 
 
 # Built once and run through db.rows (statuses as rows: every home read runs it); the viewer
@@ -240,6 +242,7 @@ async def listed(session: AsyncSession, viewer: Account, list_id, page) -> list[
         if not ids:
             return []
         return list((await session.exec(select(Status).where(
-            Status.id.in_(ids), visibility.visible_to(viewer.id), visibility.not_muted_by(viewer.id)))).all())
+            Status.id.in_(ids), visibility.visible_to(viewer.id), visibility.not_muted_by(viewer.id),
+            visibility.mentions_nobody_hidden_by(viewer.id), visibility.in_followed_languages(viewer.id)))).all())
 
     return await _collect(page, [_rows_source(lambda w, c: sources.listed(session, a_list, w, c))], load)

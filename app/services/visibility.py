@@ -17,7 +17,8 @@ existence does not leak.
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, and_, bindparam, exists, func, or_, true
+from sqlalchemy import BigInteger, and_, bindparam, cast, exists, func, or_, true
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import select
@@ -77,6 +78,27 @@ def not_muted_by(viewer_id: int | None, status=Status) -> ColumnElement:
         Mute.account_id == viewer_id, Mute.target_account_id == status.account_id,
         or_(Mute.expires_at.is_(None), Mute.expires_at > func.now()),
     )
+
+
+def mentions_nobody_hidden_by(viewer_id: int, status=Status) -> ColumnElement:
+    """Statuses that mention no one the viewer blocks or mutes: Mastodon leaves those out of
+    home timelines and lists (not out of threads or a status fetched by id)."""
+    mentioned = aliased(Mention)
+    hidden = or_(
+        exists().where(Block.account_id == viewer_id, Block.target_account_id == mentioned.account_id),
+        exists().where(Mute.account_id == viewer_id, Mute.target_account_id == mentioned.account_id,
+                       or_(Mute.expires_at.is_(None), Mute.expires_at > func.now())),
+    )
+    return ~exists().where(mentioned.status_id == status.id, mentioned.silent.is_(False), hidden)
+
+
+def in_followed_languages(viewer_id: int, status=Status) -> ColumnElement:
+    """Statuses in a language the viewer follows their author in (a follow's `languages`; none
+    set: all), as Mastodon's home and list feeds. Boosts and posts of no language pass."""
+    restricted = exists().where(
+        Follow.account_id == viewer_id, Follow.target_account_id == status.account_id,
+        Follow.languages.is_not(None), ~cast(Follow.languages, JSONB).has_key(status.language))
+    return or_(status.reblog_of_id.is_not(None), status.language.is_(None), ~restricted)
 
 
 def _visible_ids_query(viewer):

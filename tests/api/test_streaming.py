@@ -228,6 +228,32 @@ async def test_public_and_hashtag_streams_carry_the_viewers_filter_results(clien
         assert "filtered" not in json.loads((await frame(write_ws))["payload"])
 
 
+async def test_the_home_stream_leaves_out_what_the_home_timeline_leaves_out(client, live_server):
+    """Blocks and mutes apply when reading, after the fan-out: the stream applies them too."""
+    alice, token = await user_with_token("alice")
+    bob, bob_token = await user_with_token("bob")
+    carol, carol_token = await user_with_token("carol")
+    dave, dave_token = await user_with_token("dave")
+    for followed in (bob, dave, carol):
+        await follow(alice, followed)
+    await block(carol, alice)  # carol blocks alice after being followed
+    async with db.session() as session:
+        await blocks.mute(session, alice.id, dave.id)
+    carols = (await post_status(client, auth(carol_token), status="carol speaking")).json()
+    await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
+    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    async with socket(live_server, token, "stream=user") as ws:
+        await until_listening(ws, streaming.user_channel(alice.id))
+        boosted = await client.post(f"/api/v1/statuses/{carols['id']}/reblog", headers=auth(bob_token))
+        assert boosted.status_code == 200, boosted.text  # a boost of someone blocking alice
+        await post_status(client, auth(dave_token), status="dave, muted")
+        await post_status(client, auth(bob_token), status="about @dave")  # mentions a muted account
+        shown = (await post_status(client, auth(bob_token), status="bob speaking")).json()
+        assert json.loads((await frame(ws))["payload"])["id"] == shown["id"]
+        await no_frame(ws, 0.5)
+    assert [s["id"] for s in (await client.get("/api/v1/timelines/home", headers=auth(token))).json()] == [shown["id"]]
+
+
 def test_filter_results_never_break_on_a_payload_that_is_not_a_status():
     fruit = filters.ActiveFilter(1, "Fruit", ["public"], "warn", None, keywords=[("bananas", False)])
     fruit.pattern = re.compile("bananas", re.IGNORECASE)

@@ -148,6 +148,24 @@ async def _shown_to(session: AsyncSession, status_id: int, viewer_id: int) -> bo
     return bool(await db.rows(session, _SHOWN, {"status_id": status_id, "viewer_id": viewer_id}))
 
 
+# Of the viewers (`:viewers`), those who must not see the status (`:ids`: it, and the post it
+# boosts) on their home stream, by the home timeline's own rules (timelines._home_rules): they
+# block or mute its author, the boosted author or an account it mentions, or an author blocks them.
+_HIDDEN_FROM = text("""
+    WITH involved AS (
+        SELECT s.account_id AS id, true AS author FROM statuses s WHERE s.id = ANY(CAST(:ids AS bigint[]))
+        UNION SELECT m.account_id, false FROM status_mentions m
+        WHERE m.status_id = ANY(CAST(:ids AS bigint[])) AND NOT m.silent
+    )
+    SELECT v.id FROM unnest(CAST(:viewers AS bigint[])) AS v(id)
+    WHERE EXISTS (SELECT 1 FROM blocks b JOIN involved i ON i.id = b.target_account_id WHERE b.account_id = v.id)
+       OR EXISTS (SELECT 1 FROM blocks b JOIN involved i ON i.id = b.account_id AND i.author
+                  WHERE b.target_account_id = v.id)
+       OR EXISTS (SELECT 1 FROM mutes m JOIN involved i ON i.id = m.target_account_id
+                  WHERE m.account_id = v.id AND (m.expires_at IS NULL OR m.expires_at > now()))
+""")
+
+
 class _Announcer:
     """Renders the announcement when the first receiver with an open stream turns up (most
     fan-outs have none: nothing is rendered), and publishes it to each such receiver."""
@@ -164,6 +182,9 @@ class _Announcer:
         retry the fan-out (a retry finds the feeds written and would tell nobody anyway)."""
         # (audience batches may carry ids as text: compared as numbers)
         receivers = [int(a) for a in account_ids if int(a) not in self.hidden_for]
+        if receivers:
+            hidden = await self._blocked_or_muted(receivers)
+            receivers = [a for a in receivers if a not in hidden]
         if self.per_viewer is not None:
             await self._tell_each(receivers, self.per_viewer)
             return
@@ -172,6 +193,17 @@ class _Announcer:
         personal = await self._with_filters(receivers) if self.for_filters is not None and receivers else set()
         await self.tell_channels([streaming.user_channel(a) for a in receivers if a not in personal])
         await self._tell_each([a for a in receivers if a in personal], self.for_filters)
+
+    async def _blocked_or_muted(self, receivers: list[int]) -> set[int]:
+        """The receivers whose home timeline leaves the status out (blocks and mutes apply at
+        read time, after the fan-out), so that their stream does not show it either."""
+        ids = [self.status.id] + ([self.status.reblog_of_id] if self.status.reblog_of_id else [])
+        try:
+            async with db.reading() as session:
+                return {row[0] for row in await db.rows(session, _HIDDEN_FROM, {"viewers": receivers, "ids": ids})}
+        except Exception:
+            log.exception("status %s: receivers' blocks and mutes not read; telling nobody", self.status.id)
+            return set(receivers)
 
     async def _with_filters(self, receivers: list[int]) -> set[int]:
         try:
