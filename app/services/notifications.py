@@ -34,7 +34,7 @@ from typing import Iterable
 
 from sqlalchemy import (BigInteger, Text, and_, bindparam, case, cast, delete, exists, func, literal, or_,
                         select as sa_select, text, true)
-from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, insert
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -211,10 +211,26 @@ async def _status_posted(session: AsyncSession, status_id: int, _=None) -> _Caus
     # Mastodon tells `notify` subscribers about posts and self-replies, not replies to others.
     if status.in_reply_to_account_id in (None, status.account_id):
         subscribers = (await session.exec(select(Follow.account_id).where(
-            Follow.target_account_id == status.account_id, Follow.notify.is_(True)))).all()
+            Follow.target_account_id == status.account_id, Follow.notify.is_(True),
+            *_in_subscribers_home(status)))).all()
         candidates += [_Candidate(a, "status", status.id, {"status_id": status.id})
                        for a in subscribers if a not in mentioned]
     return _Cause(sender, status, candidates, reply_mentions=await _reply_mentions(session, status))
+
+
+def _in_subscribers_home(status: Status) -> list:
+    """Mastodon tells a subscriber of a post only if their home feed takes it: not if they mute
+    its author at all (not only their notifications), block or mute someone it mentions, or
+    follow its author in other languages. Conditions on the subscriber's Follow row."""
+    subscriber = Follow.account_id
+    conditions = [
+        ~exists().where(Mute.account_id == subscriber, Mute.target_account_id == status.account_id,
+                        or_(Mute.expires_at.is_(None), Mute.expires_at > func.now())),
+        visibility.mentions_nobody_hidden_by(subscriber, status),  # (only status.id is read)
+    ]
+    if status.language:
+        conditions.append(or_(Follow.languages.is_(None), cast(Follow.languages, JSONB).has_key(status.language)))
+    return conditions
 
 
 async def _status_edited(session: AsyncSession, status_id: int, edit_id: int | None) -> _Cause | None:

@@ -94,6 +94,28 @@ async def test_a_notify_follow_gets_a_status_notification_but_not_for_replies_to
     assert [n["status"]["id"] for n in statuses] == [thread["id"], first["id"]]
 
 
+async def test_a_subscriber_hears_only_of_posts_their_home_takes(client):
+    """As Mastodon, the bell follows the home feed's rules: a mute (even one that leaves
+    notifications on), a mention of someone blocked or muted, or another language: no `status`."""
+    alice, alice_h = await person("alice")
+    bob, bob_h = await person("bob")
+    dave, dave_h = await person("dave")
+    carol, _ = await person("carol")
+    for target, options in ((bob, {"notify": True, "languages": ["de"]}), (dave, {"notify": True})):
+        followed = await client.post(f"/api/v1/accounts/{target.id}/follow", json=options, headers=alice_h)
+        assert followed.status_code == 200, followed.text
+    assert (await client.post(f"/api/v1/accounts/{carol.id}/block", headers=alice_h)).status_code == 200
+    german = (await post_status(client, bob_h, status="hallo", language="de")).json()
+    await post_status(client, bob_h, status="hello", language="en")
+    await post_status(client, dave_h, status="hi @carol")
+    muted = await client.post(f"/api/v1/accounts/{dave.id}/mute", json={"notifications": False}, headers=alice_h)
+    assert muted.status_code == 200, muted.text
+    await post_status(client, dave_h, status="dave while muted")
+    await settled()
+    statuses = await listing(client, alice_h, **{"types[]": "status"})
+    assert [n["status"]["id"] for n in statuses] == [german["id"]]
+
+
 async def test_a_much_followed_author_still_notifies_subscribers(client):
     # Above SUBSCRIBER_CHECK_FOLLOWERS the posting request leaves looking for them to the worker.
     alice, alice_h = await person("alice")
