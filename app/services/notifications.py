@@ -408,6 +408,8 @@ async def _create(session: AsyncSession, cause: _Cause) -> list[Notification]:
         if candidate.type == "mention" and await _mention_filtered(
                 session, {recipient}, [a for a in cause.reply_mentions if a != recipient]):
             continue
+        if candidate.type == "update" and await _replaces_update(session, recipient, candidate):
+            continue
         values = dict(account_id=recipient, from_account_id=cause.sender.id, type=candidate.type,
                       activity_id=candidate.activity_id, group_key=await _group_key(session, recipient, cause),
                       created_at=utcnow(), **candidate.columns)
@@ -418,6 +420,17 @@ async def _create(session: AsyncSession, cause: _Cause) -> list[Notification]:
         if row is not None:
             created.append(Notification(id=row[0], **values))
     return created
+
+
+async def _replaces_update(session: AsyncSession, recipient: int, candidate: _Candidate) -> bool:
+    """One `update` per edited post, as Mastodon: a later edit's replaces the earlier ones.
+    True when a later edit's is there already (its job ran first): this one is not wanted."""
+    same_post = (Notification.account_id == recipient, Notification.type == "update",
+                 Notification.status_id == candidate.columns["status_id"])
+    await session.execute(delete(Notification).where(*same_post, Notification.activity_id < candidate.activity_id))
+    later = await session.exec(select(Notification.id).where(*same_post,
+                                                             Notification.activity_id > candidate.activity_id))
+    return later.first() is not None
 
 
 # -- reading -----------------------------------------------------------------------------------
