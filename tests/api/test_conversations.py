@@ -56,6 +56,14 @@ async def test_a_direct_post_starts_a_conversation_for_each_participant(client):
     assert carols["unread"] is True and carols["last_status"]["id"] == widened["id"]
 
 
+async def test_a_direct_post_to_nobody_is_a_conversation_with_oneself(client):
+    alice, alice_h = await signed_in("alice")
+    note = await direct(client, alice_h, "a note to self")
+    [mine] = await listed(client, alice_h)
+    assert [a["id"] for a in mine["accounts"]] == [str(alice.id)]  # as Mastodon: never an empty list
+    assert mine["last_status"]["id"] == note["id"]
+
+
 async def test_read_delete_and_paging(client):
     alice, alice_h = await signed_in("alice")
     names = ["bob", "carol", "dave"]

@@ -2,7 +2,8 @@
 
     items = await render_conversations(session, rows, viewer)   # rows: AccountConversation
 
-{id, unread, accounts (the other participants), last_status}: participants and last
+{id, unread, accounts (the other participants; the viewer alone in a conversation with
+oneself), last_status}: participants and last
 statuses are loaded in one query each, the statuses rendered in one render_statuses batch.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ async def render_conversations(session: AsyncSession, rows: list[AccountConversa
                                viewer: Account) -> list[dict[str, Any]]:
     if not rows:
         return []
-    account_ids = {a for row in rows for a in row.participant_account_ids}
+    account_ids = {a for row in rows for a in row.participant_account_ids or [viewer.id]}
     accounts = {a.id: a for a in (await session.exec(select(Account).where(Account.id.in_(account_ids)))).all()}
     # The last status only while the viewer may see it (a block since, a suspended author).
     found = (await session.exec(select(Status).where(
@@ -34,6 +35,7 @@ async def render_conversations(session: AsyncSession, rows: list[AccountConversa
     return [{
         "id": str(row.id),
         "unread": row.unread,
-        "accounts": [account_json(accounts[a]) for a in row.participant_account_ids if a in accounts],
+        # A conversation with oneself (a direct post mentioning nobody) lists the viewer, as Mastodon.
+        "accounts": [account_json(accounts[a]) for a in row.participant_account_ids or [viewer.id] if a in accounts],
         "last_status": rendered.get(row.last_status_id),
     } for row in rows]
