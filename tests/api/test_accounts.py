@@ -17,7 +17,7 @@ from app.models import Account
 from app.services import profiles
 from app.services.profiles import ProfileUpdate
 from tests.support.openapi import assert_matches_spec
-from tests.support.world import bearer, make_user, token_for
+from tests.support.world import bearer, make_user, post_status, token_for
 
 VERIFY = "/api/v1/accounts/verify_credentials"
 UPDATE = "/api/v1/accounts/update_credentials"
@@ -276,6 +276,24 @@ async def test_several_problems_are_reported_together(client):
     body = response.json()
     assert set(body["details"]) == {"display_name", "note"}
     assert body["details"]["note"][0]["error"] == "ERR_TOO_LONG"
+
+
+async def test_reading_accounts_takes_read_accounts_from_a_token_that_is_given(client):
+    """As Mastodon: anyone may read accounts, but a token sent along must allow reading them."""
+    alice, alice_h = await signed_in(client, "alice")
+    bob, _ = await signed_in(client, "bob")
+    posted = (await post_status(client, alice_h, status="liked")).json()
+    narrow = bearer(await token_for(alice, "write:statuses"))
+    reader = bearer(await token_for(alice, "read:accounts"))
+    paths = [f"/api/v1/accounts/{bob.id}", "/api/v1/accounts/lookup?acct=bob", f"/api/v1/accounts?id[]={bob.id}",
+             f"/api/v1/accounts/{bob.id}/followers", f"/api/v1/accounts/{bob.id}/following",
+             f"/api/v1/statuses/{posted['id']}/favourited_by", f"/api/v1/statuses/{posted['id']}/reblogged_by"]
+    for path in paths:
+        assert (await client.get(path)).status_code == 200, path
+        assert (await client.get(path, headers=reader)).status_code == 200, path
+        refused = await client.get(path, headers=narrow)
+        assert refused.status_code == 403 and refused.json() == {
+            "error": "This action is outside the authorized scopes"}, path
 
 
 async def test_update_needs_write_scope_and_a_token(client):

@@ -81,7 +81,7 @@ async def update_credentials(request: Request) -> Response:
     return await _credential_account(account, user)
 
 
-@authenticated(optional=True)
+@authenticated("read:accounts", optional=True)  # as Mastodon: anyone, or a token that may read accounts
 async def show(request: Request) -> Response:
     account_id = request.path_params["id"]
     if account_id > MAX_ID:
@@ -93,7 +93,7 @@ async def show(request: Request) -> Response:
     return json_response(account_json(account))
 
 
-@authenticated(optional=True)
+@authenticated("read:accounts", optional=True)  # as Mastodon: anyone, or a token that may read accounts
 async def index(request: Request) -> Response:
     params = await read_params(request)
     raw = params.get("id", [])
@@ -104,7 +104,7 @@ async def index(request: Request) -> Response:
     return json_response([account_json(a) for a in accounts])
 
 
-@authenticated(optional=True)
+@authenticated("read:accounts", optional=True)  # as Mastodon: anyone, or a token that may read accounts
 async def lookup(request: Request) -> Response:
     params = await read_params(request)
     acct = params.str("acct")

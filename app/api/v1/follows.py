@@ -67,7 +67,7 @@ async def remove_from_followers(request: Request) -> Response:
     return json_response(relationship_json(rel))
 
 
-@authenticated(optional=True)
+@authenticated("read:accounts", optional=True)
 async def followers(request: Request) -> Response:
     page = Page.from_params(await read_params(request), default=40, maximum=80)
     async with db.session() as session:
@@ -75,7 +75,7 @@ async def followers(request: Request) -> Response:
     return _accounts_page(request, page, rows)
 
 
-@authenticated(optional=True)
+@authenticated("read:accounts", optional=True)
 async def following(request: Request) -> Response:
     page = Page.from_params(await read_params(request), default=40, maximum=80)
     async with db.session() as session:

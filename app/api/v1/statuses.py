@@ -154,7 +154,7 @@ async def reblog(request: Request) -> Response:
 
 def _who(lister):
     """GET /api/v1/statuses/:id/favourited_by | reblogged_by: Accounts, paged by the row ids."""
-    @authenticated("read:statuses", optional=True)
+    @authenticated("read:accounts", optional=True)  # accounts are listed: as Mastodon
     async def handler(request: Request) -> Response:
         viewer = _viewer(request)
         page = Page.from_params(await read_params(request), default=40, maximum=80)
