@@ -3,8 +3,9 @@
     found = await markers.fetch(session, me, ["home", "notifications"])   # {timeline: Marker}
     saved = await markers.save(session, me, {"home": 1234})
 
-Every save moves `version` up by one (Mastodon's optimistic lock counter), so apps can
-tell that another device moved the marker.
+Every save that moves a marker moves `version` up by one (Mastodon's optimistic lock counter),
+so apps can tell that another device moved it; saving the same position again changes nothing
+(as Rails, which writes only what changed).
 """
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ async def save(session: AsyncSession, account: Account, positions: dict[str, int
         statement = statement.on_conflict_do_update(
             index_elements=["account_id", "timeline"],
             set_={"last_read_id": last_read_id, "version": Marker.version + 1, "updated_at": now},
+            where=Marker.last_read_id != last_read_id,  # the same position again changes nothing
         ).returning(Marker)
-        saved[timeline] = (await session.execute(statement)).scalars().one()
+        saved[timeline] = (await session.execute(statement)).scalars().first() or (await session.exec(
+            select(Marker).where(Marker.account_id == account.id, Marker.timeline == timeline))).one()
     return saved

@@ -23,6 +23,9 @@ async def test_save_and_read_markers_with_versions(client):
                                               "notifications[last_read_id]": "35098814"}, headers=alice_h)
     assert second.status_code == 200, second.text
     assert second.json()["home"]["version"] == 1 and second.json()["notifications"]["version"] == 0
+    same = await client.post(MARKERS, json={"home": {"last_read_id": "103194548672408540"}}, headers=alice_h)
+    assert same.json()["home"]["version"] == 1  # the same position: nothing moved
+    assert same.json()["home"]["updated_at"] == second.json()["home"]["updated_at"]
 
     both = await client.get(MARKERS, params={"timeline[]": ["home", "notifications"]}, headers=alice_h)
     assert_matches_spec(both, "GET", MARKERS)
