@@ -100,7 +100,8 @@ def _home_rules(viewer_id: int):
     authors (of the boost or of the boosted post), never a post mentioning someone the viewer
     blocks or mutes, and only in the languages a follow asks for (Mastodon's home feed rules)."""
     followed = exists().where(Follow.account_id == viewer_id, Follow.target_account_id == Status.account_id,
-                              or_(Status.reblog_of_id.is_(None), Follow.show_reblogs.is_(True)))
+                              or_(Status.reblog_of_id.is_(None), Follow.show_reblogs.is_(True)),
+                              visibility.follow_covers_language())
     in_exclusive_list = exists().where(ListAccount.account_id == Status.account_id, ListAccount.list_id == List.id,
                                        List.account_id == viewer_id, List.exclusive.is_(True))
     # A public post carrying a hashtag the viewer follows (delivered by the fan-out).
@@ -111,7 +112,7 @@ def _home_rules(viewer_id: int):
         original.id == Status.reblog_of_id, visibility.not_muted_by(viewer_id, original)))
     return and_(or_(Status.account_id == viewer_id, and_(followed, ~in_exclusive_list), followed_tag),
                 visibility.not_muted_by(viewer_id), original_not_muted,
-                visibility.mentions_nobody_hidden_by(viewer_id), visibility.in_followed_languages(viewer_id))
+                visibility.mentions_nobody_hidden_by(viewer_id))
 
 
 # Built once and run through db.rows (statuses as rows: every home read runs it); the viewer

@@ -92,13 +92,18 @@ def mentions_nobody_hidden_by(viewer_id: int, status=Status) -> ColumnElement:
     return ~exists().where(mentioned.status_id == status.id, mentioned.silent.is_(False), hidden)
 
 
+def follow_covers_language(status=Status) -> ColumnElement:
+    """On a Follow row of the status's author: the follow takes the status's language (a
+    follow's `languages`; none set: all), as Mastodon's home and list feeds. Boosts and posts
+    of no language are always taken."""
+    return or_(status.reblog_of_id.is_not(None), status.language.is_(None), Follow.languages.is_(None),
+               cast(Follow.languages, JSONB).has_key(status.language))
+
+
 def in_followed_languages(viewer_id: int, status=Status) -> ColumnElement:
-    """Statuses in a language the viewer follows their author in (a follow's `languages`; none
-    set: all), as Mastodon's home and list feeds. Boosts and posts of no language pass."""
-    restricted = exists().where(
-        Follow.account_id == viewer_id, Follow.target_account_id == status.account_id,
-        Follow.languages.is_not(None), ~cast(Follow.languages, JSONB).has_key(status.language))
-    return or_(status.reblog_of_id.is_not(None), status.language.is_(None), ~restricted)
+    """Statuses not left out by the language of the viewer's follow of their author (if any)."""
+    return ~exists().where(Follow.account_id == viewer_id, Follow.target_account_id == status.account_id,
+                           ~follow_covers_language(status))
 
 
 def _visible_ids_query(viewer):
