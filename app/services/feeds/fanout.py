@@ -150,12 +150,13 @@ async def _shown_to(session: AsyncSession, status_id: int, viewer_id: int) -> bo
 
 # Of the viewers (`:viewers`), those who must not see the status (`:ids`: it, and the post it
 # boosts) on their home stream, by the home timeline's own rules (timelines._home_rules): they
-# block or mute its author, the boosted author or an account it mentions, or an author blocks them.
+# block or mute its author, the boosted author or an account it mentions itself, or an author
+# blocks them.
 _HIDDEN_FROM = text("""
     WITH involved AS (
         SELECT s.account_id AS id, true AS author FROM statuses s WHERE s.id = ANY(CAST(:ids AS bigint[]))
         UNION SELECT m.account_id, false FROM status_mentions m
-        WHERE m.status_id = ANY(CAST(:ids AS bigint[])) AND NOT m.silent
+        WHERE m.status_id = CAST(:status_id AS bigint) AND NOT m.silent
     )
     SELECT v.id FROM unnest(CAST(:viewers AS bigint[])) AS v(id)
     WHERE EXISTS (SELECT 1 FROM blocks b JOIN involved i ON i.id = b.target_account_id WHERE b.account_id = v.id)
@@ -200,7 +201,8 @@ class _Announcer:
         ids = [self.status.id] + ([self.status.reblog_of_id] if self.status.reblog_of_id else [])
         try:
             async with db.reading() as session:
-                return {row[0] for row in await db.rows(session, _HIDDEN_FROM, {"viewers": receivers, "ids": ids})}
+                return {row[0] for row in await db.rows(session, _HIDDEN_FROM, {
+                    "viewers": receivers, "ids": ids, "status_id": self.status.id})}
         except Exception:
             log.exception("status %s: receivers' blocks and mutes not read; telling nobody", self.status.id)
             return set(receivers)
