@@ -18,9 +18,7 @@ from starlette.requests import Request
 
 from app.api.params import whole_number
 from app.errors import ApiError
-
-
-MAX_ID = 2**63 - 1
+from app.services.ids import MAX_ID
 
 
 def _id(params: dict, name: str) -> int | None:

@@ -21,6 +21,7 @@ from app.errors import ApiError, NotFound
 from app.models import Account, Follow, List, ListAccount
 from app.models.base import utcnow
 from app.models.list import REPLIES_POLICIES
+from app.services.ids import MAX_ID
 from app.services.statuses import parse_id
 
 MAX_TITLE = 255
@@ -144,7 +145,7 @@ async def remove_accounts(session: AsyncSession, owner: Account, list_id, raw_id
 
 async def lists_with(session: AsyncSession, owner: Account, account_id: int) -> list[List]:
     """GET /api/v1/accounts/:id/lists: the owner's lists that hold the account."""
-    target = await session.get(Account, account_id) if account_id < 2**63 else None
+    target = await session.get(Account, account_id) if account_id <= MAX_ID else None
     if target is None:
         raise NotFound()
     return list((await session.exec(select(List).join(ListAccount, ListAccount.list_id == List.id).where(

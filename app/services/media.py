@@ -38,6 +38,7 @@ from app.models.base import utcnow
 from app.services import media_files
 from app.services.instance import LIMITS
 from app.services.media_files import ImageProblem
+from app.services.ids import MAX_ID
 
 # Mastodon's image styles: "original" at most 3840x2160 worth of pixels, "small" 640x360.
 ORIGINAL_PIXELS = 8_294_400
@@ -45,7 +46,6 @@ SMALL_PIXELS = 230_400
 BLURHASH_COMPONENTS = (4, 4)  # Mastodon's x and y components
 FOLDER = "media_attachments"
 PROCESS_ACTOR = "process_media"
-MAX_ID = 2**63 - 1
 MISSING_UPLOAD = "File is missing: the upload was not found in storage"  # larger path ids cannot exist (and would overflow the column type)
 
 

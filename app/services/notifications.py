@@ -46,6 +46,7 @@ from app.models import (Account, Block, ConversationMute, Favourite, Follow, Fol
 from app.models.base import utcnow
 from app.models.notification import TYPES, Notification, NotificationSweep
 from app.services import visibility
+from app.services.ids import MAX_ID
 
 log = logging.getLogger("starling.notifications")
 ACTOR = "notify"
@@ -581,7 +582,7 @@ async def grouped_page(session: AsyncSession, viewer: Account, page, filters: Fi
     low, high = representatives[-1].id, representatives[0].id
     if len(representatives) < page.limit:
         if page.min_id is not None:
-            high = page.max_id - 1 if page.max_id is not None else 2**63 - 1
+            high = page.max_id - 1 if page.max_id is not None else MAX_ID
         else:
             low = page.since_id + 1 if page.since_id is not None else 0
     groups = await _groups(session, viewer, representatives, grouped_types, filters, low, high)

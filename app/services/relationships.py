@@ -32,8 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.errors import NotFound
 from app.models import Account, Block, Follow, FollowRequest, Mute, User
-
-MAX_ID = 2**63 - 1
+from app.services.ids import MAX_ID
 
 
 # -- conditions, usable inside any query ------------------------------------------------

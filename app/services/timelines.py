@@ -243,7 +243,6 @@ async def listed(session: AsyncSession, viewer: Account, list_id, page) -> list[
         if not ids:
             return []
         return list((await session.exec(select(Status).where(
-            Status.id.in_(ids), visibility.visible_to(viewer.id), visibility.not_muted_by(viewer.id),
-            visibility.mentions_nobody_hidden_by(viewer.id), visibility.in_followed_languages(viewer.id)))).all())
+            Status.id.in_(ids), visibility.shown_in_lists_of(viewer.id)))).all())
 
     return await _collect(page, [_rows_source(lambda w, c: sources.listed(session, a_list, w, c))], load)

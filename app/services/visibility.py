@@ -106,6 +106,14 @@ def in_followed_languages(viewer_id: int, status=Status) -> ColumnElement:
                            ~follow_covers_language(status))
 
 
+def shown_in_lists_of(viewer_id: int, status=Status) -> ColumnElement:
+    """What a list of the viewer's shows of its members' posts (the list timeline, and its stream):
+    what they may see, minus muted authors, posts mentioning someone they block or mute, and
+    posts in a language their follow leaves out."""
+    return and_(visible_to(viewer_id, status), not_muted_by(viewer_id, status),
+                mentions_nobody_hidden_by(viewer_id, status), in_followed_languages(viewer_id, status))
+
+
 def _visible_ids_query(viewer):
     return select(Status.id).where(db.any_of(Status.id), visible_to(viewer))
 

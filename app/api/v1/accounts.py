@@ -25,8 +25,7 @@ from app.services.profiles import ProfileUpdate
 from app.services import search as search_service
 from app.services.search import resolve as resolving
 from app.services.search.accounts import AccountQuery
-
-MAX_ID = 2**63 - 1
+from app.services.ids import MAX_ID
 
 
 async def _credential_account(account, user) -> Response:

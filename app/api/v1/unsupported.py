@@ -25,8 +25,7 @@ from app.api.auth import authenticated
 from app.api.responses import json_response
 from app.errors import NotFound
 from app.services import profiles
-
-MAX_ID = 2**63 - 1  # a larger path id names no account (and would not fit the column)
+from app.services.ids import MAX_ID
 
 
 def _nothing(scope: str | None, empty: Any, *, optional: bool = False):

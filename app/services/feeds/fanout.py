@@ -138,10 +138,9 @@ async def _announce_to_lists(session: AsyncSession, status: Status, announcer: "
             await announcer.tell_channels([streaming.list_channel(a_list.id)])
 
 
-# What the list timeline itself applies when it loads (timelines.listed): visibility, blocks
-# either way (of the boosted post's author too) and the owner's mutes.
+# What the list timeline itself applies when it loads (timelines.listed).
 _SHOWN = select(Status.id).where(Status.id == bindparam("status_id", type_=BigInteger),
-                                 visibility.visible_to(visibility.VIEWER), visibility.not_muted_by(visibility.VIEWER))
+                                 visibility.shown_in_lists_of(visibility.VIEWER))
 
 
 async def _shown_to(session: AsyncSession, status_id: int, viewer_id: int) -> bool:

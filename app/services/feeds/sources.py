@@ -31,8 +31,7 @@ from app.config import get_settings
 from app.models import List
 from app.services.feeds.store import Window
 from app.refreshed import Refreshed
-
-MAX_ID = 2**63 - 1
+from app.services.ids import MAX_ID
 
 _FOLLOWED = {
     "all": "SELECT f.target_account_id AS account_id, f.show_reblogs FROM follows f WHERE f.account_id = :viewer",

@@ -37,6 +37,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import db
 from app.models import Status, StatusTag, Tag
+from app.services.ids import MAX_ID
 from app.services.search.backend import Progress, StatusQuery
 from app.services.search.rules import searchable
 
@@ -45,9 +46,6 @@ MORE_WINDOWS = 4  # further windows walked for a word common enough to fill a pa
 CANDIDATES = 200  # GIN matches checked against the visibility rules in a first pass
 HASHTAG = re.compile(r"^#(\w+)$")
 VECTOR = literal_column("statuses.search_vector")
-
-
-MAX_ID = 2**63 - 1
 
 
 class _Statements:
