@@ -2,8 +2,9 @@
 
 Side effects that a committed change implies go through ``defer``: it writes an
 ``outbox_jobs`` row in the caller's transaction and enqueues the Dramatiq message
-after commit. If the process dies in between, the worker's sweeper finds the row
-and enqueues it again, so no committed work is lost. Actors delete their row when
+after commit (in a request, once its answer is out: app/after_response.py). If the
+process dies in between, the worker's sweeper finds the row and enqueues it again,
+so no committed work is lost. Actors delete their row when
 done and must be idempotent.
 
 Most actors share the "default" queue; the few that someone is watching for (a
@@ -23,7 +24,7 @@ from psycopg.types.json import Json
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app import db
+from app import after_response, db
 from app.broker import WakingRedisBroker
 from app.models import OutboxJob
 from app.models.base import utcnow
@@ -74,6 +75,12 @@ async def _enqueue_rows(rows: list[OutboxJob]) -> None:
     await asyncio.to_thread(enqueue_rows, rows)
 
 
+async def _enqueue_after_response(rows: list[OutboxJob]) -> None:
+    # A request answers first: the rows are committed, and the sweeper enqueues any whose
+    # message never was, so the answer need not wait for the broker's two round trips.
+    await after_response.soon(lambda: _enqueue_rows(rows))
+
+
 # Sent with the COMMIT of the transaction that defers (db.commit_with): one round trip less
 # than an ORM flush before it.
 _INSERT_OUTBOX = text("INSERT INTO outbox_jobs (actor_name, kwargs, created_at, enqueued_at) "
@@ -89,6 +96,6 @@ def defer(session: AsyncSession, actor_name: str, **kwargs: Any) -> OutboxJob:
     db.commit_with(session, _INSERT_OUTBOX, params, lambda rows: setattr(row, "id", rows[0][0]))
     pending: list[OutboxJob] = session.info.setdefault("outbox_rows", [])
     if not pending:
-        db.after_commit(session, lambda: _enqueue_rows(session.info.pop("outbox_rows", [])))
+        db.after_commit(session, lambda: _enqueue_after_response(session.info.pop("outbox_rows", [])))
     pending.append(row)
     return row

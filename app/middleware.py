@@ -8,6 +8,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.after_response import AfterResponse
 from app.api.params import NUL_REFUSED
 from app.config import Settings
 from app.security import hash_token
@@ -140,6 +141,7 @@ class RateLimit:
 
 def stack(settings: Settings) -> list[Middleware]:
     return [
+        Middleware(AfterResponse),  # outermost: its work waits for the answer to be out
         Middleware(
             CORSMiddleware,
             allow_origins=["*"],

@@ -17,6 +17,7 @@ from typing import Any, Iterable
 
 import orjson
 
+from app import after_response
 from app import redis as app_redis
 from app.models import Status
 
@@ -73,11 +74,20 @@ async def get_many(statuses: Iterable[Status]) -> dict[int, Any]:
 
 
 async def put_many(values: list[tuple[Status, Any]]) -> None:
+    """Keep the values here at once and write them to Redis once the answer is out (nothing in
+    it waits for the write; a lost one is only a miss for the next reader)."""
     if not values:
         return
-    async with app_redis.client().pipeline(transaction=False) as pipe:
-        for status, value in values:
-            key, encoded = _key(status), orjson.dumps(value)
-            pipe.set(key, encoded, ex=TTL_SECONDS)
-            _keep(key, encoded)
-        await pipe.execute()
+    entries = []
+    for status, value in values:
+        key, encoded = _key(status), orjson.dumps(value)
+        _keep(key, encoded)
+        entries.append((key, encoded))
+
+    async def write() -> None:
+        async with app_redis.client().pipeline(transaction=False) as pipe:
+            for key, encoded in entries:
+                pipe.set(key, encoded, ex=TTL_SECONDS)
+            await pipe.execute()
+
+    await after_response.soon(write)

@@ -113,15 +113,18 @@ end
 #   it was ever fanned out (`feed:boosted:<id>`, set below, in the same atomic script as
 #   the boost's adds, so no boost can slip in between the check and the adds).
 FAN_OUT = _ADD + """
+local call = redis.call  -- a local: the hot loop looks it up 200,000 times per 100,000 feeds
 local sid, rid, own, max = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local ids = {}
 for id in string.gmatch(ARGV[6], '%d+') do ids[#ids + 1] = id end
 local CHUNK = 500  -- keys per MGET / ZMSCORE (unpack has a limit)
 local live = {}
+local feeds = {}  -- each key string made once: a quarter of the script's time went to making them twice
+for k = 1, #ids do feeds[k] = 'feed:home:' .. ids[k] end
 for start = 1, #ids, CHUNK do
   local last = math.min(start + CHUNK - 1, #ids)
   local floors = {}
-  for k = start, last do floors[#floors + 1] = 'feed:home:' .. ids[k] .. ':floor' end
+  for k = start, last do floors[#floors + 1] = feeds[k] .. ':floor' end
   local values = redis.call('MGET', unpack(floors))
   for k = 1, #values do live[start + k - 1] = values[k] end
 end
@@ -147,11 +150,11 @@ local added, told, received = {}, {}, 0
 local positions = ARGV[7] ~= '0'
 for k = 1, #ids do
   if live[k] then
-    local feed = 'feed:home:' .. ids[k]
+    local feed = feeds[k]
     local went
     if plain then
-      went = 1 + redis.call('ZADD', feed, sid, sid)
-      local n = redis.call('ZCARD', feed)
+      went = 1 + call('ZADD', feed, sid, sid)
+      local n = call('ZCARD', feed)
       if n == 1 then
         redis.call('EXPIRE', feed, ARGV[5])  -- this write created the key (see trim)
       elseif n > max then
