@@ -117,10 +117,10 @@ def load_conditions() -> str:
 
 # --- load generation ----------------------------------------------------------------------------
 
-Request = tuple[str, str, str | None]  # method, path with query, bearer token (or None)
+LoadRequest = tuple[str, str, str | None]  # method, path with query, bearer token (or None)
 
 
-async def load(base_url: str, make_request: Callable[[int], Request], *, connections: int, seconds: float,
+async def load(base_url: str, make_request: Callable[[int], LoadRequest], *, connections: int, seconds: float,
                warmup: float = 1.0, name: str = "", json_body: Callable[[int], dict] | None = None) -> Result:
     """Closed loop: `connections` clients each send the next request as soon as the previous one
     answered, for `seconds` after `warmup` seconds that are not counted."""
