@@ -8,13 +8,16 @@ a commit's outbox jobs (the worker's sweeper enqueues rows that never were: app/
 filling the render cache. Every Redis round trip taken off a request counts most when Redis is
 busy (a big fan-out's scripts queue ahead of each one: docs/decisions.md, "Work after the answer").
 
-The callbacks run in the request's own task, after its first body message was handed to the
-server (a plain response's whole body; a stream's first event), so they delay no answer, and
-the test client, which waits for the app to return, still sees their effects. Anything asked
-for once they ran (a stream's later work, a task the request left behind) runs at once.
+The callbacks run, in order and in a task of their own, once the first body message was handed
+to the server (a plain response's whole body; a stream's first event), so they delay no answer
+(but an unhandled error's 500, which Starlette sends from outside this middleware); the request
+awaits them, so the test client, which waits for the app to return, still sees their effects,
+and a stream whose client left (its sending task cancelled) does not cut them short. Anything
+asked for once they started (a stream's later work, a task the request left behind) runs at once.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextvars import ContextVar
 from typing import Awaitable, Callable
@@ -29,12 +32,21 @@ Callback = Callable[[], Awaitable[object]]
 class _Pending:
     def __init__(self) -> None:
         self.callbacks: list[Callback] = []
-        self.closed = False
+        self.running: asyncio.Future | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.running is not None
 
     async def run(self) -> None:
-        self.closed = True
-        while self.callbacks:
-            callback = self.callbacks.pop(0)
+        """Start the callbacks once (whoever calls first) and wait for them; a caller that is
+        cancelled stops waiting, the callbacks go on."""
+        if self.running is None:
+            self.running = asyncio.ensure_future(self._run_all())
+        await asyncio.shield(self.running)
+
+    async def _run_all(self) -> None:
+        for callback in self.callbacks:
             try:
                 await callback()
             except Exception:  # the answer is out: nobody to tell but the log

@@ -91,3 +91,40 @@ async def test_outside_a_request_the_work_runs_at_once():
 
     await after_response.soon(work)
     assert done == ["now"]
+
+
+async def test_a_stream_whose_sender_is_cancelled_does_not_cut_the_work_short():
+    """An event stream sends from a task of its own, cancelled when the client leaves: the
+    work it set going once the first event was out still finishes."""
+    done: list[str] = []
+    release = asyncio.Event()
+    first_event_out = asyncio.Event()
+
+    async def slow_work() -> None:
+        await release.wait()
+        done.append("work")
+
+    async def streaming_app(scope, receive, send):
+        await after_response.soon(slow_work)
+
+        async def pump() -> None:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            first_event_out.set()
+            await send({"type": "http.response.body", "body": b":)\n", "more_body": True})
+            await asyncio.sleep(3600)
+
+        sender = asyncio.create_task(pump())
+        await first_event_out.wait()
+        await asyncio.sleep(0.01)  # the sender is now waiting on the work
+        sender.cancel()  # the client went away
+        await asyncio.gather(sender, return_exceptions=True)
+        release.set()
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        pass
+
+    await asyncio.wait_for(after_response.AfterResponse(streaming_app)(_scope(), receive, send), 5)
+    assert done == ["work"]

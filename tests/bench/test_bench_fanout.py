@@ -230,7 +230,8 @@ class FeedWatch:
             self.client.rpush(self.PENDING, *self.live[start:start + 10_000])
 
     def sample_complete(self, post_id: int, began: float, wait: float) -> float | None:
-        """Seconds after `began` when every sampled feed held the post (None: not within `wait`)."""
+        """Seconds after `began` when every sampled feed held the post (None: not within `wait`).
+        Once per FeedWatch: it empties the sampled list as it goes."""
         while int(self.lacking(keys=[self.SAMPLED], args=[post_id])):
             if time.perf_counter() - began >= wait:
                 return None
