@@ -32,18 +32,18 @@ Callback = Callable[[], Awaitable[object]]
 class _Pending:
     def __init__(self) -> None:
         self.callbacks: list[Callback] = []
-        self.running: asyncio.Future | None = None
-
-    @property
-    def closed(self) -> bool:
-        return self.running is not None
+        self.closed = False
+        self.task: asyncio.Task | None = None
 
     async def run(self) -> None:
         """Start the callbacks once (whoever calls first) and wait for them; a caller that is
-        cancelled stops waiting, the callbacks go on."""
-        if self.running is None:
-            self.running = asyncio.ensure_future(self._run_all())
-        await asyncio.shield(self.running)
+        cancelled stops waiting, the callbacks go on. Most requests leave none: no task then."""
+        if not self.closed:
+            self.closed = True
+            if self.callbacks:
+                self.task = asyncio.ensure_future(self._run_all())
+        if self.task is not None:
+            await asyncio.shield(self.task)
 
     async def _run_all(self) -> None:
         for callback in self.callbacks:
