@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import fk, id_field, timestamp
@@ -16,7 +16,11 @@ ALL_LANGUAGES_IS_NULL = JSON(none_as_null=True)
 
 class Follow(SQLModel, table=True):
     __tablename__ = "follows"
-    __table_args__ = (UniqueConstraint("account_id", "target_account_id"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "target_account_id"),
+        # A post's bell subscribers (notify): few, found without reading all the author's follows.
+        Index("ix_follows_notify_subscribers", "target_account_id", postgresql_where=text("notify IS TRUE")),
+    )
 
     id: int | None = id_field()
     account_id: int = fk("accounts.id", index=False)  # the follower (the unique index covers it)

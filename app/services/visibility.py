@@ -84,10 +84,15 @@ def mentions_nobody_hidden_by(viewer_id: int, status=Status) -> ColumnElement:
     """Statuses that mention no one the viewer blocks or mutes: Mastodon leaves those out of
     home timelines and lists (not out of threads or a status fetched by id)."""
     mentioned = aliased(Mention)
+    # Correlated explicitly: the viewer may be a column two queries up (the notify follower in
+    # notifications._in_subscribers_home), which SQLAlchemy's automatic correlation, looking only
+    # at the query just around, would have turned into a FROM of its own: anyone's block then hid
+    # the post from everyone.
     hidden = or_(
-        exists().where(Block.account_id == viewer_id, Block.target_account_id == mentioned.account_id),
+        exists().where(Block.account_id == viewer_id, Block.target_account_id == mentioned.account_id)
+        .correlate_except(Block),
         exists().where(Mute.account_id == viewer_id, Mute.target_account_id == mentioned.account_id,
-                       or_(Mute.expires_at.is_(None), Mute.expires_at > func.now())),
+                       or_(Mute.expires_at.is_(None), Mute.expires_at > func.now())).correlate_except(Mute),
     )
     return ~exists().where(mentioned.status_id == status.id, mentioned.silent.is_(False), hidden)
 

@@ -1,0 +1,24 @@
+"""follows: a partial index on the accounts whose posts someone gets notified of
+
+Every post asks for its author's `notify` followers (the bell). Few follows have the bell on,
+but without this index PostgreSQL read all the author's follows to find them: 33-80 ms for an
+account with 100,000 followers, on every post; 0.05 ms with it. The predicate is written as the
+query writes it (`notify IS TRUE`): PostgreSQL does not take `IS TRUE` to imply a bare `notify`.
+
+Revision ID: 0011
+Revises: 0010
+"""
+from alembic import op
+
+revision = '0011'
+down_revision = '0010'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("CREATE INDEX ix_follows_notify_subscribers ON follows (target_account_id) WHERE notify IS TRUE")
+
+
+def downgrade() -> None:
+    op.execute("DROP INDEX ix_follows_notify_subscribers")
