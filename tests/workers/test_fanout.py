@@ -141,6 +141,19 @@ async def test_the_feed_is_trimmed_and_its_floor_follows(settings):
     assert await store.floor_of(7) == sid(1005)  # below it, PostgreSQL answers
 
 
+async def test_a_full_feed_is_cut_back_once_a_sixteenth_more_came_in(settings):
+    """32 entries at most, cut back to 32 once past 34: after 40 posts, 34 entries, and the floor
+    is still exactly the oldest one kept."""
+    await store.start_building(8)
+    await store.finish_building(8, 0)
+    with tuned(feed_max_items=32):
+        for n in range(40):
+            await store.fan_out([8], sid(2000 + n), None)
+    feed = await store.ids(8)
+    assert feed == [sid(2000 + n) for n in range(39, 5, -1)]  # cut at 35 and 38, each back to 32
+    assert await store.floor_of(8) == sid(2006)
+
+
 async def open_home_streams(account_ids: list[int]) -> tuple[list, list]:
     """Listen on these accounts' home channels the way an open user stream does (through
     this process's Hub): (received (account, Message) pairs, the listeners to remove)."""
