@@ -17,8 +17,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.execute("CREATE INDEX ix_follows_notify_subscribers ON follows (target_account_id) WHERE notify IS TRUE")
+    # Built concurrently (outside the migration's transaction): on a big instance a plain
+    # CREATE INDEX would hold up every follow and unfollow while it reads the whole table.
+    with op.get_context().autocommit_block():
+        op.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_follows_notify_subscribers "
+                   "ON follows (target_account_id) WHERE notify IS TRUE")
 
 
 def downgrade() -> None:
-    op.execute("DROP INDEX ix_follows_notify_subscribers")
+    with op.get_context().autocommit_block():
+        op.execute("DROP INDEX CONCURRENTLY IF EXISTS ix_follows_notify_subscribers")
