@@ -311,6 +311,22 @@ async def test_a_feed_trimmed_while_it_was_rebuilt_is_trusted_only_from_its_olde
         assert await store.ids(reader.id) == ids[:1:-1]
 
 
+async def test_a_feed_cut_while_rebuilt_is_trusted_from_the_cut_whatever_came_after(settings):
+    """Cut back during the rebuild, then a post deleted and a late remote one (dated before the
+    cut) arriving: the floor is where the cut was, not the oldest entry left, so the posts cut
+    away are read from PostgreSQL instead of missing from the feed."""
+    reader, _ = await make_user("reader")
+    base = 144_000_000_000_000_000
+    with tuned(feed_max_items=32):  # may reach 34 before it is cut back
+        await store.start_building(reader.id)
+        for n in range(35):  # the 35th insert cuts the feed back to the newest 32
+            await store.fan_out([reader.id], base + 100 + n, None)
+        await store.remove([reader.id], [base + 134])  # a deletion: 31 entries left
+        await store.fan_out([reader.id], base + 50, None)  # a late remote post, dated before the cut
+        await store.finish_building(reader.id, 0)
+        assert await store.floor_of(reader.id) == base + 103  # the oldest entry the cut kept
+
+
 async def test_a_feed_key_recreated_by_a_write_still_expires(settings):
     """Removing a feed's last entry deletes the key; the next fan-out creates it again, and it
     must expire with the feed (a key without expiry would outlive its floor forever)."""

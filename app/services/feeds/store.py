@@ -1,10 +1,11 @@
 """The Redis side of home feeds: keys, the insert/remove scripts, reading a window.
 
-Per local account three keys, all expiring feed_active_days after the last read:
+Per local account three keys (four while it is rebuilt), all expiring feed_active_days after the last read:
     feed:home:<id>          sorted set, score = member = status id, feed_max_items entries
                             (cut back to that once a sixteenth more came in: see trim)
     feed:home:<id>:reblogs  sorted set, member = boosted status id, score = the boost's id that
                             represents it in the feed (Mastodon's reblog tracking)
+    feed:home:<id>:cut      while the feed is rebuilt, where a writer last cut it back (FINISH)
     feed:home:<id>:floor    the feed is "live": writers add to it, and it holds every entry
                             with id >= floor (0: everything since the beginning)
 and per boosted status, for feed_active_days after its last boost reached a feed:
@@ -74,7 +75,11 @@ local function trim(feed, reblogs, floor, max, ttl)
     redis.call('ZREMRANGEBYRANK', feed, 0, n - max - 1)
     local low = redis.call('ZRANGE', feed, 0, 0)[1]
     redis.call('ZREMRANGEBYSCORE', reblogs, '-inf', '(' .. low)
-    if redis.call('GET', floor) ~= BUILDING then redis.call('SET', floor, low, 'XX', 'KEEPTTL') end
+    if redis.call('GET', floor) ~= BUILDING then
+      redis.call('SET', floor, low, 'XX', 'KEEPTTL')
+    else  -- being rebuilt: FINISH raises the floor to the last cut (cuts only ever rise)
+      redis.call('SET', feed .. ':cut', low, 'EX', ttl)
+    end
   end
 end
 local function add(feed, reblogs, floor, sid, rid, own, max, ttl)
@@ -225,16 +230,17 @@ return {floor, members}
 """
 
 # A rebuilt feed becomes live: KEYS = the triple; ARGV: the floor the rebuild found, max entries,
-# expiry. If fan-outs meanwhile filled the feed to its limit, entries were trimmed (without
-# moving the still-BUILDING floor), so the floor rises to the oldest entry kept. One script so
-# that no trim can fall between looking and setting. Ids are compared as decimal strings of
+# expiry. If fan-outs meanwhile filled the feed past its limit, it was cut back without moving
+# the still-BUILDING floor, and the cut point was kept (`<feed>:cut`): the floor rises to it.
+# (The oldest entry left is not the cut point: a removal since, or a remote post dated before
+# the cut arriving after it, would have set the floor below a gap.) One script so that no cut
+# can fall between looking and setting. Ids are compared as decimal strings of
 # equal length, the floor '0' being shorter than any: Lua numbers are doubles, too coarse for ids.
 FINISH = """
 local floor = ARGV[1]
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
-  if oldest and (#oldest > #floor or (#oldest == #floor and oldest > floor)) then floor = oldest end
-end
+local cut = redis.call('GET', KEYS[1] .. ':cut')
+if cut and (#cut > #floor or (#cut == #floor and cut > floor)) then floor = cut end
+redis.call('DEL', KEYS[1] .. ':cut')
 redis.call('SET', KEYS[3], floor, 'EX', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
@@ -306,7 +312,7 @@ async def start_building(account_id: int) -> None:
     """Open an empty feed for writers before a rebuild reads PostgreSQL, so that a post
     committed meanwhile lands either in what the rebuild reads or through fan-out."""
     async with app_redis.feeds().pipeline(transaction=True) as pipe:
-        pipe.delete(feed_key(account_id), reblogs_key(account_id))
+        pipe.delete(feed_key(account_id), reblogs_key(account_id), feed_key(account_id) + ":cut")
         pipe.set(floor_key(account_id), BUILDING, ex=ttl_seconds())
         await pipe.execute()
 
