@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from app import db, jobs
+from app import db, jobs, notices
 from app import redis as app_redis
 from app.api import oauth as oauth_api
 from app.api.responses import json_response
@@ -114,7 +114,9 @@ def create_app(settings: Settings, on_shutdown: Sequence[Callable[[], None]] = (
     @asynccontextmanager
     async def lifespan(app):
         _tune_garbage_collector()
+        notices.start()  # kept token owners are used without asking Redis once it listens
         yield
+        await notices.stop()
         await app_redis.close()
         await db.dispose()
         for hook in on_shutdown:

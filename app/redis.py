@@ -24,6 +24,13 @@ def connect(url: str, feeds_url: str | None = None) -> None:
     _url, _feeds_url = url, feeds_url or url
 
 
+def url() -> str:
+    """The URL `client()` connects to (for connections of their own, like a pub/sub listener)."""
+    if _url is None:
+        raise RuntimeError("redis not connected: call app.redis.connect() first")
+    return _url
+
+
 def client() -> aioredis.Redis:
     return _client(_url)
 

@@ -9,15 +9,15 @@
 As Mastodon's AccountConversation: a direct post belongs, for its author and each local
 account it mentions, to the conversation of its thread with the other participants (the
 author and everyone mentioned, less the owner); it becomes that conversation's last status,
-unread for the recipients and read for its author. A recipient who blocks or mutes the
-author, or whom the author blocks, gets none (as their mention notification). A
-conversation whose every post is
-deleted goes away. Each local participant's `direct` stream then gets the conversation
+unread for the recipients and read for its author. A recipient gets it exactly when the
+mention notifies them (notifications.told_of_mentions: not if they block the author, mute
+their notifications or the thread, block or mute someone else the post involves, ...).
+A conversation whose every post is deleted goes away. Each local participant's `direct` stream then gets the conversation
 (`conversation` event), rendered by the CONVERSATION_ACTOR job once the post commits.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, text
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,8 +25,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app import jobs
 from app.errors import NotFound
 from app.models import Account, AccountConversation, Mention, Status
+from app.services import notifications
 from app.services.ids import parse_id
-from app.services.relationships import blocks_between, mutes
 
 ACTOR = "stream_conversations"  # workers/streaming.py: each participant's direct stream
 
@@ -37,12 +37,10 @@ async def status_posted(session: AsyncSession, status: Status) -> None:
     mentioned = (await session.exec(select(Mention.account_id).where(
         Mention.status_id == status.id, Mention.silent.is_(False)))).all()
     everyone = {status.account_id, *mentioned}
-    # The author, and the local recipients a mention would notify (Mastodon adds the
-    # conversation where the notification goes): no block either way, the author not muted.
-    local = (await session.exec(select(Account.id).where(
-        Account.id.in_(everyone), Account.domain.is_(None),
-        or_(Account.id == status.account_id,
-            and_(~blocks_between(status.account_id, Account.id), ~mutes(Account.id, status.account_id)))))).all()
+    # The author (if local), and the recipients the mention notifies (Mastodon adds the
+    # conversation where the notification goes).
+    author_is_local = (await session.exec(select(Account.domain.is_(None)).where(Account.id == status.account_id))).first()
+    local = sorted(await notifications.told_of_mentions(session, status) | ({status.account_id} if author_is_local else set()))
     for owner in local:
         row = dict(account_id=owner, conversation_id=status.conversation_id or status.id,
                    participant_account_ids=sorted(everyone - {owner}), status_ids=[status.id],

@@ -214,6 +214,22 @@ async def _status_posted(session: AsyncSession, status_id: int, _=None) -> _Caus
     return _Cause(sender, status, candidates, reply_mentions=await _reply_mentions(session, status))
 
 
+async def told_of_mentions(session: AsyncSession, status: Status) -> set[int]:
+    """The accounts a mention notification of `status` would reach, by the same rules as
+    _create (Mastodon adds a direct post to a recipient's conversations exactly where the
+    mention notification goes). Runs in the posting transaction."""
+    sender = await _account(session, status.account_id)
+    if sender is None:
+        return set()
+    cause = _Cause(sender, status, await _mention_candidates(session, status),
+                   reply_mentions=await _reply_mentions(session, status))
+    told = set()
+    for recipient in await _allowed(session, cause) - {sender.id}:
+        if not await _mention_filtered(session, {recipient}, [a for a in cause.reply_mentions if a != recipient]):
+            told.add(recipient)
+    return told
+
+
 def _in_subscribers_home(status: Status) -> list:
     """Mastodon tells a subscriber of a post only if their home feed takes it: not if they mute
     its author at all (not only their notifications), block or mute someone it mentions, or

@@ -34,7 +34,7 @@ from sqlalchemy import or_
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app import db, jobs
+from app import db, jobs, notices
 from app import redis as app_redis
 from app.models import AccessToken, Account, Block, Mute, Status, User
 from app.models.base import utcnow
@@ -227,14 +227,56 @@ async def listened(channels: list[str]) -> set[str]:
     return {(c.decode() if isinstance(c, bytes) else c) for c, count in counts if count}
 
 
+# Whether anyone watches public or hashtag streams is remembered per process while notices
+# are heard (app/notices.py): a hub that starts listening to such a channel announces it, so
+# a remembered "nobody" is dropped everywhere; a remembered answer is asked again after
+# WATCHING_STATUSES_SECONDS anyway, so that a "somebody" who left stops costing jobs.
+LISTENERS_NOTICE = "status listeners"
+WATCHING_STATUSES_SECONDS = 30.0
+_watching_statuses: tuple[bool, float] | None = None  # (answer, monotonic time it holds until)
+_watching_forgotten = 0
+
+
+def is_status_channel(channel: str) -> bool:
+    """A channel that status events (update, status.update, delete) are published on."""
+    return channel.startswith("timeline:hashtag:") or channel in PUBLIC_STREAMS.values()
+
+
+def forget_watching_statuses(_payload=None) -> None:
+    global _watching_statuses, _watching_forgotten
+    _watching_statuses = None
+    _watching_forgotten += 1
+
+
+notices.on(LISTENERS_NOTICE, forget_watching_statuses)
+notices.on_gap(forget_watching_statuses)
+
+
+async def announce_status_listener() -> None:
+    """This process has just begun listening to a status channel: nobody may go on
+    remembering that nobody does."""
+    forget_watching_statuses()
+    await app_redis.client().publish(notices.CHANNEL, notices.encode(LISTENERS_NOTICE, None))
+
+
 async def anyone_watching_statuses() -> bool:
     """Does any process listen on a public or hashtag channel right now? When nobody does, a
     status event needs no rendering at all (pub/sub keeps nothing for later listeners)."""
-    async with app_redis.client().pipeline(transaction=False) as pipe:  # one round trip: every post asks
+    global _watching_statuses
+    now = time.monotonic()
+    notices.start()
+    known = _watching_statuses
+    if known is not None and now < known[1] and notices.listening():
+        return known[0]
+    forgotten = _watching_forgotten
+    async with app_redis.client().pipeline(transaction=False) as pipe:  # one round trip
         pipe.pubsub_numsub(*PUBLIC_STREAMS.values())
         pipe.pubsub_channels("timeline:hashtag:*")
         public, hashtags = await pipe.execute()
-    return any(count for _, count in public) or bool(hashtags)
+    answer = any(count for _, count in public) or bool(hashtags)
+    if forgotten == _watching_forgotten:  # no listener announced itself while we asked
+        _watching_statuses = (answer, now + WATCHING_STATUSES_SECONDS)
+    return answer
 
 
 def status_channels(status: Status, tags: Iterable[str], *, has_media: bool, event: str) -> list[str]:

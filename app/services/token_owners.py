@@ -4,17 +4,24 @@
     token_owners.watch_changes()               # once per process (create_app, workers, CLI)
 
 Looking a token up joins four tables and builds four ORM objects: about a quarter of the CPU
-of a home timeline read. Each process keeps the owners it has found; a request reads, in one
-Redis MGET, the generation of the owner's account and the instance-wide one, and uses the
-kept owner only if neither changed since it was loaded. Any committed change that could alter
-what an owner says bumps a generation before the change's own request answers (the session
-events below): a token revoked, an account, user or application edited or deleted. A bulk
-UPDATE or DELETE bumps the instance-wide generation unless it names the accounts it changes:
-`.execution_options(accounts_changed=[account_id])`. The next
-request, in any process, then loads the owner from PostgreSQL again.
+of a home timeline read. Each process keeps the owners it has found. Any committed change
+that could alter what an owner says is announced before the change's own request answers
+(the session events below): a token revoked, an account, user or application edited or
+deleted. A bulk UPDATE or DELETE announces a change of everyone unless it names the accounts
+it changes: `.execution_options(accounts_changed=[account_id])`.
 
-What does not bump: counters (statuses_count, followers_count, ...) and last-use times. Nothing
-reads them from the owner: verify_credentials reads the account afresh.
+A change is announced twice, in one Redis round trip:
+- as an `auth` notice (app/notices.py) naming the changed owners' keys: a process that is
+  listening drops those owners and uses the others without asking Redis at all;
+- as new generations of those keys in Redis: a process that is not listening (its notices
+  connection is down or not confirmed yet) reads, in one MGET per request, the generation of
+  the owner's account and the instance-wide one, and uses the kept owner only if neither
+  changed since it was loaded.
+The announcing process drops its own kept owners at once. Others hear the notice when Redis
+delivers it, usually well under a millisecond later.
+
+What is not announced: counters (statuses_count, followers_count, ...) and last-use times.
+Nothing reads them from the owner: verify_credentials reads the account afresh.
 
 Generations are random values, not counters, so losing Redis (a restart, a flush) cannot bring
 back a value a kept owner was loaded under. Kept owners also expire after MAX_AGE seconds, a
@@ -34,7 +41,7 @@ from datetime import datetime
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from app import db
+from app import db, notices
 from app import redis as app_redis
 from app.models import AccessToken, Account, Application, User
 from app.models.base import utcnow
@@ -61,6 +68,9 @@ def _key_of(owner: TokenOwner) -> str:
     return account_key(owner.account.id) if owner.account is not None else app_token_key(owner.token.id)
 
 
+AUTH_NOTICE = "auth"  # payload: the changed generation keys
+
+
 @dataclass
 class _Kept:
     key: str  # the owner's generation key: which token belongs to which account never changes
@@ -71,11 +81,23 @@ class _Kept:
 
 
 _kept: dict[str, _Kept] = {}
+_by_key: dict[str, set[str]] = {}  # generation key -> hashed tokens kept under it
+# Counts forgettings (notices, gaps): an owner whose load overlapped one is not kept, as the
+# forgetting may have been about it and its load may have read the row before the change.
+_forgotten = 0
 
 
 async def find(bearer: str) -> TokenOwner | None:
     hashed = hash_token(bearer)
     kept = _kept.get(hashed)
+    now = time.monotonic()
+    notices.start()
+    if notices.listening():
+        # Every change is heard of: a kept owner is current (forget() dropped the changed ones).
+        if kept is not None and kept.owner is not None and now < kept.until:
+            await _touch_if_due(kept)
+            return kept.owner
+        return await _load_and_keep(hashed, None, now)
     if kept is None:
         # First sight: only which generation key the token follows is kept. The owner is kept
         # from the next request on, loaded after reading the generations: a generation read
@@ -85,26 +107,66 @@ async def find(bearer: str) -> TokenOwner | None:
             _keep(hashed, _Kept(key=_key_of(owner)))
         return owner
     generations = await _generations(kept.key)
-    now = time.monotonic()
     if kept.owner is not None and kept.generations == generations and now < kept.until:
         await _touch_if_due(kept)
         return kept.owner
+    return await _load_and_keep(hashed, generations, now)
+
+
+async def _load_and_keep(hashed: str, generations: tuple | None, now: float) -> TokenOwner | None:
+    forgotten = _forgotten
     owner = await _load(hashed)
     if owner is None:
-        _kept.pop(hashed, None)
+        _drop(hashed)
         return None
     used = owner.token.last_used_at
     if tokens.touch_due(used, utcnow()):
         used = utcnow()  # the load has just recorded this use
-    _keep(hashed, _Kept(key=_key_of(owner), owner=owner, generations=generations, until=now + MAX_AGE,
-                        last_used_at=used))
+    if forgotten == _forgotten:
+        _keep(hashed, _Kept(key=_key_of(owner), owner=owner, generations=generations, until=now + MAX_AGE,
+                            last_used_at=used))
     return owner
 
 
 def _keep(hashed: str, kept: _Kept) -> None:
     if len(_kept) >= MAX_KEPT:
-        _kept.clear()
+        _forget_all()
+    _drop(hashed)
     _kept[hashed] = kept
+    _by_key.setdefault(kept.key, set()).add(hashed)
+
+
+def _drop(hashed: str) -> None:
+    kept = _kept.pop(hashed, None)
+    if kept is not None:
+        hashes = _by_key.get(kept.key)
+        if hashes is not None:
+            hashes.discard(hashed)
+            if not hashes:
+                del _by_key[kept.key]
+
+
+def forget(keys) -> None:
+    """Drop the owners kept under generation keys `keys` (all of them for EVERYONE)."""
+    global _forgotten
+    _forgotten += 1
+    if EVERYONE in keys:
+        _forget_all()
+        return
+    for key in keys:
+        for hashed in list(_by_key.get(key, ())):
+            _drop(hashed)
+
+
+def _forget_all() -> None:
+    global _forgotten
+    _forgotten += 1
+    _kept.clear()
+    _by_key.clear()
+
+
+notices.on(AUTH_NOTICE, forget)
+notices.on_gap(_forget_all)
 
 
 async def _load(hashed: str) -> TokenOwner | None:
@@ -137,12 +199,14 @@ async def _generations(key: str) -> tuple:
 
 
 async def bump(keys: set[str]) -> None:
-    """New generations for `keys`: owners kept anywhere under the old ones are loaded again."""
+    """Announce a change of the owners under `keys` (see the module docstring)."""
     if not keys:
         return
+    forget(keys)  # this process at once; the others when the notice arrives
     async with app_redis.client().pipeline(transaction=False) as pipe:
         for key in keys:
             pipe.set(key, secrets.token_hex(8), ex=GENERATION_SECONDS)
+        pipe.publish(notices.CHANNEL, notices.encode(AUTH_NOTICE, sorted(keys)))
         await pipe.execute()
 
 

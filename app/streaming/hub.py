@@ -10,7 +10,8 @@ decode per event, not ten thousand. Listeners are plain functions that must not
 block: they only queue the message for their connection.
 
 `add` returns once Redis has confirmed the subscription, so an event published
-after it returns is delivered. A home (user) channel is also entered in the
+after it returns is delivered (for a public or hashtag channel, once the notice that someone now listens
+has gone out to every process: see streaming.anyone_watching_statuses). A home (user) channel is also entered in the
 streaming.WATCHING registry before it is subscribed, and renewed while it stays
 subscribed: fan-outs publish `update` events only to accounts found there. If the
 Redis connection drops, the reader reconnects and redis-py re-subscribes every
@@ -61,7 +62,8 @@ class Hub:
         async with self._lock:
             listeners = self._listeners.setdefault(channel, set())
             listeners.add(listener)
-            if len(listeners) == 1:
+            subscribing = len(listeners) == 1
+            if subscribing:
                 watched = streaming.watched_account(channel)
                 if watched is not None:
                     try:  # before subscribing: from here on, fan-outs publish to it
@@ -83,6 +85,9 @@ class Hub:
                 await asyncio.wait_for(asyncio.shield(confirmed), CONFIRM_TIMEOUT)
             except asyncio.TimeoutError:
                 log.warning("Redis did not confirm the subscription to %s in time", channel)
+        if subscribing and streaming.is_status_channel(channel):
+            # Processes that remembered nobody watches statuses must ask again from now on.
+            await streaming.announce_status_listener()
 
     async def remove(self, channel: str, listener: Listener) -> None:
         async with self._lock:

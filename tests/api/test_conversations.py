@@ -136,3 +136,32 @@ async def test_blocks_and_mutes_keep_conversations_out(client):
     await block(dave, alice)
     [daves] = await listed(client, dave_h)
     assert daves["last_status"] is None
+
+
+async def test_a_direct_post_joins_a_conversation_exactly_where_its_mention_notifies(client):
+    """As Mastodon adds the conversation where the notification goes: a mute that leaves
+    notifications on does not keep it out; a muted thread, or a block of someone else the post
+    mentions, does (neither gets the mention either)."""
+    alice, alice_h = await signed_in("alice")
+    erin, erin_h = await signed_in("erin")
+    frank, frank_h = await signed_in("frank")
+    gina, gina_h = await signed_in("gina")
+    hugo, _ = await signed_in("hugo")
+    muted = await client.post(f"/api/v1/accounts/{alice.id}/mute", data={"notifications": "false"}, headers=erin_h)
+    assert muted.status_code == 200 and muted.json()["muting_notifications"] is False
+    await block(gina, hugo)
+
+    first = await direct(client, alice_h, "@erin @frank hello")
+    [erins] = await listed(client, erin_h)
+    assert erins["last_status"]["id"] == first["id"] and erins["unread"] is True
+    assert len(await listed(client, frank_h)) == 1
+
+    assert (await client.post(f"/api/v1/statuses/{first['id']}/mute", headers=frank_h)).status_code == 200
+    reply = await direct(client, alice_h, "@erin @frank still there?", in_reply_to_id=first["id"])
+    [erins] = await listed(client, erin_h)
+    assert erins["last_status"]["id"] == reply["id"]
+    [franks] = await listed(client, frank_h)
+    assert franks["last_status"]["id"] == first["id"]  # the muted thread did not move
+
+    await direct(client, alice_h, "@gina @hugo a word")
+    assert await listed(client, gina_h) == []

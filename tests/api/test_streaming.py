@@ -25,6 +25,7 @@ from app.services.tokens import lookup
 from app.streaming.session import MAX_SUBSCRIPTIONS, with_filter_results
 from tests.api import test_oauth as oauth_flow
 from tests.api.test_timelines import tuned
+from tests.app.test_notices import listening_here
 from tests.support.openapi import assert_matches_spec, spec
 from tests.support.polling import eventually, settled
 from tests.support.world import block, follow, make_app, make_user, post_status, token_for
@@ -130,6 +131,24 @@ async def test_public_stream_receives_posts_and_deletes(client, live_server):
         assert (await client.delete(f"/api/v1/statuses/{posted['id']}", headers=auth(token))).status_code == 200
         deleted = await frame(ws)
         assert deleted == {"stream": ["public"], "event": "delete", "payload": posted["id"]}
+
+
+async def test_a_stream_opened_in_another_process_gets_the_next_post(client, live_server):
+    """This process remembers that nobody watches public streams; a stream opened in the live
+    server's process announces itself, so the next post here asks again and reaches it."""
+    await listening_here()
+    _, token = await user_with_token("alice")
+
+    async def asked_afresh() -> bool:
+        streaming.forget_watching_statuses()
+        return await streaming.anyone_watching_statuses()
+
+    await eventually(asked_afresh, until=lambda watching: not watching)  # earlier tests' streams closed
+    async with socket(live_server, token, "stream=public") as ws:
+        await until_listening(ws, streaming.PUBLIC)
+        posted = (await post_status(client, auth(token), status="now somebody watches")).json()
+        update = await frame(ws)
+        assert update["event"] == "update" and json.loads(update["payload"])["id"] == posted["id"]
 
 
 async def test_local_and_hashtag_streams(client, live_server):

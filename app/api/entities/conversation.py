@@ -26,9 +26,10 @@ async def render_conversations(session: AsyncSession, rows: list[AccountConversa
     account_ids = {a for row in rows for a in row.participant_account_ids or [viewer.id]}
     accounts = {a.id: a for a in (await session.exec(select(Account).where(Account.id.in_(account_ids)))).all()}
     # The last status only while the viewer may see it (a block since, a suspended author).
+    # A mute does not hide it (as in Mastodon): a mute that leaves notifications on lets
+    # the author's direct posts in, and one made later leaves the conversation as it was.
     found = (await session.exec(select(Status).where(
-        Status.id.in_([row.last_status_id for row in rows]), visibility.visible_to(viewer.id),
-        visibility.not_muted_by(viewer.id)))).all()
+        Status.id.in_([row.last_status_id for row in rows]), visibility.visible_to(viewer.id)))).all()
     statuses = {s.id: s for s in found}
     ordered = [statuses[row.last_status_id] for row in rows if row.last_status_id in statuses]
     rendered = {int(item["id"]): item for item in await render_statuses(session, ordered, viewer)}

@@ -1,0 +1,141 @@
+"""Notices between the instance's processes, on one Redis pub/sub channel.
+
+    notices.on("auth", forget)           # forget(payload) for each notice of that kind
+    notices.on_gap(drop_everything)      # notices may have been missed: drop what they guard
+    notices.listening()                  # True while this loop is sure to hear every notice
+    notices.start()                      # begin listening on the running loop (idempotent)
+    pipe.publish(notices.CHANNEL, notices.encode("auth", payload))
+
+A process may keep something in memory and use it without asking Redis first, if every
+change to it publishes a notice and the process hears every notice. Pub/sub keeps nothing:
+a notice sent while the connection is down is lost. So `listening()` is true only from
+Redis confirming the subscription until the connection fails, and each possible gap (a
+confirmation, including the one after a reconnection, and a failure) calls the gap handlers
+first. Users of this keep a slower way (asking Redis) for when it is false.
+
+A notice reaches other processes when Redis delivers it, usually well under a millisecond
+after the PUBLISH; the publishing process applies its own change at once (see the users).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from typing import Any, Callable
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from app import redis as app_redis
+
+log = logging.getLogger("starling.notices")
+
+CHANNEL = "starling:notices"
+SILENCE_SECONDS = 15.0  # a PING after this long without traffic, so a dead connection shows
+RECONNECT_SECONDS = 1.0
+
+_handlers: dict[str, list[Callable[[Any], None]]] = {}
+_gap_handlers: list[Callable[[], None]] = []
+_confirmed: dict[asyncio.AbstractEventLoop, bool] = {}
+_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+
+
+def on(kind: str, handler: Callable[[Any], None]) -> None:
+    """Call `handler(payload)` for every notice of `kind` (it must not block)."""
+    _handlers.setdefault(kind, []).append(handler)
+
+
+def on_gap(handler: Callable[[], None]) -> None:
+    """Call `handler()` whenever notices may have been missed."""
+    _gap_handlers.append(handler)
+
+
+def encode(kind: str, payload: Any) -> str:
+    return json.dumps([kind, payload])
+
+
+def listening() -> bool:
+    """Every notice published from now on will be heard by this loop's listener."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return _confirmed.get(loop, False)
+
+
+def start() -> None:
+    """Listen on the running loop, unless it already does; `listening()` turns true once
+    Redis confirms the subscription."""
+    loop = asyncio.get_running_loop()
+    task = _tasks.get(loop)
+    if task is None or task.done():
+        _tasks[loop] = loop.create_task(_listen(loop), name="starling-notices")
+
+
+async def stop() -> None:
+    """Stop this loop's listener (before its Redis clients close)."""
+    task = _tasks.pop(asyncio.get_running_loop(), None)
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def client_name() -> str:
+    """How this process's listener shows in Redis's CLIENT LIST."""
+    return f"starling-notices-{os.getpid()}"
+
+
+def _gap(loop: asyncio.AbstractEventLoop, confirmed: bool) -> None:
+    _confirmed[loop] = False  # no user trusts memory while the handlers run
+    for handler in _gap_handlers:
+        try:
+            handler()
+        except Exception:
+            log.exception("a notices gap handler failed")
+    _confirmed[loop] = confirmed
+
+
+def _dispatch(data: str) -> None:
+    try:
+        kind, payload = json.loads(data)
+    except (ValueError, TypeError):
+        log.warning("ignored a malformed notice %r", data[:200])
+        return
+    for handler in _handlers.get(kind, ()):
+        try:
+            handler(payload)
+        except Exception:
+            log.exception("a notice handler for %s failed", kind)
+
+
+async def _listen(loop: asyncio.AbstractEventLoop) -> None:
+    # A connection of its own, without redis-py's silent retries: a reconnection it made
+    # unseen would hide the notices lost meanwhile.
+    client = aioredis.Redis(connection_pool=aioredis.ConnectionPool.from_url(
+        app_redis.url(), decode_responses=True, retry=Retry(NoBackoff(), 0), client_name=client_name()))
+    pubsub = client.pubsub()
+    try:
+        while True:
+            try:
+                await pubsub.subscribe(CHANNEL)
+                while True:
+                    raw = await pubsub.get_message(timeout=SILENCE_SECONDS)
+                    if raw is None:
+                        await pubsub.ping()
+                    elif raw["type"] == "subscribe":
+                        _gap(loop, confirmed=True)  # (re)confirmed: anything before may be missed
+                    elif raw["type"] == "message":
+                        _dispatch(raw["data"])
+            except (RedisError, OSError) as error:
+                _gap(loop, confirmed=False)
+                log.warning("notices connection failed (%s); reconnecting", error)
+                await pubsub.reset()
+                await asyncio.sleep(RECONNECT_SECONDS)
+    finally:
+        _gap(loop, confirmed=False)
+        _confirmed.pop(loop, None)
+        await pubsub.aclose()
+        await client.aclose()
