@@ -15,6 +15,11 @@ first. Users of this keep a slower way (asking Redis) for when it is false.
 
 A notice reaches other processes when Redis delivers it, usually well under a millisecond
 after the PUBLISH; the publishing process applies its own change at once (see the users).
+
+Each event loop listens on its own connection (a process running web requests and in-process
+workers has two), so a handler runs once per listening loop, in that loop's thread: handlers
+must be idempotent and touch only what is safe to change from another thread (the users only
+drop entries from dicts).
 """
 from __future__ import annotations
 

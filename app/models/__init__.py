@@ -9,7 +9,8 @@ from app.models.interaction import Bookmark, ConversationMute, Favourite, Status
 from app.models.list import List, ListAccount
 from app.models.marker import Marker
 from app.models.media import MediaAttachment
-from app.models.notification import Notification, NotificationSweep
+from app.models.notification import (Notification, NotificationPermission, NotificationPolicy, NotificationRequest,
+                                     NotificationSweep)
 from app.models.preview_card import PreviewCard, StatusPreviewCard
 from app.models.status import Mention, Poll, PollVote, Status, StatusEdit, StatusTag, Tag, Tombstone
 from app.models.suggestion import SuggestionDismissal
@@ -37,6 +38,9 @@ __all__ = [
     "Mention",
     "Mute",
     "Notification",
+    "NotificationPermission",
+    "NotificationPolicy",
+    "NotificationRequest",
     "NotificationSweep",
     "Poll",
     "PollVote",

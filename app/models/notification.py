@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import fk, id_field, timestamp
@@ -51,6 +51,65 @@ class Notification(SQLModel, table=True):
     favourite_id: int | None = _cascading("favourites.id")
     poll_id: int | None = _cascading("polls.id")
     group_key: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Held back by the recipient's filtering policy (NotificationPolicy): kept, but out of the
+    # lists, counts and streams until the recipient accepts the sender's request.
+    filtered: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false")))
+    created_at: datetime = timestamp(now=True)
+
+
+POLICY_ACTIONS = ("accept", "filter", "drop")
+
+
+def _policy_column(default: str):
+    return Field(default=default, sa_column=Column(
+        Text, nullable=False, server_default=text(f"'{default}'")))
+
+
+class NotificationPolicy(SQLModel, table=True):
+    """What happens to notifications from senders in each category (Mastodon's defaults):
+    `accept` them, `filter` them (kept, held back), or `drop` them (never made). A recipient
+    without a row has the defaults."""
+
+    __tablename__ = "notification_policies"
+    __table_args__ = tuple(
+        CheckConstraint(f"{column} IN ('accept', 'filter', 'drop')", name=f"ck_notification_policies_{column}")
+        for column in ("for_not_following", "for_not_followers", "for_new_accounts", "for_private_mentions",
+                       "for_limited_accounts"))
+
+    account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"),
+                                             primary_key=True))
+    for_not_following: str = _policy_column("accept")
+    for_not_followers: str = _policy_column("accept")
+    for_new_accounts: str = _policy_column("accept")
+    for_private_mentions: str = _policy_column("filter")
+    for_limited_accounts: str = _policy_column("filter")
+    updated_at: datetime = timestamp(now=True)
+
+
+class NotificationRequest(SQLModel, table=True):
+    """Filtered mentions from one sender, waiting for the recipient to accept or dismiss them."""
+
+    __tablename__ = "notification_requests"
+    __table_args__ = (UniqueConstraint("account_id", "from_account_id", name="ux_notification_requests_sender"),)
+
+    id: int | None = id_field()
+    account_id: int = fk("accounts.id", index=False)  # the recipient
+    from_account_id: int = fk("accounts.id")
+    last_status_id: int | None = fk("statuses.id", nullable=True, ondelete="SET NULL")
+    notifications_count: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    created_at: datetime = timestamp(now=True)
+    updated_at: datetime = timestamp(now=True)
+
+
+class NotificationPermission(SQLModel, table=True):
+    """The recipient accepted this sender's request: their notifications are never filtered."""
+
+    __tablename__ = "notification_permissions"
+
+    account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"),
+                                             primary_key=True))
+    from_account_id: int = Field(sa_column=Column(BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"),
+                                                  primary_key=True, index=True))
     created_at: datetime = timestamp(now=True)
 
 

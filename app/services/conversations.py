@@ -17,7 +17,7 @@ A conversation whose every post is deleted goes away. Each local participant's `
 """
 from __future__ import annotations
 
-from sqlalchemy import func, text
+from sqlalchemy import case, func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -34,26 +34,33 @@ ACTOR = "stream_conversations"  # workers/streaming.py: each participant's direc
 async def status_posted(session: AsyncSession, status: Status) -> None:
     if status.visibility != "direct" or status.reblog_of_id is not None:
         return
-    mentioned = (await session.exec(select(Mention.account_id).where(
-        Mention.status_id == status.id, Mention.silent.is_(False)))).all()
-    everyone = {status.account_id, *mentioned}
     # The author (if local), and the recipients the mention notifies (Mastodon adds the
     # conversation where the notification goes).
     author_is_local = (await session.exec(select(Account.domain.is_(None)).where(Account.id == status.account_id))).first()
     local = sorted(await notifications.told_of_mentions(session, status) | ({status.account_id} if author_is_local else set()))
     for owner in local:
-        row = dict(account_id=owner, conversation_id=status.conversation_id or status.id,
-                   participant_account_ids=sorted(everyone - {owner}), status_ids=[status.id],
-                   last_status_id=status.id, unread=owner != status.account_id)
-        table = AccountConversation.__table__
-        statement = insert(table).values(**row)
-        await session.execute(statement.on_conflict_do_update(
-            index_elements=[table.c.account_id, table.c.conversation_id, table.c.participant_account_ids],
-            set_={"status_ids": func.array_append(table.c.status_ids, status.id),
-                  "last_status_id": func.greatest(table.c.last_status_id, status.id),
-                  "unread": statement.excluded.unread}))
+        await add_for(session, status, owner)
     if local:
         jobs.defer(session, ACTOR, status_id=status.id)
+
+
+async def add_for(session: AsyncSession, status: Status, owner: int) -> None:
+    """Put direct post `status` into `owner`'s conversation of its thread and participants
+    (also later, when a filtered mention is accepted)."""
+    mentioned = (await session.exec(select(Mention.account_id).where(
+        Mention.status_id == status.id, Mention.silent.is_(False)))).all()
+    everyone = {status.account_id, *mentioned}
+    row = dict(account_id=owner, conversation_id=status.conversation_id or status.id,
+               participant_account_ids=sorted(everyone - {owner}), status_ids=[status.id],
+               last_status_id=status.id, unread=owner != status.account_id)
+    table = AccountConversation.__table__
+    statement = insert(table).values(**row)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.account_id, table.c.conversation_id, table.c.participant_account_ids],
+        set_={"status_ids": case((table.c.status_ids.any(status.id), table.c.status_ids),
+                                 else_=func.array_append(table.c.status_ids, status.id)),
+              "last_status_id": func.greatest(table.c.last_status_id, status.id),
+              "unread": statement.excluded.unread}))
 
 
 async def status_deleted(session: AsyncSession, status: Status) -> None:

@@ -21,6 +21,8 @@ Nobody is notified (Mastodon's rules) who is not a local, active account; about
 their own doing (except their poll ending); by an account they block, or mute
 with hide_notifications; about a status they may not see or whose conversation
 they muted; of a mention that replies to or mentions someone they block or mute.
+Then the recipient's notification policy (app.services.notification_requests) accepts,
+filters (kept, held back from lists, counts and streams) or drops each one.
 
 Reading applies the same visibility again, so a notification whose status was
 deleted or became invisible, or whose sender was suspended, is skipped.
@@ -45,7 +47,7 @@ from app.models import (Account, Block, ConversationMute, Favourite, Follow, Fol
                         Poll, PollVote, Status, StatusEdit)
 from app.models.base import utcnow
 from app.models.notification import TYPES, Notification, NotificationSweep
-from app.services import visibility
+from app.services import notification_requests, visibility
 from app.services.ids import MAX_ID
 
 log = logging.getLogger("starling.notifications")
@@ -160,7 +162,8 @@ class _Cause:
 
 async def process(event: str, id: int, edit_id: int | None = None) -> list[Notification]:
     """Create the notifications `event` implies, in a transaction of its own; returns the
-    ones created by this run."""
+    ones created by this run that the recipients are told of (not those their notification
+    policy filtered: app.services.notification_requests)."""
     async with db.session() as session:
         return await create(session, event, id, edit_id)
 
@@ -225,8 +228,10 @@ async def told_of_mentions(session: AsyncSession, status: Status) -> set[int]:
                    reply_mentions=await _reply_mentions(session, status))
     told = set()
     for recipient in await _allowed(session, cause) - {sender.id}:
-        if not await _mention_filtered(session, {recipient}, [a for a in cause.reply_mentions if a != recipient]):
-            told.add(recipient)
+        if await _mention_filtered(session, {recipient}, [a for a in cause.reply_mentions if a != recipient]):
+            continue
+        if await notification_requests.decide(session, recipient, sender, "mention", status) == "accept":
+            told.add(recipient)  # a filtered mention's post joins the conversation once accepted
     return told
 
 
@@ -422,14 +427,22 @@ async def _create(session: AsyncSession, cause: _Cause) -> list[Notification]:
             continue
         if candidate.type == "update" and await _replaces_update(session, recipient, candidate):
             continue
+        action = await notification_requests.decide(session, recipient, cause.sender, candidate.type, cause.status)
+        if action == "drop":
+            continue
         values = dict(account_id=recipient, from_account_id=cause.sender.id, type=candidate.type,
                       activity_id=candidate.activity_id, group_key=await _group_key(session, recipient, cause),
-                      created_at=utcnow(), **candidate.columns)
+                      filtered=action == "filter", created_at=utcnow(), **candidate.columns)
         row = (await session.execute(
             insert(Notification).values(**values)
             .on_conflict_do_nothing(index_elements=["account_id", "type", "activity_id"])
             .returning(Notification.id))).first()
-        if row is not None:
+        if row is None:
+            continue
+        if values["filtered"]:
+            await notification_requests.held_back(session, recipient, cause.sender.id, candidate.type,
+                                                  values.get("status_id"))
+        else:
             created.append(Notification(id=row[0], **values))
     return created
 
@@ -454,17 +467,23 @@ class Filters:
     types: list[str] = field(default_factory=list)
     exclude_types: list[str] = field(default_factory=list)
     account_id: str | None = None
+    include_filtered: bool = False  # also those the recipient's policy held back
 
     def condition(self):
         wanted = [t for t in MASTODON_TYPES if t in self.types] if self.types else list(MASTODON_TYPES)
         wanted = [t for t in wanted if t not in self.exclude_types]
         conditions = [Notification.type.in_(wanted)]
+        if not self.include_filtered:
+            conditions.append(NOT_HELD_BACK)
         if self.account_id not in (None, ""):
             from_id = str(self.account_id).strip()
             # Mastodon answers an unknown (or malformed) account with an empty list.
             conditions.append(Notification.from_account_id == int(from_id)
                               if from_id.isascii() and from_id.isdigit() and len(from_id) <= 18 else literal(False))
         return and_(*conditions)
+
+
+NOT_HELD_BACK = Notification.filtered.is_(False)  # not filtered by the recipient's policy
 
 
 def browsable(viewer_id: int):
@@ -512,6 +531,7 @@ async def dismiss(session: AsyncSession, viewer: Account, notification_id) -> No
 
 async def clear(session: AsyncSession, viewer: Account) -> None:
     await session.execute(delete(Notification).where(Notification.account_id == viewer.id))
+    await notification_requests.forget_all(session, viewer.id)
 
 
 async def last_read_id(session: AsyncSession, viewer: Account) -> int | None:
@@ -617,7 +637,7 @@ async def _groups(session: AsyncSession, viewer: Account, notifications: list[No
             func.min(Notification.id).filter(and_(upper, lower)),
             func.max(Notification.created_at).filter(upper),
         ).where(browsable(viewer.id), Notification.group_key.in_(keyed),
-                filters.condition() if filters else true())
+                filters.condition() if filters else NOT_HELD_BACK)
             .group_by(Notification.group_key))
         for key, newest, count, senders, oldest, latest in (await session.execute(query)).all():
             figures[key] = (newest, count, list(dict.fromkeys(senders or []))[:SAMPLE_ACCOUNTS], oldest, latest)
@@ -641,7 +661,8 @@ def _by_group_key(group_key: str):
 
 async def find_group(session: AsyncSession, viewer: Account, group_key: str) -> Group:
     """GET /api/v2/notifications/:group_key: the whole group (404 when the viewer has none)."""
-    newest = (await session.exec(select(Notification).where(browsable(viewer.id), _by_group_key(group_key))
+    newest = (await session.exec(select(Notification).where(browsable(viewer.id), NOT_HELD_BACK,
+                                                            _by_group_key(group_key))
                                  .order_by(Notification.id.desc()).limit(1))).first()
     if newest is None:
         raise NotFound()
@@ -651,7 +672,7 @@ async def find_group(session: AsyncSession, viewer: Account, group_key: str) -> 
 async def group_accounts(session: AsyncSession, viewer: Account, group_key: str, page) -> list[tuple[int, Account]]:
     """(notification id, sender) for the group, newest first, paginated by notification id."""
     query = (select(Notification.id, Account).join(Account, Account.id == Notification.from_account_id)
-             .where(browsable(viewer.id), _by_group_key(group_key)))
+             .where(browsable(viewer.id), NOT_HELD_BACK, _by_group_key(group_key)))
     rows = (await session.exec(page.apply(query, Notification.id))).all()
     return page.order([(row_id, account) for row_id, account in rows], key=lambda pair: pair[0])
 

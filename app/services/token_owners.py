@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -122,47 +123,57 @@ async def _load_and_keep(hashed: str, generations: tuple | None, now: float) -> 
     used = owner.token.last_used_at
     if tokens.touch_due(used, utcnow()):
         used = utcnow()  # the load has just recorded this use
-    if forgotten == _forgotten:
-        _keep(hashed, _Kept(key=_key_of(owner), owner=owner, generations=generations, until=now + MAX_AGE,
-                            last_used_at=used))
+    _keep(hashed, _Kept(key=_key_of(owner), owner=owner, generations=generations, until=now + MAX_AGE,
+                        last_used_at=used), unless_forgotten_since=forgotten)
     return owner
 
 
-def _keep(hashed: str, kept: _Kept) -> None:
-    if len(_kept) >= MAX_KEPT:
-        _forget_all()
-    _drop(hashed)
-    _kept[hashed] = kept
-    _by_key.setdefault(kept.key, set()).add(hashed)
+# Notices are handled in each listening event loop's thread (app/notices.py), so what they
+# change is changed under this lock; reading a kept owner needs none.
+_lock = threading.RLock()
+
+
+def _keep(hashed: str, kept: _Kept, unless_forgotten_since: int | None = None) -> None:
+    with _lock:
+        if unless_forgotten_since is not None and unless_forgotten_since != _forgotten:
+            return
+        if len(_kept) >= MAX_KEPT:
+            _forget_all()
+        _drop(hashed)
+        _kept[hashed] = kept
+        _by_key.setdefault(kept.key, set()).add(hashed)
 
 
 def _drop(hashed: str) -> None:
-    kept = _kept.pop(hashed, None)
-    if kept is not None:
-        hashes = _by_key.get(kept.key)
-        if hashes is not None:
-            hashes.discard(hashed)
-            if not hashes:
-                del _by_key[kept.key]
+    with _lock:
+        kept = _kept.pop(hashed, None)
+        if kept is not None:
+            hashes = _by_key.get(kept.key)
+            if hashes is not None:
+                hashes.discard(hashed)
+                if not hashes:
+                    del _by_key[kept.key]
 
 
 def forget(keys) -> None:
     """Drop the owners kept under generation keys `keys` (all of them for EVERYONE)."""
     global _forgotten
-    _forgotten += 1
-    if EVERYONE in keys:
-        _forget_all()
-        return
-    for key in keys:
-        for hashed in list(_by_key.get(key, ())):
-            _drop(hashed)
+    with _lock:
+        _forgotten += 1
+        if EVERYONE in keys:
+            _forget_all()
+            return
+        for key in keys:
+            for hashed in list(_by_key.get(key, ())):
+                _drop(hashed)
 
 
 def _forget_all() -> None:
     global _forgotten
-    _forgotten += 1
-    _kept.clear()
-    _by_key.clear()
+    with _lock:
+        _forgotten += 1
+        _kept.clear()
+        _by_key.clear()
 
 
 notices.on(AUTH_NOTICE, forget)

@@ -7,7 +7,7 @@ from app import db
 from app.models import AccountConversation
 from app.services import blocks
 from tests.support.openapi import assert_matches_spec
-from tests.support.world import block, count, post_status, signed_in
+from tests.support.world import block, count, follow, post_status, signed_in
 
 CONVERSATIONS = "/api/v1/conversations"
 
@@ -29,6 +29,8 @@ async def test_a_direct_post_starts_a_conversation_for_each_participant(client):
     alice, alice_h = await signed_in("alice")
     bob, bob_h = await signed_in("bob")
     carol, carol_h = await signed_in("carol")
+    for reader in (bob, carol):  # a direct post from someone one does not follow is filtered
+        await follow(reader, alice)
     await post_status(client, alice_h, status="@bob a public mention is no conversation")
     first = await direct(client, alice_h, "@bob psst")
 
@@ -68,6 +70,8 @@ async def test_read_delete_and_paging(client):
     alice, alice_h = await signed_in("alice")
     names = ["bob", "carol", "dave"]
     people = [await signed_in(n) for n in names]
+    for reader, _ in people:
+        await follow(reader, alice)
     posts = [await direct(client, alice_h, f"@{n} hello") for n in names]
     for _, headers in people:
         assert (await listed(client, headers))[0]["unread"] is True
@@ -106,7 +110,8 @@ async def test_read_delete_and_paging(client):
 
 async def test_deleting_posts_moves_the_conversation_back_and_then_ends_it(client):
     alice, alice_h = await signed_in("alice")
-    _, bob_h = await signed_in("bob")
+    bob, bob_h = await signed_in("bob")
+    await follow(bob, alice)
     first = await direct(client, alice_h, "@bob one")
     second = await direct(client, alice_h, "@bob two", in_reply_to_id=first["id"])
     assert (await client.delete(f"/api/v1/statuses/{second['id']}", headers=alice_h)).status_code == 200
@@ -122,6 +127,8 @@ async def test_blocks_and_mutes_keep_conversations_out(client):
     bob, bob_h = await signed_in("bob")
     carol, carol_h = await signed_in("carol")
     dave, dave_h = await signed_in("dave")
+    for reader in (bob, carol, dave):
+        await follow(reader, alice)
     await block(bob, alice)  # bob blocks alice
     async with db.session() as session:
         await blocks.mute(session, carol.id, alice.id)  # carol mutes alice
@@ -147,6 +154,8 @@ async def test_a_direct_post_joins_a_conversation_exactly_where_its_mention_noti
     frank, frank_h = await signed_in("frank")
     gina, gina_h = await signed_in("gina")
     hugo, _ = await signed_in("hugo")
+    for reader in (erin, frank, gina):
+        await follow(reader, alice)
     muted = await client.post(f"/api/v1/accounts/{alice.id}/mute", data={"notifications": "false"}, headers=erin_h)
     assert muted.status_code == 200 and muted.json()["muting_notifications"] is False
     await block(gina, hugo)

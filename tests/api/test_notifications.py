@@ -521,27 +521,6 @@ async def test_scopes_and_authentication(client):
     assert_matches_spec(anonymous, "GET", "/api/v1/notifications")
 
 
-async def test_notification_requests_are_never_pending(client):
-    """No filtering policy exists, so there is never a request: one is not found, and accepting
-    or dismissing several (Mastodon ignores ids that are not the caller's) changes nothing."""
-    alice, headers = await person("alice")
-    assert (await client.get("/api/v1/notifications/requests", headers=headers)).json() == []
-    merged = await client.get("/api/v1/notifications/requests/merged", headers=headers)
-    assert merged.status_code == 200 and merged.json() == {"merged": True}
-    for action in ("accept", "dismiss"):
-        several = await client.post(f"/api/v1/notifications/requests/{action}", json={"id": ["1", "2"]},
-                                    headers=headers)
-        assert several.status_code == 200 and several.json() == {}, several.text
-        assert_matches_spec(several, "POST", f"/api/v1/notifications/requests/{action}")
-        one = await client.post(f"/api/v1/notifications/requests/1/{action}", headers=headers)
-        assert one.status_code == 404 and one.json() == {"error": "Record not found"}
-    assert (await client.get("/api/v1/notifications/requests/1", headers=headers)).status_code == 404
-    missing = await client.post("/api/v1/notifications/requests/dismiss", headers=headers)
-    assert missing.status_code == 400 and "id" in missing.json()["error"]  # Mastodon's params.require
-    reader = bearer(await token_for(alice, "read:notifications"))
-    assert (await client.post("/api/v1/notifications/requests/dismiss", headers=reader)).status_code == 403
-
-
 async def test_a_nul_in_a_path_is_a_clear_400(client):
     _, headers = await person("alice")
     for path in ("/api/v2/notifications/a%00b", "/api/v2/notifications/a%00b/accounts",

@@ -650,6 +650,7 @@ async def test_members_of_an_exclusive_list_post_to_the_list_stream_not_the_home
 async def test_direct_stream_gets_the_conversation_of_a_direct_post(client, live_server):
     alice, alice_token = await user_with_token("alice")
     bob, token = await user_with_token("bob")
+    await follow(bob, alice)  # a direct post from someone bob does not follow would be filtered
     async with socket(live_server, token, "stream=direct") as ws:
         await until_listening(ws, streaming.direct_channel(bob.id))
         await post_status(client, auth(alice_token), status="@bob out loud")  # public: no conversation

@@ -1,4 +1,5 @@
-"""Notifications API v1: list, one, dismiss, clear, unread count. See docs/notifications.md."""
+"""Notifications API v1: list, one, dismiss, clear, unread count, and the requests of filtered
+senders. See docs/notifications.md."""
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -8,11 +9,12 @@ from starlette.routing import Route
 from app import db
 from app.api.auth import authenticated
 from app.api.entities.notification import render_notifications
+from app.api.entities.notification_request import render_requests
 from app.api.pagination import Page
 from app.api.params import Params, read_params
 from app.api.responses import json_response
 from app.errors import ApiError, NotFound
-from app.services import notifications
+from app.services import notification_requests, notifications
 from app.services.notifications import Filters
 
 COUNT_DEFAULT, COUNT_MAX = 100, 1000  # unread_count's own limit (Mastodon's)
@@ -26,9 +28,10 @@ def string_list(params: Params, name: str) -> list[str]:
 
 
 def filters_from(params: Params) -> Filters:
-    """types[], exclude_types[] (unknown types are ignored, as Mastodon does) and account_id."""
+    """types[], exclude_types[] (unknown types are ignored, as Mastodon does), account_id and
+    include_filtered (those the notification policy held back too)."""
     return Filters(types=string_list(params, "types"), exclude_types=string_list(params, "exclude_types"),
-                   account_id=params.str("account_id"))
+                   account_id=params.str("account_id"), include_filtered=bool(params.bool("include_filtered")))
 
 
 @authenticated("read:notifications")
@@ -79,33 +82,51 @@ async def unread_count(request: Request) -> Response:
     return json_response({"count": count})
 
 
-# No filtering policy is implemented, so no notification ever waits in a request: the list is
-# empty, any one request is not found, and accepting or dismissing several (Mastodon ignores
-# ids that are not the caller's requests) does nothing.
+# Requests: the filtered mentions of one sender each (app.services.notification_requests).
 @authenticated("read:notifications")
 async def requests(request: Request) -> Response:
-    return json_response([])
+    page = Page.from_params(await read_params(request), default=40, maximum=80)
+    viewer = request.state.auth.account
+    async with db.session() as session:
+        rows = await notification_requests.page_of(session, viewer.id, page)
+        items = await render_requests(session, rows, viewer)
+    return json_response(items, headers=page.link_header(request, [row.id for row in rows]))
 
 
 @authenticated("read:notifications")
 async def request_merged(request: Request) -> Response:
-    return json_response({"merged": True})  # nothing accepted is ever left to merge
+    return json_response({"merged": True})  # accepting merges at once: nothing is ever left to merge
 
 
 @authenticated("read:notifications")
 async def one_request(request: Request) -> Response:
-    raise NotFound()
+    viewer = request.state.auth.account
+    async with db.session() as session:
+        found = await notification_requests.find(session, viewer.id, request.path_params["id"])
+        items = await render_requests(session, [found], viewer)
+    if not items:
+        raise NotFound()
+    return json_response(items[0])
 
 
 @authenticated("write:notifications")
 async def act_on_one_request(request: Request) -> Response:
-    raise NotFound()
+    act = notification_requests.accept if request.url.path.endswith("/accept") else notification_requests.dismiss
+    viewer = request.state.auth.account
+    async with db.session() as session:
+        found = await notification_requests.find(session, viewer.id, request.path_params["id"])
+        await act(session, viewer.id, [found.id])
+    return json_response({})
 
 
 @authenticated("write:notifications")
 async def act_on_requests(request: Request) -> Response:
-    if not (await read_params(request)).list("id"):
+    ids = (await read_params(request)).list("id")
+    if not ids:
         raise ApiError("param is missing or the value is empty: id", 400)  # Mastodon's params.require
+    act = notification_requests.accept if request.url.path.endswith("/accept") else notification_requests.dismiss
+    async with db.session() as session:
+        await act(session, request.state.auth.account.id, ids)  # ids not the caller's requests are ignored
     return json_response({})
 
 

@@ -14,13 +14,9 @@ from app.api.params import read_params
 from app.api.responses import json_response
 from app.api.v1.notifications import COUNT_DEFAULT, COUNT_MAX, string_list, filters_from
 from app.errors import ApiError
-from app.services import notifications
+from app.services import notification_requests, notifications
 
 EXPAND_ACCOUNTS = ("full", "partial_avatars")
-# No filtering policy is implemented: everything is accepted, and nothing waits in requests.
-POLICY = {"for_not_following": "accept", "for_not_followers": "accept", "for_new_accounts": "accept",
-          "for_private_mentions": "accept", "for_limited_accounts": "accept",
-          "summary": {"pending_requests_count": 0, "pending_notifications_count": 0}}
 
 
 @authenticated("read:notifications")
@@ -32,7 +28,6 @@ async def index(request: Request) -> Response:
         # Mastodon's InvalidParameterError is a 400.
         raise ApiError(f"Invalid value for 'expand_accounts': '{expand}', "
                        "allowed values are 'full' and 'partial_avatars'", 400)
-    params.bool("include_filtered")  # accepted (and checked); nothing is ever filtered here
     grouped_types = string_list(params, "grouped_types") or None
     viewer = request.state.auth.account
     async with db.session() as session:
@@ -83,13 +78,27 @@ async def unread_count(request: Request) -> Response:
 
 @authenticated("read:notifications")
 async def policy(request: Request) -> Response:
-    return json_response(POLICY)
+    account_id = request.state.auth.account.id
+    async with db.session() as session:
+        values = await notification_requests.policy_of(session, account_id)
+        return json_response({**values, "summary": await notification_requests.summary(session, account_id)})
+
+
+@authenticated("write:notifications")
+async def update_policy(request: Request) -> Response:
+    params = await read_params(request)
+    changes = {name: params.str(name) for name in notification_requests.FIELDS if params.str(name) is not None}
+    account_id = request.state.auth.account.id
+    async with db.session() as session:
+        values = await notification_requests.update_policy(session, account_id, changes)
+        return json_response({**values, "summary": await notification_requests.summary(session, account_id)})
 
 
 routes = [
     Route("/api/v2/notifications", index, methods=["GET"]),
     Route("/api/v2/notifications/unread_count", unread_count, methods=["GET"]),
     Route("/api/v2/notifications/policy", policy, methods=["GET"]),
+    Route("/api/v2/notifications/policy", update_policy, methods=["PATCH", "PUT"]),
     Route("/api/v2/notifications/{group_key}", show, methods=["GET"]),
     Route("/api/v2/notifications/{group_key}/accounts", accounts, methods=["GET"]),
     Route("/api/v2/notifications/{group_key}/dismiss", dismiss, methods=["POST"]),

@@ -1,0 +1,220 @@
+"""Filtering notifications (Mastodon 4.3): the policy (GET/PATCH /api/v2/notifications/policy),
+what it holds back or drops, and the requests of held-back senders (/api/v1/notifications/requests),
+accepted or dismissed. Notifications come from the `notify` worker in the test process."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import update
+
+from app import db
+from app.models import Account
+from app.models.base import utcnow
+from app.services import streaming
+from tests.api.test_notifications import listing, person
+from tests.api.test_streaming import frame, socket, until_listening
+from tests.support.openapi import assert_matches_spec
+from tests.support.polling import eventually, settled
+from tests.support.world import bearer, follow, post_status, token_for
+
+POLICY = "/api/v2/notifications/policy"
+REQUESTS = "/api/v1/notifications/requests"
+
+
+async def policy(client, headers) -> dict:
+    response = await client.get(POLICY, headers=headers)
+    assert response.status_code == 200, response.text
+    assert_matches_spec(response, "GET", POLICY)
+    return response.json()
+
+
+async def requests(client, headers, **params) -> list[dict]:
+    response = await client.get(REQUESTS, params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    assert_matches_spec(response, "GET", REQUESTS)
+    return response.json()
+
+
+async def direct(client, headers, text: str, **data) -> dict:
+    response = await post_status(client, headers, status=text, visibility="direct", **data)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def conversations(client, headers) -> list[dict]:
+    return (await client.get("/api/v1/conversations", headers=headers)).json()
+
+
+async def unread(client, headers) -> int:
+    return (await client.get("/api/v1/notifications/unread_count", headers=headers)).json()["count"]
+
+
+async def test_the_policy_has_mastodons_defaults_and_changes_field_by_field(client):
+    alice, headers = await person("alice")
+    assert await policy(client, headers) == {
+        "for_not_following": "accept", "for_not_followers": "accept", "for_new_accounts": "accept",
+        "for_private_mentions": "filter", "for_limited_accounts": "filter",
+        "summary": {"pending_requests_count": 0, "pending_notifications_count": 0}}
+
+    changed = await client.patch(POLICY, data={"for_not_following": "filter"}, headers=headers)  # a form, as Mastodon.py
+    assert changed.status_code == 200, changed.text
+    assert_matches_spec(changed, "PATCH", POLICY)
+    assert changed.json()["for_not_following"] == "filter" and changed.json()["for_private_mentions"] == "filter"
+    again = await client.patch(POLICY, json={"for_private_mentions": "drop", "for_new_accounts": "filter"},
+                               headers=headers)
+    assert again.status_code == 200
+    now = await policy(client, headers)
+    assert (now["for_not_following"], now["for_private_mentions"], now["for_new_accounts"]) == ("filter", "drop", "filter")
+
+    # Bad input: an unknown action is a 422 that changes nothing, even beside a good field.
+    bad = await client.patch(POLICY, json={"for_not_followers": "filter", "for_limited_accounts": "ignore"},
+                             headers=headers)
+    assert bad.status_code == 422 and "for_limited_accounts" in bad.json()["error"]
+    assert await policy(client, headers) == now
+    for value in ("", "ACCEPT"):
+        assert (await client.patch(POLICY, json={"for_new_accounts": value}, headers=headers)).status_code == 422
+    reader = bearer(await token_for(alice, "read:notifications"))
+    assert (await client.patch(POLICY, json={"for_not_following": "accept"}, headers=reader)).status_code == 403
+    assert (await client.get(POLICY)).status_code == 401
+    assert await policy(client, headers) == now
+
+
+async def test_a_private_mention_from_a_stranger_waits_in_a_request(client, live_server):
+    alice, alice_h = await person("alice")
+    bob, bob_h = await person("bob")
+    bob_token = bob_h["Authorization"].removeprefix("Bearer ")
+    async with socket(live_server, bob_token, "stream=user:notification") as ws:
+        await until_listening(ws, streaming.notifications_channel(bob.id))
+        first = await direct(client, alice_h, "@bob hello, stranger")
+        public = await post_status(client, alice_h, status="@bob said out loud")
+        # The stream tells only of the mention that was let through.
+        event = await frame(ws)
+        assert json.loads(event["payload"])["status"]["id"] == public.json()["id"]
+    second = await direct(client, alice_h, "@bob are you there?")
+    await settled()
+
+    shown = await listing(client, bob_h)
+    assert [n["status"]["id"] for n in shown] == [public.json()["id"]]
+    assert await unread(client, bob_h) == 1
+    held = await listing(client, bob_h, include_filtered="true")
+    assert [n["status"]["id"] for n in held] == [second["id"], public.json()["id"], first["id"]]
+    grouped = (await client.get("/api/v2/notifications", headers=bob_h)).json()
+    assert [g["page_max_id"] for g in grouped["notification_groups"]] == [shown[0]["id"]]
+    assert await conversations(client, bob_h) == []  # not until accepted
+
+    [request] = await requests(client, bob_h)
+    assert request["account"]["id"] == str(alice.id) and request["notifications_count"] == "2"
+    assert request["last_status"]["id"] == second["id"]
+    assert (await policy(client, bob_h))["summary"] == {"pending_requests_count": 1, "pending_notifications_count": 2}
+    one = await client.get(f"{REQUESTS}/{request['id']}", headers=bob_h)
+    assert one.status_code == 200 and one.json() == request
+    assert_matches_spec(one, "GET", f"{REQUESTS}/{{id}}")
+
+    # Someone else's request, an unknown or malformed id: 404, and nothing changes.
+    carol, carol_h = await person("carol")
+    for path in (f"{REQUESTS}/{request['id']}", f"{REQUESTS}/999999", f"{REQUESTS}/nope"):
+        assert (await client.get(path, headers=carol_h)).status_code == 404
+        for action in ("accept", "dismiss"):
+            assert (await client.post(f"{path}/{action}", headers=carol_h)).status_code == 404
+    several = await client.post(f"{REQUESTS}/dismiss", json={"id": [request["id"], "x"]}, headers=carol_h)
+    assert several.status_code == 200 and several.json() == {}  # others' ids are ignored, as Mastodon
+    assert len(await requests(client, bob_h)) == 1
+    assert (await client.get(REQUESTS, params={"max_id": "x"}, headers=bob_h)).status_code == 422
+    assert (await client.post(f"{REQUESTS}/accept", headers=bob_h)).status_code == 400  # no id[]
+
+
+async def test_accepting_a_request_lets_the_sender_through_from_then_on(client):
+    alice, alice_h = await person("alice")
+    _, bob_h = await person("bob")
+    held = await direct(client, alice_h, "@bob hello")
+    await settled()
+    [request] = await requests(client, bob_h)
+
+    accepted = await client.post(f"{REQUESTS}/{request['id']}/accept", headers=bob_h)
+    assert accepted.status_code == 200 and accepted.json() == {}
+    assert_matches_spec(accepted, "POST", f"{REQUESTS}/{{id}}/accept")
+    assert [n["status"]["id"] for n in await listing(client, bob_h)] == [held["id"]]
+    [conversation] = await conversations(client, bob_h)
+    assert conversation["last_status"]["id"] == held["id"] and conversation["unread"] is True
+    assert await requests(client, bob_h) == []
+    assert (await policy(client, bob_h))["summary"]["pending_requests_count"] == 0
+    merged = await client.get(f"{REQUESTS}/merged", headers=bob_h)
+    assert merged.status_code == 200 and merged.json() == {"merged": True}
+
+    later = await direct(client, alice_h, "@bob and again", in_reply_to_id=held["id"])
+    await eventually(lambda: listing(client, bob_h), until=lambda items: len(items) == 2)
+    assert (await conversations(client, bob_h))[0]["last_status"]["id"] == later["id"]
+    assert await requests(client, bob_h) == []
+
+
+async def test_dismissing_requests_drops_what_they_held(client):
+    alice, alice_h = await person("alice")
+    carol, carol_h = await person("carol")
+    _, bob_h = await person("bob")
+    await direct(client, alice_h, "@bob one")
+    await direct(client, carol_h, "@bob two")
+    await settled()
+    both = await requests(client, bob_h)
+    assert {r["account"]["id"] for r in both} == {str(alice.id), str(carol.id)}
+    dismissed = await client.post(f"{REQUESTS}/dismiss", data={"id[]": [r["id"] for r in both]}, headers=bob_h)
+    assert dismissed.status_code == 200
+    assert_matches_spec(dismissed, "POST", f"{REQUESTS}/dismiss")
+    assert await requests(client, bob_h) == []
+    assert await listing(client, bob_h, include_filtered="true") == []
+
+    # Not a permission: the next one is held back again, in a new request.
+    await direct(client, alice_h, "@bob three")
+    await settled()
+    [again] = await requests(client, bob_h)
+    assert again["account"]["id"] == str(alice.id) and again["notifications_count"] == "1"
+
+
+async def test_followed_senders_and_answers_to_ones_own_private_mention_pass(client):
+    alice, alice_h = await person("alice")
+    bob, bob_h = await person("bob")
+    carol, carol_h = await person("carol")
+    await follow(bob, carol)
+    from_followed = await direct(client, carol_h, "@bob from someone you follow")
+    mine = await direct(client, bob_h, "@alice a question from me")
+    answer = await direct(client, alice_h, "@bob the answer", in_reply_to_id=mine["id"])
+    await settled()
+    assert {n["status"]["id"] for n in await listing(client, bob_h)} == {from_followed["id"], answer["id"]}
+    assert await requests(client, bob_h) == []
+    assert len(await conversations(client, bob_h)) == 2
+
+
+async def test_other_categories_filter_or_drop_any_filterable_type(client):
+    alice, alice_h = await person("alice")
+    bob, bob_h = await person("bob")
+    dave, dave_h = await person("dave")
+    await follow(bob, dave)
+    post = (await post_status(client, bob_h, status="like me")).json()
+
+    # drop: nothing is made at all, not even held back.
+    assert (await client.patch(POLICY, json={"for_not_following": "drop"}, headers=bob_h)).status_code == 200
+    assert (await client.post(f"/api/v1/statuses/{post['id']}/favourite", headers=alice_h)).status_code == 200
+    assert (await client.post(f"/api/v1/statuses/{post['id']}/favourite", headers=dave_h)).status_code == 200
+    await settled()
+    assert [n["account"]["id"] for n in await listing(client, bob_h, include_filtered="true")] == [str(dave.id)]
+
+    # filter: kept but held back; not a mention, so no request (as Mastodon).
+    assert (await client.patch(POLICY, json={"for_not_following": "accept", "for_new_accounts": "filter"},
+                               headers=bob_h)).status_code == 200
+    followed = await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice_h)
+    assert followed.status_code == 200
+    await settled()
+    assert [n["type"] for n in await listing(client, bob_h)] == ["favourite"]  # dave's: bob follows him
+    assert [n["type"] for n in (await listing(client, bob_h, include_filtered="true"))] == ["follow", "favourite"]
+    assert await requests(client, bob_h) == []
+
+    # A limited (silenced) account is filtered by default, unless followed.
+    assert (await client.patch(POLICY, json={"for_new_accounts": "accept"}, headers=bob_h)).status_code == 200
+    async with db.session() as session:
+        await session.execute(update(Account).where(Account.id.in_([alice.id, dave.id])).values(silenced_at=utcnow()))
+    await post_status(client, alice_h, status="@bob from a limited account")
+    await post_status(client, dave_h, status="@bob from a limited account you follow")
+    await settled()
+    mentions = await listing(client, bob_h, types="mention")
+    assert [n["account"]["id"] for n in mentions] == [str(dave.id)]
+    [request] = await requests(client, bob_h)
+    assert request["account"]["id"] == str(alice.id)
