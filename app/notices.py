@@ -4,14 +4,15 @@
     notices.on_gap(drop_everything)      # notices may have been missed: drop what they guard
     notices.listening()                  # True while this loop is sure to hear every notice
     notices.start()                      # begin listening on the running loop (idempotent)
-    pipe.publish(notices.CHANNEL, notices.encode("auth", payload))
+    pipe.publish(*notices.message("auth", payload))   # in a pipeline, or awaited on a client
 
 A process may keep something in memory and use it without asking Redis first, if every
 change to it publishes a notice and the process hears every notice. Pub/sub keeps nothing:
 a notice sent while the connection is down is lost. So `listening()` is true only from
-Redis confirming the subscription until the connection fails, and each possible gap (a
-confirmation, including the one after a reconnection, and a failure) calls the gap handlers
-first. Users of this keep a slower way (asking Redis) for when it is false.
+Redis confirming the subscription until the connection fails or goes silent (a PING after
+SILENCE_SECONDS of quiet must be answered within ANSWER_SECONDS, so a half-open connection
+counts as failed), and each possible gap (a confirmation, including the one after a
+reconnection, and a failure) calls the gap handlers first. Users of this keep a slower way (asking Redis) for when it is false.
 
 A notice reaches other processes when Redis delivers it, usually well under a millisecond
 after the PUBLISH; the publishing process applies its own change at once (see the users).
@@ -27,9 +28,11 @@ import asyncio
 import json
 import logging
 import os
+import time
 from typing import Any, Callable
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -38,13 +41,15 @@ from app import redis as app_redis
 
 log = logging.getLogger("starling.notices")
 
-CHANNEL = "starling:notices"
+CHANNEL_PREFIX = "starling:notices:"  # + the Redis database number (see channel())
 SILENCE_SECONDS = 15.0  # a PING after this long without traffic, so a dead connection shows
+ANSWER_SECONDS = 5.0  # how long that PING may wait for an answer before the connection counts as dead
 RECONNECT_SECONDS = 1.0
 
 _handlers: dict[str, list[Callable[[Any], None]]] = {}
 _gap_handlers: list[Callable[[], None]] = []
 _confirmed: dict[asyncio.AbstractEventLoop, bool] = {}
+_heard_at: dict[asyncio.AbstractEventLoop, float] = {}  # monotonic time of the last traffic
 _tasks: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
 
 
@@ -58,8 +63,15 @@ def on_gap(handler: Callable[[], None]) -> None:
     _gap_handlers.append(handler)
 
 
-def encode(kind: str, payload: Any) -> str:
-    return json.dumps([kind, payload])
+def channel() -> str:
+    """This instance's notice channel. Pub/sub ignores database numbers, so instances (and test
+    sessions) sharing a Redis server on different databases need a channel each."""
+    return CHANNEL_PREFIX + str(parse_url(app_redis.url()).get("db", 0))
+
+
+def message(kind: str, payload: Any) -> tuple[str, str]:
+    """(channel, data) for PUBLISH: `pipe.publish(*notices.message("auth", keys))`."""
+    return channel(), json.dumps([kind, payload])
 
 
 def listening() -> bool:
@@ -68,7 +80,9 @@ def listening() -> bool:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return False
-    return _confirmed.get(loop, False)
+    # A connection that went silent (half-open: no error, no bytes) is not trusted either.
+    recent = time.monotonic() - _heard_at.get(loop, 0.0) < SILENCE_SECONDS + ANSWER_SECONDS
+    return _confirmed.get(loop, False) and recent
 
 
 def start() -> None:
@@ -120,17 +134,22 @@ async def _listen(loop: asyncio.AbstractEventLoop) -> None:
     # A connection of its own, without redis-py's silent retries: a reconnection it made
     # unseen would hide the notices lost meanwhile.
     client = aioredis.Redis(connection_pool=aioredis.ConnectionPool.from_url(
-        app_redis.url(), decode_responses=True, retry=Retry(NoBackoff(), 0), client_name=client_name()))
+        app_redis.url(), decode_responses=True, retry=Retry(NoBackoff(), 0), client_name=client_name(),
+        socket_keepalive=True))
     pubsub = client.pubsub()
     try:
         while True:
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(channel())
                 while True:
                     raw = await pubsub.get_message(timeout=SILENCE_SECONDS)
-                    if raw is None:
+                    if raw is None:  # quiet: make sure the connection still carries anything
                         await pubsub.ping()
-                    elif raw["type"] == "subscribe":
+                        raw = await pubsub.get_message(timeout=ANSWER_SECONDS)
+                        if raw is None:
+                            raise TimeoutError(f"no answer to PING in {ANSWER_SECONDS} s")
+                    _heard_at[loop] = time.monotonic()
+                    if raw["type"] == "subscribe":
                         _gap(loop, confirmed=True)  # (re)confirmed: anything before may be missed
                     elif raw["type"] == "message":
                         _dispatch(raw["data"])
@@ -142,5 +161,6 @@ async def _listen(loop: asyncio.AbstractEventLoop) -> None:
     finally:
         _gap(loop, confirmed=False)
         _confirmed.pop(loop, None)
+        _heard_at.pop(loop, None)
         await pubsub.aclose()
         await client.aclose()

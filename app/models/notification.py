@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import fk, id_field, timestamp
@@ -87,7 +87,10 @@ class NotificationPolicy(SQLModel, table=True):
 
 
 class NotificationRequest(SQLModel, table=True):
-    """Filtered mentions from one sender, waiting for the recipient to accept or dismiss them."""
+    """Filtered mentions from one sender, waiting for the recipient to accept or dismiss them.
+    How many and the newest are read from the filtered notifications themselves, so a
+    notification dismissed or a post deleted since is never counted; a request holding none
+    any more is not shown."""
 
     __tablename__ = "notification_requests"
     __table_args__ = (UniqueConstraint("account_id", "from_account_id", name="ux_notification_requests_sender"),)
@@ -95,8 +98,6 @@ class NotificationRequest(SQLModel, table=True):
     id: int | None = id_field()
     account_id: int = fk("accounts.id", index=False)  # the recipient
     from_account_id: int = fk("accounts.id")
-    last_status_id: int | None = fk("statuses.id", nullable=True, ondelete="SET NULL")
-    notifications_count: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     created_at: datetime = timestamp(now=True)
     updated_at: datetime = timestamp(now=True)
 

@@ -14,25 +14,29 @@ the sender is in: `drop` makes none, `filter` makes it with `filtered` set (left
 lists, counts and streams unless asked for with include_filtered), `accept` as usual. The
 categories, as Mastodon's:
 - not_following: the recipient does not follow the sender;
-- not_followers: the sender does not follow the recipient;
+- not_followers: the sender does not follow the recipient, or has for less than
+  NEW_FOLLOWER_DAYS;
 - new_accounts: the sender's account is younger than NEW_ACCOUNT_DAYS, and not followed;
 - private_mentions: a direct post mentioning the recipient, from someone they do not follow,
   unless it replies (at any depth) to a direct post of theirs that mentioned the sender;
 - limited_accounts: the sender was limited (silenced) by a moderator, and is not followed.
-Never filtered: notifications from oneself or from the instance's staff, and from senders
-whose request the recipient accepted (NotificationPermission).
+Never filtered: notifications from oneself, from senders whose request the recipient
+accepted (NotificationPermission), and mentions by staff whose role outranks the
+recipient's (a moderator's message to a user).
 
-A filtered mention opens (or adds to) the request of its sender: accepting it lets the
+A filtered mention opens (or adds to) the request of its sender, which counts and shows the
+filtered mentions still there (not dismissed, their posts not deleted): accepting it lets the
 sender's notifications through from then on and puts those held back into the lists (and
 their direct posts into conversations); dismissing it deletes the request and the
 notifications it held. Both happen at once, so /requests/merged is always true.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, text, update
+from sqlalchemy import and_, delete, exists, func, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -48,6 +52,7 @@ FIELDS = ("for_not_following", "for_not_followers", "for_new_accounts", "for_pri
 DEFAULTS = {name: NotificationPolicy.model_fields[name].default for name in FIELDS}
 FILTERABLE = frozenset({"mention", "reblog", "follow", "follow_request", "favourite"})
 NEW_ACCOUNT_DAYS = 30
+NEW_FOLLOWER_DAYS = 3  # a follower of fewer days counts as not following yet (Mastodon's threshold)
 SUMMARY_CAP = 100  # Mastodon caps pending_requests_count
 REPLY_DEPTH = 100  # how far up a thread a reply to one's own private mention is looked for
 
@@ -58,10 +63,13 @@ SELECT p.for_not_following, p.for_not_followers, p.for_new_accounts, p.for_priva
        EXISTS (SELECT 1 FROM notification_permissions
                WHERE account_id = :recipient AND from_account_id = :sender) AS permitted,
        EXISTS (SELECT 1 FROM follows WHERE account_id = :recipient AND target_account_id = :sender) AS following,
-       EXISTS (SELECT 1 FROM follows WHERE account_id = :sender AND target_account_id = :recipient) AS followed_by,
-       EXISTS (SELECT 1 FROM users WHERE account_id = :sender AND role IN ('admin', 'moderator')) AS staff
+       EXISTS (SELECT 1 FROM follows WHERE account_id = :sender AND target_account_id = :recipient
+               AND created_at < now() - make_interval(days => :follower_days)) AS followed_by,
+       (SELECT role FROM users WHERE account_id = :sender) AS sender_role,
+       (SELECT role FROM users WHERE account_id = :recipient) AS recipient_role
 FROM (SELECT 1) AS one LEFT JOIN notification_policies p ON p.account_id = :recipient
 """)
+ROLE_RANK = {"moderator": 1, "admin": 2}  # anyone else: 0
 
 # Does `parent` (a post replied to), or a post above it, come from the recipient, direct, and
 # mention the sender? Then the reply answers the recipient's own private mention.
@@ -76,7 +84,8 @@ WITH RECURSIVE thread(id, in_reply_to_id, depth) AS (
 SELECT EXISTS (
     SELECT 1 FROM thread
     JOIN statuses s ON s.id = thread.id AND s.account_id = :recipient AND s.visibility = 'direct'
-    JOIN status_mentions m ON m.status_id = s.id AND m.account_id = :sender
+                   AND s.deleted_at IS NULL
+    JOIN status_mentions m ON m.status_id = s.id AND m.account_id = :sender AND m.silent IS FALSE
 )
 """)
 
@@ -86,9 +95,12 @@ async def decide(session: AsyncSession, recipient_id: int, sender: Account, type
     """What the recipient's policy does with this notification: accept, filter or drop."""
     if type not in FILTERABLE or sender.id == recipient_id:
         return "accept"
-    facts = (await session.execute(_FACTS, {"recipient": recipient_id, "sender": sender.id})).mappings().one()
-    if facts["permitted"] or facts["staff"]:
+    facts = (await session.execute(_FACTS, {"recipient": recipient_id, "sender": sender.id,
+                                            "follower_days": NEW_FOLLOWER_DAYS})).mappings().one()
+    if facts["permitted"]:
         return "accept"
+    if type == "mention" and ROLE_RANK.get(facts["sender_role"], 0) > ROLE_RANK.get(facts["recipient_role"], 0):
+        return "accept"  # staff reaching someone they moderate
     policy = {name: facts[name] or DEFAULTS[name] for name in FIELDS}
     following = facts["following"]
     applies = []
@@ -117,21 +129,16 @@ async def _answers_own_private_mention(session: AsyncSession, recipient_id: int,
         "depth": REPLY_DEPTH})).scalar())
 
 
-async def held_back(session: AsyncSession, recipient_id: int, sender_id: int, type: str,
-                    status_id: int | None) -> None:
-    """A notification was filtered (in the creating transaction): a mention opens or adds to
-    its sender's request (Mastodon keeps requests for mentions only)."""
+async def held_back(session: AsyncSession, recipient_id: int, sender_id: int, type: str) -> None:
+    """A notification was filtered (in the creating transaction): a mention opens its sender's
+    request, or brings it up to date (Mastodon keeps requests for mentions only)."""
     if type != "mention":
         return
     now = utcnow()
-    table = NotificationRequest.__table__
-    statement = insert(table).values(account_id=recipient_id, from_account_id=sender_id, last_status_id=status_id,
-                                     notifications_count=1, created_at=now, updated_at=now)
-    await session.execute(statement.on_conflict_do_update(
-        constraint="ux_notification_requests_sender",
-        set_={"notifications_count": table.c.notifications_count + 1,
-              "last_status_id": func.greatest(table.c.last_status_id, statement.excluded.last_status_id),
-              "updated_at": now}))
+    statement = insert(NotificationRequest).values(account_id=recipient_id, from_account_id=sender_id,
+                                                   created_at=now, updated_at=now)
+    await session.execute(statement.on_conflict_do_update(constraint="ux_notification_requests_sender",
+                                                          set_={"updated_at": now}))
 
 
 # -- the policy --------------------------------------------------------------------------------
@@ -156,36 +163,61 @@ async def update_policy(session: AsyncSession, account_id: int, changes: dict[st
 
 async def summary(session: AsyncSession, account_id: int) -> dict[str, int]:
     """Pending requests (capped at SUMMARY_CAP, as Mastodon) and the mentions they hold."""
-    requests = (select(NotificationRequest.notifications_count)
-                .where(NotificationRequest.account_id == account_id, _sender_shown())
-                .limit(SUMMARY_CAP).subquery())
-    count, notifications = (await session.execute(
-        select(func.count(), func.coalesce(func.sum(requests.c.notifications_count), 0)))).one()
-    return {"pending_requests_count": int(count), "pending_notifications_count": int(notifications)}
+    pending = (select(_held_count().label("held")).where(NotificationRequest.account_id == account_id, _pending())
+               .limit(SUMMARY_CAP).subquery())
+    count, held = (await session.execute(select(func.count(), func.coalesce(func.sum(pending.c.held), 0)))).one()
+    return {"pending_requests_count": int(count), "pending_notifications_count": int(held)}
 
 
 # -- requests ----------------------------------------------------------------------------------
 
-def _sender_shown():
-    return exists().where(Account.id == NotificationRequest.from_account_id, Account.suspended_at.is_(None))
+@dataclass
+class Pending:
+    request: NotificationRequest
+    notifications_count: int
+    last_status_id: int | None  # the newest held mention's post
 
 
-async def page_of(session: AsyncSession, account_id: int, page) -> list[NotificationRequest]:
-    query = select(NotificationRequest).where(NotificationRequest.account_id == account_id, _sender_shown())
-    rows = (await session.exec(page.apply(query, NotificationRequest.id))).all()
-    return page.order(list(rows))
+def _held():
+    """The request's filtered mentions whose post is still there (correlated to the
+    NotificationRequest of the query)."""
+    return (Notification.account_id == NotificationRequest.account_id,
+            Notification.from_account_id == NotificationRequest.from_account_id,
+            Notification.filtered.is_(True), Notification.type == "mention",
+            exists().where(Status.id == Notification.status_id, Status.deleted_at.is_(None)))  # post not deleted
 
 
-async def find(session: AsyncSession, account_id: int, raw_id) -> NotificationRequest:
+def _held_count():
+    return select(func.count()).where(*_held()).scalar_subquery()
+
+
+def _pending():
+    """Requests still holding a mention, from a sender not suspended."""
+    return and_(exists().where(*_held()),
+                exists().where(Account.id == NotificationRequest.from_account_id, Account.suspended_at.is_(None)))
+
+
+def _with_figures():
+    return select(NotificationRequest, _held_count(),
+                  select(func.max(Notification.status_id)).where(*_held()).scalar_subquery())
+
+
+async def page_of(session: AsyncSession, account_id: int, page) -> list[Pending]:
+    query = _with_figures().where(NotificationRequest.account_id == account_id, _pending())
+    rows = (await session.execute(page.apply(query, NotificationRequest.id))).all()
+    return [Pending(*row) for row in page.order(list(rows), key=lambda row: row[0].id)]
+
+
+async def find(session: AsyncSession, account_id: int, raw_id) -> Pending:
     """One of the account's requests; 404 for anyone else's, unknown or malformed ids."""
     number = parse_id(raw_id)
     found = None
     if number is not None:
-        found = (await session.exec(select(NotificationRequest).where(
-            NotificationRequest.id == number, NotificationRequest.account_id == account_id, _sender_shown()))).first()
+        found = (await session.execute(_with_figures().where(
+            NotificationRequest.id == number, NotificationRequest.account_id == account_id, _pending()))).first()
     if found is None:
         raise NotFound()
-    return found
+    return Pending(*found)
 
 
 async def _own(session: AsyncSession, account_id: int, raw_ids: list) -> list[NotificationRequest]:

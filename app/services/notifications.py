@@ -440,8 +440,7 @@ async def _create(session: AsyncSession, cause: _Cause) -> list[Notification]:
         if row is None:
             continue
         if values["filtered"]:
-            await notification_requests.held_back(session, recipient, cause.sender.id, candidate.type,
-                                                  values.get("status_id"))
+            await notification_requests.held_back(session, recipient, cause.sender.id, candidate.type)
         else:
             created.append(Notification(id=row[0], **values))
     return created

@@ -256,7 +256,7 @@ async def announce_status_listener() -> None:
     """This process has just begun listening to a status channel: nobody may go on
     remembering that nobody does."""
     forget_watching_statuses()
-    await app_redis.client().publish(notices.CHANNEL, notices.encode(LISTENERS_NOTICE, None))
+    await app_redis.client().publish(*notices.message(LISTENERS_NOTICE, None))
 
 
 async def anyone_watching_statuses() -> bool:

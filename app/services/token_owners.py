@@ -217,7 +217,7 @@ async def bump(keys: set[str]) -> None:
     async with app_redis.client().pipeline(transaction=False) as pipe:
         for key in keys:
             pipe.set(key, secrets.token_hex(8), ex=GENERATION_SECONDS)
-        pipe.publish(notices.CHANNEL, notices.encode(AUTH_NOTICE, sorted(keys)))
+        pipe.publish(*notices.message(AUTH_NOTICE, sorted(keys)))
         await pipe.execute()
 
 

@@ -10,12 +10,13 @@ decode per event, not ten thousand. Listeners are plain functions that must not
 block: they only queue the message for their connection.
 
 `add` returns once Redis has confirmed the subscription, so an event published
-after it returns is delivered (for a public or hashtag channel, once the notice that someone now listens
-has gone out to every process: see streaming.anyone_watching_statuses). A home (user) channel is also entered in the
-streaming.WATCHING registry before it is subscribed, and renewed while it stays
-subscribed: fan-outs publish `update` events only to accounts found there. If the
-Redis connection drops, the reader reconnects and redis-py re-subscribes every
-channel; events published while it was down are lost (pub/sub keeps nothing), as
+after it returns is delivered (for a public or hashtag channel, once the notice that someone
+now listens has been published, which other processes hear a moment later: see
+streaming.anyone_watching_statuses; it is published again after a reconnection).
+A home (user) channel is also entered in the streaming.WATCHING registry before it is
+subscribed, and renewed while it stays subscribed: fan-outs publish `update` events only
+to accounts found there. If the Redis connection drops, the reader reconnects and redis-py
+re-subscribes every channel; events published while it was down are lost (pub/sub keeps nothing), as
 with Mastodon's streaming server.
 """
 from __future__ import annotations
@@ -45,6 +46,10 @@ class Hub:
         self._pubsub = None
         self._reader: asyncio.Task | None = None
         self._renewer: asyncio.Task | None = None
+        # Per status channel: done once the notice that this process listens to it has gone
+        # out (streaming.announce_status_listener); later subscribers wait for it too.
+        self._announced: dict[str, asyncio.Future] = {}
+        self._reannouncing: asyncio.Task | None = None
 
     @classmethod
     def current(cls) -> "Hub":
@@ -63,6 +68,9 @@ class Hub:
             listeners = self._listeners.setdefault(channel, set())
             listeners.add(listener)
             subscribing = len(listeners) == 1
+            if subscribing and streaming.is_status_channel(channel):
+                self._announced[channel] = asyncio.get_running_loop().create_future()
+            announced = self._announced.get(channel)
             if subscribing:
                 watched = streaming.watched_account(channel)
                 if watched is not None:
@@ -85,9 +93,20 @@ class Hub:
                 await asyncio.wait_for(asyncio.shield(confirmed), CONFIRM_TIMEOUT)
             except asyncio.TimeoutError:
                 log.warning("Redis did not confirm the subscription to %s in time", channel)
-        if subscribing and streaming.is_status_channel(channel):
+        if announced is None:
+            return
+        if subscribing:
             # Processes that remembered nobody watches statuses must ask again from now on.
-            await streaming.announce_status_listener()
+            try:
+                await streaming.announce_status_listener()
+            finally:
+                if not announced.done():
+                    announced.set_result(None)
+        else:
+            try:
+                await asyncio.wait_for(asyncio.shield(announced), CONFIRM_TIMEOUT)
+            except asyncio.TimeoutError:
+                log.warning("the first subscriber of %s did not announce it in time", channel)
 
     async def remove(self, channel: str, listener: Listener) -> None:
         async with self._lock:
@@ -99,6 +118,7 @@ class Hub:
                 return
             del self._listeners[channel]
             self._confirmed.pop(channel, None)
+            self._announced.pop(channel, None)
             if self._listeners:
                 await self._pubsub.unsubscribe(channel)
                 return
@@ -142,6 +162,20 @@ class Hub:
             if raw is not None:
                 self._dispatch(raw)
 
+    def _reannounce(self) -> None:
+        """After a reconnection redis-py subscribes again by itself; processes that asked in
+        between remember that nobody listens, so the notice goes out again (once per burst)."""
+        if self._reannouncing is not None and not self._reannouncing.done():
+            return
+
+        async def announce() -> None:
+            try:
+                await streaming.announce_status_listener()
+            except (RedisError, OSError) as error:
+                log.warning("could not announce the status streams listened to again (%s)", error)
+
+        self._reannouncing = asyncio.get_running_loop().create_task(announce(), name="streaming-hub-announce")
+
     def _dispatch(self, raw: dict) -> None:
         kind, channel = raw.get("type"), raw.get("channel")
         if isinstance(channel, bytes):
@@ -150,6 +184,8 @@ class Hub:
             confirmed = self._confirmed.pop(channel, None)
             if confirmed is not None and not confirmed.done():
                 confirmed.set_result(None)
+            elif streaming.is_status_channel(channel):
+                self._reannounce()  # re-subscribed after a reconnection: others may have asked meanwhile
             return
         if kind != "message":
             return

@@ -35,18 +35,14 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger(), server_default=sa.text('starling_id()'), nullable=False),
     sa.Column('account_id', sa.BigInteger(), nullable=False),
     sa.Column('from_account_id', sa.BigInteger(), nullable=False),
-    sa.Column('last_status_id', sa.BigInteger(), nullable=True),
-    sa.Column('notifications_count', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['from_account_id'], ['accounts.id'], ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['last_status_id'], ['statuses.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('account_id', 'from_account_id', name='ux_notification_requests_sender')
     )
     op.create_index(op.f('ix_notification_requests_from_account_id'), 'notification_requests', ['from_account_id'])
-    op.create_index(op.f('ix_notification_requests_last_status_id'), 'notification_requests', ['last_status_id'])
     op.create_table('notification_permissions',
     sa.Column('account_id', sa.BigInteger(), nullable=False),
     sa.Column('from_account_id', sa.BigInteger(), nullable=False),
@@ -62,7 +58,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f('ix_notification_permissions_from_account_id'), table_name='notification_permissions')
     op.drop_table('notification_permissions')
-    op.drop_index(op.f('ix_notification_requests_last_status_id'), table_name='notification_requests')
     op.drop_index(op.f('ix_notification_requests_from_account_id'), table_name='notification_requests')
     op.drop_table('notification_requests')
     op.drop_table('notification_policies')

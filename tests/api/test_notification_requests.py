@@ -122,6 +122,15 @@ async def test_a_private_mention_from_a_stranger_waits_in_a_request(client, live
     assert (await client.get(REQUESTS, params={"max_id": "x"}, headers=bob_h)).status_code == 422
     assert (await client.post(f"{REQUESTS}/accept", headers=bob_h)).status_code == 400  # no id[]
 
+    # The request counts what it still holds: a held mention dismissed, or its post deleted.
+    newest_held = next(n for n in held if n["status"]["id"] == second["id"])
+    assert (await client.post(f"/api/v1/notifications/{newest_held['id']}/dismiss", headers=bob_h)).status_code == 200
+    [request] = await requests(client, bob_h)
+    assert request["notifications_count"] == "1" and request["last_status"]["id"] == first["id"]
+    assert (await client.delete(f"/api/v1/statuses/{first['id']}", headers=alice_h)).status_code == 200
+    assert await requests(client, bob_h) == []
+    assert (await policy(client, bob_h))["summary"] == {"pending_requests_count": 0, "pending_notifications_count": 0}
+
 
 async def test_accepting_a_request_lets_the_sender_through_from_then_on(client):
     alice, alice_h = await person("alice")

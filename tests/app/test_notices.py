@@ -45,7 +45,7 @@ async def cut_connection() -> None:
 async def test_a_published_notice_is_heard(client):
     await listening_here()
     heard.clear()
-    await app_redis.client().publish(notices.CHANNEL, notices.encode(KIND, {"n": 1}))
+    await app_redis.client().publish(*notices.message(KIND, {"n": 1}))
     # Once per listening event loop of this process (the in-process workers have their own).
     await until(lambda: heard and all(h == {"n": 1} for h in heard), "not heard")
 
@@ -56,7 +56,7 @@ async def test_a_cut_connection_is_a_gap_and_notices_sent_meanwhile_are_not_trus
     heard.clear()
     await cut_connection()
     assert gaps[0] is False and not notices.listening()  # nothing remembered is trusted meanwhile
-    await app_redis.client().publish(notices.CHANNEL, notices.encode(KIND, "lost"))
+    await app_redis.client().publish(*notices.message(KIND, "lost"))
     await listening_here()  # it reconnects by itself
     assert gaps[-1] is False  # the handlers ran before it was trusted again
     await asyncio.sleep(0.1)
@@ -81,3 +81,15 @@ async def test_a_token_owner_remembered_before_a_gap_is_looked_up_again(client, 
     await listening_here()
     response = await client.get("/api/v1/accounts/verify_credentials", headers=headers)
     assert response.status_code == 401
+
+
+async def test_a_connection_gone_silent_is_not_trusted(client, monkeypatch):
+    """A half-open connection fails nothing: without traffic for longer than a PING and its
+    answer take, what notices guard is not trusted (here with both shortened)."""
+    await listening_here()
+    monkeypatch.setattr(notices, "SILENCE_SECONDS", 0.2)
+    monkeypatch.setattr(notices, "ANSWER_SECONDS", 0.2)
+    await until(lambda: not notices.listening(), "a silent connection was still trusted", seconds=3)
+    monkeypatch.undo()
+    await app_redis.client().publish(*notices.message(KIND, "traffic"))  # heard again
+    await until(notices.listening, "traffic did not restore trust")

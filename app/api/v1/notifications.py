@@ -90,7 +90,7 @@ async def requests(request: Request) -> Response:
     async with db.session() as session:
         rows = await notification_requests.page_of(session, viewer.id, page)
         items = await render_requests(session, rows, viewer)
-    return json_response(items, headers=page.link_header(request, [row.id for row in rows]))
+    return json_response(items, headers=page.link_header(request, [row.request.id for row in rows]))
 
 
 @authenticated("read:notifications")
@@ -115,7 +115,7 @@ async def act_on_one_request(request: Request) -> Response:
     viewer = request.state.auth.account
     async with db.session() as session:
         found = await notification_requests.find(session, viewer.id, request.path_params["id"])
-        await act(session, viewer.id, [found.id])
+        await act(session, viewer.id, [found.request.id])
     return json_response({})
 
 
