@@ -4,11 +4,12 @@ accepted or dismissed. Notifications come from the `notify` worker in the test p
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlalchemy import update
 
 from app import db
-from app.models import Account
+from app.models import Account, Follow, User
 from app.models.base import utcnow
 from app.services import streaming
 from tests.api.test_notifications import listing, person
@@ -227,3 +228,27 @@ async def test_other_categories_filter_or_drop_any_filterable_type(client):
     assert [n["account"]["id"] for n in mentions] == [str(dave.id)]
     [request] = await requests(client, bob_h)
     assert request["account"]["id"] == str(alice.id)
+
+
+async def test_new_followers_count_as_not_following_and_staff_reach_whom_they_outrank(client):
+    bob, bob_h = await person("bob")
+    carol, carol_h = await person("carol")
+    admin, admin_h = await person("dora")
+    async with db.session() as session:
+        await session.execute(update(User).where(User.account_id == admin.id).values(role="admin"))
+    assert (await client.patch(POLICY, json={"for_not_followers": "filter"}, headers=bob_h)).status_code == 200
+    await follow(carol, bob)
+    post = (await post_status(client, bob_h, status="like me")).json()
+    assert (await client.post(f"/api/v1/statuses/{post['id']}/favourite", headers=carol_h)).status_code == 200
+    await settled()
+    assert await listing(client, bob_h) == []  # carol has followed bob for less than 3 days
+
+    async with db.session() as session:
+        await session.execute(update(Follow).where(Follow.account_id == carol.id)
+                              .values(created_at=utcnow() - timedelta(days=4)))
+    second = (await post_status(client, bob_h, status="like me again")).json()
+    assert (await client.post(f"/api/v1/statuses/{second['id']}/favourite", headers=carol_h)).status_code == 200
+    note = await direct(client, admin_h, "@bob a word from the moderators")
+    await settled()
+    shown = await listing(client, bob_h)
+    assert [(n["type"], n["status"]["id"]) for n in shown] == [("mention", note["id"]), ("favourite", second["id"])]
