@@ -12,6 +12,7 @@ from app import db
 from app.models import Account, Follow, User
 from app.models.base import utcnow
 from app.services import streaming
+from tests.api.test_conversations import direct
 from tests.api.test_notifications import listing, person
 from tests.api.test_streaming import frame, socket, until_listening
 from tests.support.openapi import assert_matches_spec
@@ -33,12 +34,6 @@ async def requests(client, headers, **params) -> list[dict]:
     response = await client.get(REQUESTS, params=params, headers=headers)
     assert response.status_code == 200, response.text
     assert_matches_spec(response, "GET", REQUESTS)
-    return response.json()
-
-
-async def direct(client, headers, text: str, **data) -> dict:
-    response = await post_status(client, headers, status=text, visibility="direct", **data)
-    assert response.status_code == 200, response.text
     return response.json()
 
 
