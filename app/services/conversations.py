@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import jobs
 from app.errors import NotFound
-from app.models import Account, AccountConversation, Mention, Status
+from app.models import AccountConversation, Mention, Status
 from app.services import notifications
 from app.services.ids import parse_id
 
@@ -36,8 +36,7 @@ async def status_posted(session: AsyncSession, status: Status) -> None:
         return
     # The author (if local), and the recipients the mention notifies (Mastodon adds the
     # conversation where the notification goes).
-    author_is_local = (await session.exec(select(Account.domain.is_(None)).where(Account.id == status.account_id))).first()
-    local = sorted(await notifications.told_of_mentions(session, status) | ({status.account_id} if author_is_local else set()))
+    local = sorted(await notifications.told_of_mentions(session, status) | ({status.account_id} if status.local else set()))
     for owner in local:
         await add_for(session, status, owner)
     if local:

@@ -46,6 +46,7 @@ from app.models import (Account, Notification, NotificationPermission, Notificat
                         Status)
 from app.models.base import utcnow
 from app.models.notification import POLICY_ACTIONS
+from app.services.admin_accounts import ROLES
 from app.services.ids import parse_id
 
 FIELDS = ("for_not_following", "for_not_followers", "for_new_accounts", "for_private_mentions", "for_limited_accounts")
@@ -69,7 +70,6 @@ SELECT p.for_not_following, p.for_not_followers, p.for_new_accounts, p.for_priva
        (SELECT role FROM users WHERE account_id = :recipient) AS recipient_role
 FROM (SELECT 1) AS one LEFT JOIN notification_policies p ON p.account_id = :recipient
 """)
-ROLE_RANK = {"moderator": 1, "admin": 2}  # anyone else: 0
 
 # Does `parent` (a post replied to), or a post above it, come from the recipient, direct, and
 # mention the sender? Then the reply answers the recipient's own private mention.
@@ -99,7 +99,7 @@ async def decide(session: AsyncSession, recipient_id: int, sender: Account, type
                                             "follower_days": NEW_FOLLOWER_DAYS})).mappings().one()
     if facts["permitted"]:
         return "accept"
-    if type == "mention" and ROLE_RANK.get(facts["sender_role"], 0) > ROLE_RANK.get(facts["recipient_role"], 0):
+    if type == "mention" and _rank(facts["sender_role"]) > _rank(facts["recipient_role"]):
         return "accept"  # staff reaching someone they moderate
     policy = {name: facts[name] or DEFAULTS[name] for name in FIELDS}
     following = facts["following"]
@@ -118,6 +118,10 @@ async def decide(session: AsyncSession, recipient_id: int, sender: Account, type
         applies.append("for_private_mentions")
     actions = {policy[name] for name in applies}
     return "drop" if "drop" in actions else "filter" if "filter" in actions else "accept"
+
+
+def _rank(role: str | None) -> int:
+    return ROLES.index(role) if role in ROLES else 0  # ROLES is in rising order: user, moderator, admin
 
 
 async def _answers_own_private_mention(session: AsyncSession, recipient_id: int, sender_id: int,
