@@ -34,7 +34,9 @@ class Settings:
     instance_description: str = "A small, fast, federated social server."
     contact_email: str = ""
 
-    smtp_host: str = "localhost"
+    # None: no mail server configured (a one-command run): mail is written to mail_root as
+    # .eml files and logged, where a newcomer finds their confirmation link.
+    smtp_host: str | None = None
     smtp_port: int = 25
     smtp_user: str = ""
     smtp_password: str = ""
@@ -104,6 +106,10 @@ class Settings:
     @property
     def media_root(self) -> Path:
         return self.media_dir or self.var_dir / "media"
+
+    @property
+    def mail_root(self) -> Path:
+        return self.var_dir / "mail"
 
     @property
     def mail_from(self) -> str:

@@ -32,7 +32,6 @@ import time
 from typing import Any, Callable
 
 import redis.asyncio as aioredis
-from redis.asyncio.connection import parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -41,7 +40,6 @@ from app import redis as app_redis
 
 log = logging.getLogger("starling.notices")
 
-CHANNEL_PREFIX = "starling:notices:"  # + the Redis database number (see channel())
 SILENCE_SECONDS = 15.0  # a PING after this long without traffic, so a dead connection shows
 ANSWER_SECONDS = 5.0  # how long that PING may wait for an answer before the connection counts as dead
 RECONNECT_SECONDS = 1.0
@@ -64,9 +62,8 @@ def on_gap(handler: Callable[[], None]) -> None:
 
 
 def channel() -> str:
-    """This instance's notice channel. Pub/sub ignores database numbers, so instances (and test
-    sessions) sharing a Redis server on different databases need a channel each."""
-    return CHANNEL_PREFIX + str(parse_url(app_redis.url()).get("db", 0))
+    """This instance's notice channel (app.redis.channel: one per Redis database)."""
+    return app_redis.channel("notices")
 
 
 def message(kind: str, payload: Any) -> tuple[str, str]:
@@ -133,9 +130,10 @@ def _dispatch(data: str) -> None:
 async def _listen(loop: asyncio.AbstractEventLoop) -> None:
     # A connection of its own, without redis-py's silent retries: a reconnection it made
     # unseen would hide the notices lost meanwhile.
+    url = app_redis.url()
+    tcp = {} if url.startswith("unix:") else {"socket_keepalive": True}  # a unix socket has no keepalive
     client = aioredis.Redis(connection_pool=aioredis.ConnectionPool.from_url(
-        app_redis.url(), decode_responses=True, retry=Retry(NoBackoff(), 0), client_name=client_name(),
-        socket_keepalive=True))
+        url, decode_responses=True, retry=Retry(NoBackoff(), 0), client_name=client_name(), **tcp))
     pubsub = client.pubsub()
     try:
         while True:

@@ -11,8 +11,10 @@ Two roles, which may be two servers:
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import parse_url
 
 _url: str | None = None
 _feeds_url: str | None = None
@@ -29,6 +31,18 @@ def url() -> str:
     if _url is None:
         raise RuntimeError("redis not connected: call app.redis.connect() first")
     return _url
+
+
+def channel(name: str) -> str:
+    """The pub/sub channel `name` of this instance. Pub/sub ignores database numbers, so
+    instances (and test sessions) sharing a Redis server on different databases would hear
+    each other's events: every channel carries the database number."""
+    return _channel_prefix(url()) + name
+
+
+@functools.lru_cache(maxsize=8)
+def _channel_prefix(url: str) -> str:
+    return f"starling:{parse_url(url).get('db', 0)}:"
 
 
 def client() -> aioredis.Redis:

@@ -1,14 +1,19 @@
-"""Sending mail over SMTP."""
+"""Sending mail over SMTP (or, with no SMTP server configured, into var/mail/)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import smtplib
+import time
+import uuid
 from email.message import EmailMessage
 
 import dramatiq
 
 from app.config import get_settings
 from workers.runtime import finish, still_pending
+
+log = logging.getLogger("starling.mail")
 
 
 def _send(to: str, subject: str, text: str, html: str | None) -> None:
@@ -20,12 +25,26 @@ def _send(to: str, subject: str, text: str, html: str | None) -> None:
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")
+    if settings.smtp_host is None:
+        _write(settings.mail_root, to, message)
+        return
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
         if settings.smtp_starttls:
             smtp.starttls()
         if settings.smtp_user:
             smtp.login(settings.smtp_user, settings.smtp_password)
         smtp.send_message(message)
+
+
+def _write(root, to: str, message: EmailMessage) -> None:
+    """One .eml file per message, written whole under a temporary name first so that a reader
+    never opens half of one."""
+    root.mkdir(parents=True, exist_ok=True)
+    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}.eml"
+    partial = root / f".{name}.partial"
+    partial.write_bytes(message.as_bytes())
+    partial.rename(root / name)
+    log.info("no SMTP server configured (STARLING_SMTP_HOST): mail to %s written to %s", to, root / name)
 
 
 @dramatiq.actor(actor_name="send_email", max_retries=10, min_backoff=5_000, max_backoff=600_000)

@@ -1,7 +1,7 @@
 """Real-time streaming: who may watch which stream, and publishing events to it.
 
 Events travel over Redis pub/sub, on the channel names Mastodon's streaming
-server uses, so any process (a web request, a worker) can publish and the socket
+server uses (prefixed with the instance's Redis database on the wire: app.redis.channel), so any process (a web request, a worker) can publish and the socket
 held by any web process receives:
 
     await streaming.publish_to_user(account_id, "notification", notification_json)  # home/notification/direct
@@ -115,24 +115,20 @@ def encode(event: str, payload: Any = None, accounts: Iterable[int] = ()) -> str
 
 async def publish(stream_key: str, event: str, payload: Any = None, *, accounts: Iterable[int] = ()) -> None:
     """Publish one event on one channel (e.g. PUBLIC, hashtag_channel("cats"))."""
-    await app_redis.client().publish(stream_key, encode(event, payload, accounts))
+    await app_redis.client().publish(app_redis.channel(stream_key), encode(event, payload, accounts))
 
 
 async def publish_many(channels: Iterable[str], event: str, payload: Any = None, *,
                        accounts: Iterable[int] = ()) -> None:
     """The same event on several channels, encoded once, in one round trip."""
-    message = encode(event, payload, accounts)
-    async with app_redis.client().pipeline(transaction=False) as pipe:
-        for channel in channels:
-            pipe.publish(channel, message)
-        await pipe.execute()
+    await publish_encoded(channels, encode(event, payload, accounts))
 
 
 async def publish_encoded(channels: Iterable[str], message: str) -> None:
     """An event already encoded with `encode` on several channels, in one round trip."""
     async with app_redis.client().pipeline(transaction=False) as pipe:
         for channel in channels:
-            pipe.publish(channel, message)
+            pipe.publish(app_redis.channel(channel), message)
         await pipe.execute()
 
 
@@ -223,8 +219,8 @@ async def listened(channels: list[str]) -> set[str]:
     later listeners, so an event for the others need not be rendered at all)."""
     if not channels:
         return set()
-    counts = await app_redis.client().pubsub_numsub(*channels)
-    return {(c.decode() if isinstance(c, bytes) else c) for c, count in counts if count}
+    counts = await app_redis.client().pubsub_numsub(*map(app_redis.channel, channels))
+    return {channel for channel, (_, count) in zip(channels, counts) if count}
 
 
 # Whether anyone watches public or hashtag streams is remembered per process while notices
@@ -270,8 +266,8 @@ async def anyone_watching_statuses() -> bool:
         return known[0]
     forgotten = _watching_forgotten
     async with app_redis.client().pipeline(transaction=False) as pipe:  # one round trip
-        pipe.pubsub_numsub(*PUBLIC_STREAMS.values())
-        pipe.pubsub_channels("timeline:hashtag:*")
+        pipe.pubsub_numsub(*map(app_redis.channel, PUBLIC_STREAMS.values()))
+        pipe.pubsub_channels(app_redis.channel("timeline:hashtag:*"))
         public, hashtags = await pipe.execute()
     answer = any(count for _, count in public) or bool(hashtags)
     if forgotten == _watching_forgotten:  # no listener announced itself while we asked

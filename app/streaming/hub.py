@@ -17,7 +17,8 @@ A home (user) channel is also entered in the streaming.WATCHING registry before 
 subscribed, and renewed while it stays subscribed: fan-outs publish `update` events only
 to accounts found there. If the Redis connection drops, the reader reconnects and redis-py
 re-subscribes every channel; events published while it was down are lost (pub/sub keeps nothing), as
-with Mastodon's streaming server.
+with Mastodon's streaming server. Channels are named as Mastodon names them here; on the wire
+they carry the instance's prefix (app.redis.channel).
 """
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ class Hub:
                 if self._pubsub is None:
                     self._pubsub = app_redis.client().pubsub()
                 self._confirmed[channel] = asyncio.get_running_loop().create_future()
-                await self._pubsub.subscribe(channel)
+                await self._pubsub.subscribe(app_redis.channel(channel))
                 if self._reader is None or self._reader.done():
                     self._reader = asyncio.create_task(self._read(self._pubsub), name="streaming-hub")
                 if self._renewer is None or self._renewer.done():
@@ -120,7 +121,7 @@ class Hub:
             self._confirmed.pop(channel, None)
             self._announced.pop(channel, None)
             if self._listeners:
-                await self._pubsub.unsubscribe(channel)
+                await self._pubsub.unsubscribe(app_redis.channel(channel))
                 return
             # Nobody listens any more: stop reading and give the connection back.
             pubsub, reader, renewer = self._pubsub, self._reader, self._renewer
@@ -180,6 +181,8 @@ class Hub:
         kind, channel = raw.get("type"), raw.get("channel")
         if isinstance(channel, bytes):
             channel = channel.decode()
+        prefix = app_redis.channel("")
+        channel = channel[len(prefix):] if channel and channel.startswith(prefix) else None
         if kind == "subscribe":
             confirmed = self._confirmed.pop(channel, None)
             if confirmed is not None and not confirmed.done():

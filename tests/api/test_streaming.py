@@ -18,6 +18,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app import db
+from app import redis as app_redis
 from app.models.list import List
 from app.services import blocks, filters, streaming, tokens
 from app.services.feeds import store as feed_store
@@ -28,6 +29,7 @@ from tests.api.test_timelines import tuned
 from tests.app.test_notices import listening_here
 from tests.support.openapi import assert_matches_spec, spec
 from tests.support.polling import eventually, settled
+from tests.support.services import separate_redis
 from tests.support.world import block, follow, make_app, make_user, post_status, token_for
 
 DEADLINE = 5.0  # seconds an event may take to arrive
@@ -313,6 +315,27 @@ async def test_user_streams_receive_what_is_published_to_the_user(live_server, s
         assert await frame(ws) == {"stream": ["user"], "event": "filters_changed"}
         await streaming.publish_to_user(alice.id, "delete", "42")
         assert await frame(ws) == {"stream": ["user"], "event": "delete", "payload": "42"}
+
+
+async def test_an_instance_on_another_database_of_the_same_redis_is_not_heard(live_server):
+    """Pub/sub ignores Redis database numbers: what an instance on another database of the same
+    server publishes to its public stream must not reach this instance's sockets."""
+    _, token = await user_with_token("alice")
+    here, feeds_here = app_redis.url(), app_redis._feeds_url
+    elsewhere, claim = separate_redis(here)
+    try:
+        async with socket(live_server, token, "stream=public") as ws:
+            await until_listening(ws, streaming.PUBLIC)
+            app_redis.connect(elsewhere)
+            try:
+                await streaming.publish(streaming.PUBLIC, "delete", "1")
+            finally:
+                app_redis.connect(here, feeds_here)
+            await streaming.publish(streaming.PUBLIC, "delete", "2")
+            assert (await frame(ws))["payload"] == "2"
+    finally:
+        if claim is not None:
+            claim.release()
 
 
 async def test_home_stream_gets_followed_accounts_posts_made_after_it_opened(client, live_server):
