@@ -1,5 +1,6 @@
 """Publishing statuses to the public and hashtag streams, and direct posts' conversations to
-their participants' direct streams, after the change committed.
+their participants' direct streams (also when a notification request is accepted), after the
+change committed.
 
     await publish_status(session, status)               # update (or event="status.update")
     await publish_status_deletion(session, status)      # delete
@@ -22,7 +23,7 @@ from app import db
 from app.api.entities.conversation import render_conversations
 from app.api.entities.status import render_statuses
 from app.models import Account, MediaAttachment, Mention, Status, StatusTag, Tag
-from app.services import conversations, streaming
+from app.services import conversations, notification_requests, streaming
 from workers.runtime import finish, still_pending
 
 
@@ -96,4 +97,21 @@ async def stream_conversations(status_id: int, outbox_id: int | None = None) -> 
             [rendered] = await render_conversations(session, [row], viewer)
             payload = json.dumps(rendered, separators=(",", ":"))
             await streaming.publish_to_user(row.account_id, "conversation", payload)
+    await finish(outbox_id)
+
+
+@dramatiq.actor(actor_name=notification_requests.MERGED_ACTOR, max_retries=5, min_backoff=1_000, max_backoff=60_000)
+async def stream_merged_requests(account_id: int, status_ids: list[int], outbox_id: int | None = None) -> None:
+    """Notification requests were accepted: the conversations their direct posts joined go to the
+    recipient's direct stream, then `notifications_merged` tells apps to reload the list (as
+    Mastodon's web app does; the payload means nothing)."""
+    if not await still_pending(outbox_id):
+        return
+    async with db.session() as session:
+        if status_ids and await streaming.listened([streaming.direct_channel(account_id)]):
+            viewer = await session.get(Account, account_id)
+            rows = await conversations.of_owner_holding(session, account_id, status_ids)
+            for rendered in await render_conversations(session, rows, viewer):
+                await streaming.publish_to_user(account_id, "conversation", json.dumps(rendered, separators=(",", ":")))
+    await streaming.publish_to_user(account_id, "notifications_merged", "1")
     await finish(outbox_id)

@@ -81,6 +81,15 @@ async def holding(session: AsyncSession, status_id: int) -> list[AccountConversa
         AccountConversation.last_status_id == status_id))).all())
 
 
+async def of_owner_holding(session: AsyncSession, account_id: int, status_ids: list[int]) -> list[AccountConversation]:
+    """`account_id`'s conversations that hold any of `status_ids`."""
+    if not status_ids:
+        return []
+    return list((await session.exec(select(AccountConversation).where(
+        AccountConversation.account_id == account_id, AccountConversation.status_ids.overlap(status_ids))
+        .order_by(AccountConversation.last_status_id))).all())
+
+
 async def page_of(session: AsyncSession, account_id: int, page) -> list[AccountConversation]:
     """`page` (app.api.pagination.Page) by last status id, as Mastodon pages conversations."""
     query = page.apply(select(AccountConversation).where(AccountConversation.account_id == account_id),

@@ -41,6 +41,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import jobs
 from app.errors import ApiError, NotFound
 from app.models import (Account, Notification, NotificationPermission, NotificationPolicy, NotificationRequest,
                         Status)
@@ -55,6 +56,9 @@ FILTERABLE = frozenset({"mention", "reblog", "follow", "follow_request", "favour
 NEW_ACCOUNT_DAYS = 30
 NEW_FOLLOWER_DAYS = 3  # a follower of fewer days counts as not following yet (Mastodon's threshold)
 SUMMARY_CAP = 100  # Mastodon caps pending_requests_count
+# workers/streaming.py: after an accept, the recipient's streams hear `notifications_merged` and
+# the conversations the accepted direct posts joined.
+MERGED_ACTOR = "stream_merged_requests"
 REPLY_DEPTH = 100  # how far up a thread a reply to one's own private mention is looked for
 
 # Everything decide() needs about a (recipient, sender) pair, in one round trip.
@@ -238,7 +242,9 @@ async def accept(session: AsyncSession, account_id: int, raw_ids: list) -> None:
     lists (their direct posts the recipient's conversations)."""
     from app.services import conversations  # conversations asks notifications, which asks this module
 
-    for request in await _own(session, account_id, raw_ids):
+    accepted = await _own(session, account_id, raw_ids)
+    joined: list[int] = []
+    for request in accepted:
         sender = request.from_account_id
         await session.execute(insert(NotificationPermission).values(
             account_id=account_id, from_account_id=sender, created_at=utcnow()).on_conflict_do_nothing())
@@ -252,7 +258,10 @@ async def accept(session: AsyncSession, account_id: int, raw_ids: list) -> None:
                     Status.id.in_(direct), Status.visibility == "direct", Status.deleted_at.is_(None))
                     .order_by(Status.id))).all():
                 await conversations.add_for(session, status, account_id)
+                joined.append(status.id)
         await session.execute(delete(NotificationRequest).where(NotificationRequest.id == request.id))
+    if accepted:
+        jobs.defer(session, MERGED_ACTOR, account_id=account_id, status_ids=joined)
 
 
 async def dismiss(session: AsyncSession, account_id: int, raw_ids: list) -> None:

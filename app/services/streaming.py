@@ -140,7 +140,8 @@ async def publish_to_user(account_id: int, event: str, payload: Any = None, *, s
     the notification channel (which the `user` stream also listens to), conversations
     to the direct channel, everything else to the home channel.
     """
-    stream = stream or {"notification": "notification", "conversation": "direct"}.get(event, "user")
+    stream = stream or {"notification": "notification", "notifications_merged": "notification",
+                        "conversation": "direct"}.get(event, "user")
     channel = {"user": user_channel, "notification": notifications_channel, "direct": direct_channel}[stream]
     await publish(channel(account_id), event, payload)
 

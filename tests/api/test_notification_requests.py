@@ -128,15 +128,27 @@ async def test_a_private_mention_from_a_stranger_waits_in_a_request(client, live
     assert (await policy(client, bob_h))["summary"] == {"pending_requests_count": 0, "pending_notifications_count": 0}
 
 
-async def test_accepting_a_request_lets_the_sender_through_from_then_on(client):
+async def test_accepting_a_request_lets_the_sender_through_from_then_on(client, live_server):
     alice, alice_h = await person("alice")
-    _, bob_h = await person("bob")
+    bob, bob_h = await person("bob")
     held = await direct(client, alice_h, "@bob hello")
     await settled()
     [request] = await requests(client, bob_h)
 
-    accepted = await client.post(f"{REQUESTS}/{request['id']}/accept", headers=bob_h)
-    assert accepted.status_code == 200 and accepted.json() == {}
+    bob_token = bob_h["Authorization"].removeprefix("Bearer ")
+    async with socket(live_server, bob_token, "stream=user") as ws:
+        await until_listening(ws, streaming.notifications_channel(bob.id))
+        await ws.send(json.dumps({"type": "subscribe", "stream": "direct"}))
+        await until_listening(ws, streaming.direct_channel(bob.id))
+        accepted = await client.post(f"{REQUESTS}/{request['id']}/accept", headers=bob_h)
+        assert accepted.status_code == 200 and accepted.json() == {}
+        # The open app hears of the conversation the held direct post joined, then that the
+        # held notifications are merged (Mastodon's web app reloads its list on that event).
+        joined = await frame(ws)
+        assert joined["stream"] == ["direct"] and joined["event"] == "conversation"
+        assert json.loads(joined["payload"])["last_status"]["id"] == held["id"]
+        merged_event = await frame(ws)
+        assert merged_event["stream"] == ["user"] and merged_event["event"] == "notifications_merged"
     assert_matches_spec(accepted, "POST", f"{REQUESTS}/{{id}}/accept")
     assert [n["status"]["id"] for n in await listing(client, bob_h)] == [held["id"]]
     [conversation] = await conversations(client, bob_h)
