@@ -18,8 +18,12 @@ run: $(STAMP)
 worker: $(STAMP)
 	$(BIN)/starling worker
 
+# Test sessions in parallel (pytest-xdist), one per core, at most 4: each claims its own
+# database and Redis database number (15 to share), and the suite is mostly waiting.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
+
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest -q -s tests/bench
