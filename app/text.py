@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 # http(s) links up to whitespace or a character that cannot be part of a bare URL.
 URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
@@ -113,3 +114,27 @@ def render_inline(text: str) -> str:
 def countable_length(text: str) -> int:
     """Length as Mastodon counts it for limits: every link is 23 characters."""
     return len(URL.sub("x" * URL_LENGTH, normalize_newlines(text)))
+
+
+# -- hashtag keys --------------------------------------------------------------------------------
+# Letters of Latin-1 and Latin Extended-A with a diacritic fold to their ASCII letter, as
+# Mastodon folds hashtags (so #café is #cafe); most by their canonical decomposition, these few
+# by hand (they have none). Ligatures (æ, œ, ß, þ) stay as they are, as in Mastodon.
+_FOLDED_BY_HAND = {"Ð": "D", "ð": "d", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "ĸ": "k",
+                   "Ŀ": "L", "ŀ": "l", "Ł": "L", "ł": "l", "Ŋ": "N", "ŋ": "n", "Ø": "O", "ø": "o",
+                   "Ŧ": "T", "ŧ": "t"}
+_ASCII_FOLDING = {code: base for code in range(0xC0, 0x180)
+                  if (base := unicodedata.normalize("NFD", chr(code))[0]) != chr(code)
+                  and base.isascii() and base.isalpha()}
+_ASCII_FOLDING.update((ord(letter), base) for letter, base in _FOLDED_BY_HAND.items())
+# What a hashtag may hold besides letters and digits: Mastodon's separators, and the Thai
+# marks it allows.
+_TAG_EXTRA = frozenset("_\u00b7\u30fb\u200c") | frozenset(map(chr, range(0x0E47, 0x0E4F)))
+
+
+def hashtag_key(name: str) -> str:
+    """What a hashtag is known by, whatever its spelling: compatibility forms composed (NFKC:
+    full-width letters are letters), lowercased, Latin letters with diacritics folded to ASCII,
+    and anything a hashtag cannot hold dropped. #Café, #CAFE and #ｃａｆｅ are one tag."""
+    folded = unicodedata.normalize("NFKC", name).lower().translate(_ASCII_FOLDING)
+    return "".join(c for c in folded if c.isalnum() or c in _TAG_EXTRA).strip()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 
@@ -71,7 +71,9 @@ class Page:
         """`Link` with next (older) and prev (newer) pages; empty when there is nothing."""
         if not ids:
             return {}
-        base = str(request.url.replace(query=""))
+        # The path as a URI again (a hashtag timeline's path may hold any letter, and a header
+        # only Latin-1): request.url carries it decoded.
+        base = str(request.url.replace(path=quote(request.url.path, safe="/:@!$&'()*+,;=-._~%"), query=""))
         kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("max_id", "since_id", "min_id")]
 
         def url(key: str, value: int) -> str:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Text, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import fk, id_field, timestamp
+from app.text import hashtag_key
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 
@@ -62,10 +63,14 @@ class Mention(SQLModel, table=True):
 
 class Tag(SQLModel, table=True):
     __tablename__ = "tags"
-    __table_args__ = (Index("ux_tags_name", text("lower(name)"), unique=True),)
+    __table_args__ = (Index("ux_tags_key", "key", unique=True),
+                      Index("ix_tags_key_prefix", "key", postgresql_ops={"key": "text_pattern_ops"}))
 
     id: int | None = id_field()
-    name: str = Field(max_length=255)  # as first written; matched case-insensitively
+    name: str = Field(max_length=255)  # as first written
+    # What it is matched by, whatever the spelling (app.text.hashtag_key): filled in from the name
+    # when a Tag is added through the ORM (below); statements that insert tags give it themselves.
+    key: str = Field(default="", max_length=255)
     created_at: datetime = timestamp(now=True)
     last_status_at: datetime | None = timestamp()
 
@@ -132,3 +137,9 @@ class Tombstone(SQLModel, table=True):
     uri: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     account_id: int | None = fk("accounts.id", nullable=True)
     created_at: datetime = timestamp(now=True)
+
+
+@event.listens_for(Tag, "before_insert")
+def _fill_in_key(_mapper, _connection, tag: Tag) -> None:
+    if not tag.key:
+        tag.key = hashtag_key(tag.name)

@@ -10,7 +10,6 @@ write to the followers of a post's tags); it reads `tag_follows` by tag_id (inde
 """
 from __future__ import annotations
 
-from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,6 +18,7 @@ from app import db
 from app.errors import NotFound
 from app.models import Tag, TagFollow
 from app.services.search.tags import NAME
+from app.text import hashtag_key
 
 MAX_NAME = 255
 
@@ -30,13 +30,13 @@ def _valid(name: str) -> str:
 
 
 async def _find(session: AsyncSession, name: str) -> Tag | None:
-    return (await session.exec(select(Tag).where(func.lower(Tag.name) == name.lower()))).first()
+    return (await session.exec(select(Tag).where(Tag.key == hashtag_key(name)))).first()
 
 
 async def follow(account_id: int, name: str) -> Tag:
     name = _valid(name)
     async with db.session() as session:
-        await session.execute(insert(Tag).values(name=name).on_conflict_do_nothing())
+        await session.execute(insert(Tag).values(name=name, key=hashtag_key(name)).on_conflict_do_nothing())
         tag = await _find(session, name)
         await session.execute(insert(TagFollow).values(account_id=account_id, tag_id=tag.id)
                               .on_conflict_do_nothing())

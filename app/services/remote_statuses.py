@@ -26,6 +26,7 @@ from app.models import Account, Mention, Status, StatusTag, Tombstone
 from app.models.base import utcnow
 from app.models.status import VISIBILITIES
 from app.services import remote_html, search, statuses
+from app.text import hashtag_key
 
 HASHTAG = re.compile(r"^\w{1,255}$")
 MAX_CONTENT = 200_000  # characters of HTML read (cut before sanitising, so the markup stays whole)
@@ -122,7 +123,7 @@ async def _tag(session: AsyncSession, status: Status, names: list[str], at: date
     wanted = {}
     for name in names:
         if HASHTAG.match(name):
-            wanted.setdefault(name.lower(), name)
+            wanted.setdefault(hashtag_key(name), name)
     if not wanted:
         return
     for tag_id in await statuses.upsert_tags(session, list(wanted.values()), at):

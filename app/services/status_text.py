@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from app.config import get_settings
 from app.models import Account
-from app.text import URL, URL_LENGTH, linkify, normalize_newlines
+from app.text import URL, URL_LENGTH, hashtag_key, linkify, normalize_newlines
 
 USERNAME = r"[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*"
 # A port is allowed so "@alice@localhost:8000" names a local account on a development instance.
@@ -88,11 +88,11 @@ def mentions(text: str) -> list[tuple[str, str | None]]:
 
 
 def hashtags(text: str) -> list[str]:
-    """Tag names as first written, without case-insensitive repeats."""
+    """Tag names as first written, without repeats of one tag however spelt (app.text.hashtag_key)."""
     seen: dict[str, str] = {}
     for e in extract(text):
         if e.kind == "hashtag":
-            seen.setdefault(e.value.lower(), e.value)
+            seen.setdefault(hashtag_key(e.value), e.value)
     return list(seen.values())
 
 
@@ -146,8 +146,9 @@ def countable_length(text: str, spoiler_text: str = "") -> int:
 
 
 def tag_url(name: str) -> str:
-    # Percent-encoded as Mastodon's (Rails') route helpers do: /tags/caf%C3%A9 is a URI, /tags/café is not.
-    return f"{get_settings().base_url}/tags/{quote(name.lower(), safe='')}"
+    # By the tag's key, as Mastodon's URLs name a tag by its normalised name (#Café: /tags/cafe),
+    # percent-encoded as Rails' route helpers do: /tags/%E6%97%A5 is a URI, /tags/日 is not.
+    return f"{get_settings().base_url}/tags/{quote(hashtag_key(name), safe='')}"
 
 
 def mention_key(username: str, domain: str | None) -> tuple[str, str | None]:

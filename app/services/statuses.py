@@ -42,6 +42,7 @@ from app.services import conversations, feeds, notifications, preview_cards, sea
 from app.services.ids import parse_id  # noqa: F401  (callers know it as statuses.parse_id)
 from app.services.instance import LIMITS
 from app.services.polls import NewPoll
+from app.text import hashtag_key
 
 IDEMPOTENCY_SECONDS = 3600  # Mastodon keeps Idempotency-Key answers for an hour
 IDEMPOTENCY_WAIT = 5.0  # how long a retry waits for the first request with its key to finish
@@ -233,7 +234,7 @@ async def of_account(session: AsyncSession, viewer: Account | None, account: Acc
         query = query.where(exists().where(MediaAttachment.status_id == Status.id))
     if filters.tagged:
         query = query.where(exists().where(StatusTag.status_id == Status.id, StatusTag.tag_id == Tag.id,
-                                           func.lower(Tag.name) == filters.tagged.strip().lstrip("#").lower()))
+                                           Tag.key == hashtag_key(filters.tagged.strip().lstrip("#"))))
     if filters.pinned:
         query = query.add_columns(StatusPin.id).join(StatusPin, (StatusPin.status_id == Status.id)
                                                       & (StatusPin.account_id == account.id))
@@ -331,21 +332,24 @@ async def upsert_tags(session: AsyncSession, names: list[str], at: datetime | No
     may be older than the last local one)."""
     if not names:
         return []
-    return list((await session.execute(_UPSERT_TAGS, {"names": names, "at": at or utcnow()})).scalars().all())
+    return list((await session.execute(_UPSERT_TAGS, _tags_params(names, at))).scalars().all())
+
+
+def _tags_params(names: list[str], at: datetime | None = None) -> dict:
+    return {"names": names, "keys": [hashtag_key(n) for n in names], "at": at or utcnow()}
 
 
 # One statement for any number of tags: a multi-row VALUES would be a new statement (compiled
-# again, never prepared) for every count of tags. Names are made unique, and ordered, by the
-# unique index's own key, PostgreSQL's lower(): Python's str.lower disagrees on some letters
-# ('İstanbul' and 'istanbul' are two names to it, one to the index, and one statement cannot
-# update a row twice). A stable order keeps concurrent posts with the same new tags from
-# deadlocking; the first spelling given is the one a new tag keeps.
+# again, never prepared) for every count of tags. Names are made unique, and ordered, by their
+# keys (app.text.hashtag_key: #Café and #cafe are one tag, and one statement cannot update a row
+# twice). A stable order keeps concurrent posts with the same new tags from deadlocking; the
+# first spelling given is the one a new tag keeps.
 _UPSERT_TAGS = text(
-    "INSERT INTO tags (name, created_at, last_status_at) "
-    "SELECT DISTINCT ON (lower(name)) name, CAST(:at AS timestamptz), CAST(:at AS timestamptz) "
-    "FROM unnest(CAST(:names AS varchar[])) WITH ORDINALITY AS t(name, position) "
-    "ORDER BY lower(name), position "
-    "ON CONFLICT (lower(name)) DO UPDATE SET last_status_at = greatest(tags.last_status_at, excluded.last_status_at) "
+    "INSERT INTO tags (name, key, created_at, last_status_at) "
+    "SELECT DISTINCT ON (key) name, key, CAST(:at AS timestamptz), CAST(:at AS timestamptz) "
+    "FROM unnest(CAST(:names AS varchar[]), CAST(:keys AS varchar[])) WITH ORDINALITY AS t(name, key, position) "
+    "ORDER BY key, position "
+    "ON CONFLICT (key) DO UPDATE SET last_status_at = greatest(tags.last_status_at, excluded.last_status_at) "
     "RETURNING id")
 
 
@@ -356,7 +360,7 @@ async def _new_id_and_tags(session: AsyncSession, names: list[str]) -> tuple[int
     """A new post's id, and the ids of its hashtags (created if new), in the posting
     transaction's first round trip: sent together, its BEGIN included (psycopg's pipeline),
     where one after the other they took three."""
-    statements = [(_NEW_ID, {})] + ([(_UPSERT_TAGS, {"names": names, "at": utcnow()})] if names else [])
+    statements = [(_NEW_ID, {})] + ([(_UPSERT_TAGS, _tags_params(names))] if names else [])
     results = await db.rows_together(session, statements)
     return results[0][0][0], [row[0] for row in results[1]] if names else []
 

@@ -42,6 +42,7 @@ from app.models.list import List
 from app.services import filters, scopes, tokens
 from app.services.ids import parse_id
 from app.services.tokens import TokenOwner
+from app.text import hashtag_key
 
 log = logging.getLogger("starling.streaming")
 
@@ -71,7 +72,7 @@ def list_channel(list_id: int) -> str:
 
 
 def hashtag_channel(tag: str, *, local: bool = False) -> str:
-    return f"timeline:hashtag:{tag.lower()}" + (":local" if local else "")
+    return f"timeline:hashtag:{hashtag_key(tag)}" + (":local" if local else "")
 
 
 def token_channel(token_id: int) -> str:
@@ -282,7 +283,7 @@ def status_channels(status: Status, tags: Iterable[str], *, has_media: bool, eve
     deletions go everywhere the status may have been shown)."""
     origin = "local" if status.local else "remote"
     channels: list[str] = []
-    for tag in dict.fromkeys(t.lower() for t in tags):
+    for tag in dict.fromkeys(map(hashtag_key, tags)):
         channels.append(hashtag_channel(tag))
         if status.local:
             channels.append(hashtag_channel(tag, local=True))

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import and_, exists, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import select
@@ -36,6 +36,7 @@ from app.models import Account, Follow, List, ListAccount, MediaAttachment, Stat
 from app.services import feeds, lists, visibility
 from app.services.feeds import sources, store
 from app.services.feeds.store import Window
+from app.text import hashtag_key
 
 MAX_ROUNDS = 4  # a page short of visible entries is completed from further down, this many times
 EXTRA = 10  # ids asked of each source beyond the page size, for entries the viewer may not see
@@ -204,14 +205,15 @@ async def public(session: AsyncSession, viewer: Account | None, page, options: P
 
 
 def clean_tag(name: str) -> str:
-    return str(name).strip().lstrip("#").lower()
+    """The key of a hashtag as asked for (`#Café`, `cafe`: app.text.hashtag_key)."""
+    return hashtag_key(str(name).strip().lstrip("#"))
 
 
 async def _tag_ids(session: AsyncSession, names: list[str]) -> dict[str, int]:
     names = [n for n in (clean_tag(x) for x in names) if n]
     if not names:
         return {}
-    rows = await session.exec(select(func.lower(Tag.name), Tag.id).where(func.lower(Tag.name).in_(names)))
+    rows = await session.exec(select(Tag.key, Tag.id).where(Tag.key.in_(names)))
     return dict(rows.all())
 
 

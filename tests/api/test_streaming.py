@@ -182,6 +182,18 @@ async def test_local_and_hashtag_streams(client, live_server):
         await no_frame(ws, 0.5)
 
 
+async def test_a_hashtag_stream_hears_its_tag_however_it_is_spelt(client, live_server):
+    _, token = await user_with_token("alice")
+    async with socket(live_server, token) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "stream": "hashtag", "tag": "Café"}))
+        await until_listening(ws, streaming.hashtag_channel("cafe"))
+        for text in ("#CAFE at noon", "#ｃａｆé at one"):
+            posted = (await post_status(client, auth(token), status=text)).json()
+            received = await frame(ws)
+            assert received["stream"] == ["hashtag", "Café"]  # labelled as the client asked
+            assert json.loads(received["payload"])["id"] == posted["id"]
+
+
 async def test_public_stream_hides_authors_the_viewer_blocks_mutes_or_is_blocked_by(client, live_server):
     viewer, token = await user_with_token("viewer")
     blocked, blocked_token = await user_with_token("blocked")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from contextlib import contextmanager
 
 import redis.asyncio as aioredis
@@ -533,6 +534,47 @@ async def test_hashtag_timeline_with_any_all_and_none(client):
     assert await tag("nosuchtag") == []
     assert await tag("cats", local="true", limit=1) == [birds["id"]]
     assert await tag("cats", remote="true") == []
+
+
+async def test_a_hashtag_is_one_tag_however_it_is_spelt(client):
+    """As Mastodon: compatibility forms (full-width letters), case and Latin diacritics do not
+    make another tag, in the tag timeline, its any/all/none, the tag API and following."""
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await reader(client, "bob")
+    accented = await post(client, alice_h, "#Café")
+    plain = await post(client, alice_h, "#cafe")
+    wide = await post(client, alice_h, "#ＣＡＦＥ and #Straße")
+    german = await post(client, alice_h, "#strasse is another word")  # ß is not folded (Mastodon neither)
+
+    async def tag(name, **params):
+        response = await client.get(f"/api/v1/timelines/tag/{name}", params=params)
+        assert response.status_code == 200, response.text
+        return [s["id"] for s in response.json()]
+
+    everywhere = [wide["id"], plain["id"], accented["id"]]
+    for spelling in ("cafe", "Café", "CAFÉ", "ｃａｆｅ"):
+        assert await tag(spelling) == everywhere, spelling
+    # Paging a tag spelt in any letters: the Link header is ASCII (it was a 500) and leads on.
+    first = await client.get("/api/v1/timelines/tag/ｃａｆｅ", params={"limit": 1})
+    assert first.status_code == 200 and first.headers["link"].isascii()
+    older = re.search(r"<([^>]+)>; rel=\"next\"", first.headers["link"]).group(1)
+    assert [s["id"] for s in (await client.get(older)).json()] == everywhere[1:2]
+    assert await tag("straße") == [wide["id"]] and await tag("strasse") == [german["id"]]
+    assert await tag("straße", **{"all[]": "CAFE"}) == [wide["id"]]
+    assert await tag("café", **{"none[]": "Straße"}) == [plain["id"], accented["id"]]
+    assert await tag("strasse", **{"any[]": "Cafe"}) == [german["id"], *everywhere]
+
+    shown = [(await client.get(f"/api/v1/tags/{name}")).json() for name in ("Cafe", "CAFÉ")]
+    assert shown[0]["id"] == shown[1]["id"] and shown[0]["name"] == "Café"  # as first written
+    followed = await client.post("/api/v1/tags/CAFÉ/follow", headers=bob_h)
+    assert followed.status_code == 200 and followed.json()["id"] == shown[0]["id"]
+    assert followed.json()["following"] is True
+    later = await post(client, alice_h, "#CAFE again")
+    await settled()
+    assert later["id"] in await home(client, bob_h)
+    unfollowed = await client.post("/api/v1/tags/café/unfollow", headers=bob_h)
+    assert unfollowed.json()["following"] is False
+    assert (await client.get("/api/v1/followed_tags", headers=bob_h)).json() == []
 
 
 # -- a real client scrolling while posts arrive -----------------------------------------

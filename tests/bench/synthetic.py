@@ -43,6 +43,7 @@ import psycopg
 from app.migrate import upgrade
 from app.security import generate_key_pair, hash_password
 from app.services import status_text
+from app.text import hashtag_key
 
 PASSWORD = "synthetic instance password"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/starling_bench"
@@ -332,7 +333,7 @@ def generate(database_url: str, params: Params = Params(), *, fresh: bool = True
     progress.step(f"draw {len(drawn):,} words")
 
     def tag_link(name: str) -> str:
-        return f"{base}/tags/{name.lower()}"
+        return f"{base}/tags/{hashtag_key(name)}"
 
     def account_ref(index: int) -> SimpleNamespace:
         username = names[index]
@@ -467,8 +468,8 @@ def generate(database_url: str, params: Params = Params(), *, fresh: bool = True
         counts.follows = _copy(conn, "follows", FOLLOW_COLUMNS, follow_rows())
         progress.step(f"COPY {counts.follows:,} follows")
 
-        _copy(conn, "tags", ["id", "name", "created_at", "last_status_at"],
-              ((tag_ids[t], tags[t], tag_last[t], tag_last[t]) for t in tag_ids))
+        _copy(conn, "tags", ["id", "name", "key", "created_at", "last_status_at"],
+              ((tag_ids[t], tags[t], hashtag_key(tags[t]), tag_last[t], tag_last[t]) for t in tag_ids))
 
         def status_rows():
             for index, row in enumerate(statuses):

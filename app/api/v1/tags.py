@@ -2,7 +2,6 @@
 POST /api/v1/tags/:name/follow and /unfollow (app.services.followed_tags)."""
 from __future__ import annotations
 
-from sqlalchemy import func
 from sqlmodel import select
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +15,7 @@ from app.errors import NotFound
 from app.models import Tag
 from app.services import followed_tags
 from app.services.search.tags import NAME, unused_history, usage_history
+from app.text import hashtag_key
 
 
 @authenticated(optional=True)
@@ -24,7 +24,7 @@ async def show(request: Request) -> Response:
     if not NAME.match(name) or len(name) > 255:
         raise NotFound()
     async with db.reading() as session:
-        tag = (await session.exec(select(Tag).where(func.lower(Tag.name) == name.lower()))).first()
+        tag = (await session.exec(select(Tag).where(Tag.key == hashtag_key(name)))).first()
         if tag is None:
             # A valid name nobody used yet: Mastodon shows it as a blank tag, stored nowhere.
             tag = Tag(name=name)

@@ -40,6 +40,7 @@ from app.models import Status, StatusTag, Tag
 from app.services.ids import MAX_ID
 from app.services.search.backend import Progress, StatusQuery
 from app.services.search.rules import searchable
+from app.text import hashtag_key
 
 WINDOW = 5000  # newest posts scanned before switching to the GIN index
 MORE_WINDOWS = 4  # further windows walked for a word common enough to fill a page from one
@@ -161,7 +162,7 @@ class PostgresBackend:
                   "min_id": q.min_id if q.min_id is not None else 0, "account_id": q.account_id}
         tag = HASHTAG.match(q.text.strip())
         if tag:
-            tag_id = (await session.exec(select(Tag.id).where(func.lower(Tag.name) == tag.group(1).lower()))).first()
+            tag_id = (await session.exec(select(Tag.id).where(Tag.key == hashtag_key(tag.group(1))))).first()
             if tag_id is None:
                 return []
             rows = await session.exec(statements.tagged, params={**params, "tag_id": tag_id, "offset": q.offset,

@@ -15,6 +15,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models import Tag
+from app.text import hashtag_key
 
 NAME = re.compile(r"^\w+$")
 HISTORY_DAYS = 7
@@ -28,9 +29,9 @@ async def search_tags(session: AsyncSession, raw: str, *, offset: int = 0, limit
     name = raw.strip().lstrip("#").strip()
     if not NAME.match(name):
         return []  # not a hashtag: spaces, punctuation, nothing at all
-    lowered = name.lower()
-    query = (select(Tag).where(func.lower(Tag.name).like(_like_prefix(lowered), escape="\\"))
-             .order_by(case((func.lower(Tag.name) == lowered, 0), else_=1),
+    key = hashtag_key(name)
+    query = (select(Tag).where(Tag.key.like(_like_prefix(key), escape="\\"))
+             .order_by(case((Tag.key == key, 0), else_=1),
                        Tag.last_status_at.desc().nulls_last(), func.length(Tag.name), Tag.id)
              .offset(offset).limit(limit))
     return list((await session.exec(query)).all())
