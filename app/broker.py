@@ -125,7 +125,9 @@ class _WakeableConsumer(_RedisConsumer):
 class WakingRedisBroker(RedisBroker):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.wake_channel = f"{self.namespace}:wake"
+        # Per Redis database, as every pub/sub channel (app.redis.channel): workers of instances
+        # (or test sessions) on other databases of one server are not woken for nothing.
+        self.wake_channel = f"{self.namespace}:{self.client.connection_pool.connection_kwargs.get('db', 0)}:wake"
         self.waker = Waker(self.client, self.wake_channel)
 
     @property

@@ -127,14 +127,34 @@ _ASCII_FOLDING = {code: base for code in range(0xC0, 0x180)
                   if (base := unicodedata.normalize("NFD", chr(code))[0]) != chr(code)
                   and base.isascii() and base.isalpha()}
 _ASCII_FOLDING.update((ord(letter), base) for letter, base in _FOLDED_BY_HAND.items())
-# What a hashtag may hold besides letters and digits: Mastodon's separators, and the Thai
-# marks it allows.
-_TAG_EXTRA = frozenset("_\u00b7\u30fb\u200c") | frozenset(map(chr, range(0x0E47, 0x0E4F)))
+_TAG_SEPARATORS = frozenset("_\u00b7\u30fb\u200c")  # what a hashtag may hold besides word characters
+TAG_KEY_MAX = 255  # NFKC may lengthen a name (one ligature becomes 18 letters): keys are cut here
+
+
+def _mark_ranges() -> str:
+    """Combining marks (Unicode category M) as a regular-expression class body. Python's \\w has
+    none of them, so without them #สวัสดี was cut to #สว and Indic tags lost their vowel signs;
+    Mastodon's hashtags ([[:word:]]) keep them."""
+    ranges: list[list[int]] = []
+    for code in [*range(0x300, 0x20000), *range(0xE0100, 0xE01F0)]:
+        if unicodedata.category(chr(code))[0] == "M":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "".join(f"\\U{a:08x}-\\U{b:08x}" if a != b else f"\\U{a:08x}" for a, b in ranges)
+
+
+# One character of a hashtag's name, for regular expressions: a word character or a mark.
+TAG_WORD = f"[\\w{_mark_ranges()}]"
 
 
 def hashtag_key(name: str) -> str:
     """What a hashtag is known by, whatever its spelling: compatibility forms composed (NFKC:
     full-width letters are letters), lowercased, Latin letters with diacritics folded to ASCII,
-    and anything a hashtag cannot hold dropped. #Café, #CAFE and #ｃａｆｅ are one tag."""
-    folded = unicodedata.normalize("NFKC", name).lower().translate(_ASCII_FOLDING)
-    return "".join(c for c in folded if c.isalnum() or c in _TAG_EXTRA).strip()
+    and anything a hashtag cannot hold dropped. #Café, #CAFE and #ｃａｆｅ are one tag. Empty
+    for a name that holds nothing a hashtag can (it is then no hashtag at all)."""
+    # Folded before lowercasing too: 'İ'.lower() is 'i' and a combining dot, which would stay.
+    folded = unicodedata.normalize("NFKC", name).translate(_ASCII_FOLDING).lower().translate(_ASCII_FOLDING)
+    kept = "".join(c for c in folded if c.isalnum() or c in _TAG_SEPARATORS or unicodedata.category(c)[0] == "M")
+    return kept[:TAG_KEY_MAX] if any(c.isalnum() for c in kept) else ""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import smtplib
 import time
 import uuid
@@ -38,13 +39,15 @@ def _send(to: str, subject: str, text: str, html: str | None) -> None:
 
 def _write(root, to: str, message: EmailMessage) -> None:
     """One .eml file per message, written whole under a temporary name first so that a reader
-    never opens half of one."""
-    root.mkdir(parents=True, exist_ok=True)
+    never opens half of one; readable by the server's user only (it holds sign-in links)."""
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
     name = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}.eml"
     partial = root / f".{name}.partial"
-    partial.write_bytes(message.as_bytes())
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        out.write(message.as_bytes())
     partial.rename(root / name)
-    log.info("no SMTP server configured (STARLING_SMTP_HOST): mail to %s written to %s", to, root / name)
+    # A warning: an instance that meant to send mail and lost its setting should hear of it.
+    log.warning("no SMTP server configured (STARLING_SMTP_HOST): mail to %s written to %s", to, root / name)
 
 
 @dramatiq.actor(actor_name="send_email", max_retries=10, min_backoff=5_000, max_backoff=600_000)

@@ -28,9 +28,9 @@ from workers.runtime import finish, still_pending
 
 
 async def _facts(session: AsyncSession, status: Status) -> tuple[list[str], bool, list[int]]:
-    """The status's tag names, whether it has media, and the accounts it mentions."""
+    """The status's tag keys, whether it has media, and the accounts it mentions."""
     tags = (await session.exec(
-        select(Tag.name).join(StatusTag, StatusTag.tag_id == Tag.id).where(StatusTag.status_id == status.id))).all()
+        select(Tag.key).join(StatusTag, StatusTag.tag_id == Tag.id).where(StatusTag.status_id == status.id))).all()
     has_media = (await session.exec(
         select(MediaAttachment.id).where(MediaAttachment.status_id == status.id).limit(1))).first() is not None
     mentioned = (await session.exec(

@@ -73,7 +73,8 @@ class Page:
             return {}
         # The path as a URI again (a hashtag timeline's path may hold any letter, and a header
         # only Latin-1): request.url carries it decoded.
-        base = str(request.url.replace(path=quote(request.url.path, safe="/:@!$&'()*+,;=-._~%"), query=""))
+        path = request.scope.get("root_path", "") + request.scope["path"]  # decoded, as the router saw it
+        base = str(request.url.replace(path=quote(path, safe="/:@!$&'()*+,;=-._~"), query=""))
         kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("max_id", "since_id", "min_id")]
 
         def url(key: str, value: int) -> str:

@@ -24,7 +24,7 @@ MAX_NAME = 255
 
 
 def _valid(name: str) -> str:
-    if not NAME.match(name) or len(name) > MAX_NAME:
+    if not NAME.match(name) or len(name) > MAX_NAME or not hashtag_key(name):
         raise NotFound()
     return name
 

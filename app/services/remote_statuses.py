@@ -26,9 +26,9 @@ from app.models import Account, Mention, Status, StatusTag, Tombstone
 from app.models.base import utcnow
 from app.models.status import VISIBILITIES
 from app.services import remote_html, search, statuses
-from app.text import hashtag_key
+from app.text import TAG_WORD, hashtag_key
 
-HASHTAG = re.compile(r"^\w{1,255}$")
+HASHTAG = re.compile(rf"^{TAG_WORD}{{1,255}}$")
 MAX_CONTENT = 200_000  # characters of HTML read (cut before sanitising, so the markup stays whole)
 MAX_SUMMARY = 5_000  # characters of a content warning
 COUNTED = ("public", "unlisted", "private")  # what counts towards statuses_count (not direct)
@@ -123,7 +123,8 @@ async def _tag(session: AsyncSession, status: Status, names: list[str], at: date
     wanted = {}
     for name in names:
         if HASHTAG.match(name):
-            wanted.setdefault(hashtag_key(name), name)
+            if key := hashtag_key(name):
+                wanted.setdefault(key, name)
     if not wanted:
         return
     for tag_id in await statuses.upsert_tags(session, list(wanted.values()), at):

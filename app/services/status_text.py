@@ -21,13 +21,13 @@ from urllib.parse import quote
 
 from app.config import get_settings
 from app.models import Account
-from app.text import URL, URL_LENGTH, hashtag_key, linkify, normalize_newlines
+from app.text import TAG_WORD, URL, URL_LENGTH, hashtag_key, linkify, normalize_newlines
 
 USERNAME = r"[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*"
 # A port is allowed so "@alice@localhost:8000" names a local account on a development instance.
 DOMAIN = r"[\w-]+(?:\.[\w-]+)*(?::\d{1,5})?"
 MENTION = re.compile(rf"(?<![=/\w@])@({USERNAME})(?:@({DOMAIN}))?", re.IGNORECASE)
-_TAG_CHARS = r"[\w\u00b7\u30fb\u200c]"
+_TAG_CHARS = rf"(?:{TAG_WORD}|[\u00b7\u30fb\u200c])"
 HASHTAG = re.compile(rf"(?<![=/)\w])#({_TAG_CHARS}*[^\W\d_]{_TAG_CHARS}*)", re.IGNORECASE)
 TAG_MAX = 255
 _TRAILING = ".,:;!?'\""  # punctuation that ends a sentence rather than a link
@@ -92,7 +92,8 @@ def hashtags(text: str) -> list[str]:
     seen: dict[str, str] = {}
     for e in extract(text):
         if e.kind == "hashtag":
-            seen.setdefault(hashtag_key(e.value), e.value)
+            if key := hashtag_key(e.value):  # (a name of nothing a hashtag can hold is none)
+                seen.setdefault(key, e.value)
     return list(seen.values())
 
 

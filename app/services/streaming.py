@@ -42,7 +42,7 @@ from app.models.list import List
 from app.services import filters, scopes, tokens
 from app.services.ids import parse_id
 from app.services.tokens import TokenOwner
-from app.text import hashtag_key
+from app.text import TAG_WORD, hashtag_key
 
 log = logging.getLogger("starling.streaming")
 
@@ -318,7 +318,7 @@ LIST_REFUSED = "Not authorized to stream this list"
 # What a hashtag can be made of (app.services.status_text): anything else in a subscription's tag
 # is dropped, as Mastodon's streaming server does, so "#cats!" is #cats and a tag that cannot
 # be encoded (a lone surrogate) or holds a NUL never reaches Redis.
-_NOT_IN_TAGS = re.compile(r"[^\w\u00b7\u30fb\u200c]")
+_NOT_IN_TAGS = re.compile(rf"(?!{TAG_WORD}|[\u00b7\u30fb\u200c]).", re.DOTALL)
 
 
 async def authenticate(token: str | None) -> TokenOwner:
@@ -402,7 +402,7 @@ async def resolve(owner: TokenOwner, name: Any, params: dict[str, Any]) -> Strea
     if name in ("hashtag", "hashtag:local"):
         asked = _param(params, "tag")
         tag = _NOT_IN_TAGS.sub("", asked)
-        if not tag:
+        if not hashtag_key(tag):
             raise StreamError(NO_TAG, 400)
         # Frames are labelled with the tag as the client asked for it, as Mastodon's (clients match on it).
         return Stream(name, (name, asked), (hashtag_channel(tag, local=name == "hashtag:local"),), filtered=True)

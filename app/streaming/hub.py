@@ -182,7 +182,9 @@ class Hub:
         if isinstance(channel, bytes):
             channel = channel.decode()
         prefix = app_redis.channel("")
-        channel = channel[len(prefix):] if channel and channel.startswith(prefix) else None
+        if not channel or not channel.startswith(prefix):
+            return  # not this instance's (only if the Redis URL changed under a live hub)
+        channel = channel[len(prefix):]
         if kind == "subscribe":
             confirmed = self._confirmed.pop(channel, None)
             if confirmed is not None and not confirmed.done():

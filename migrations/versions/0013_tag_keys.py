@@ -18,12 +18,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column('tags', sa.Column('key', sa.String(length=255), nullable=True))
+    op.add_column('tags', sa.Column('key', sa.String(length=255), nullable=True))  # app.text.TAG_KEY_MAX
     connection = op.get_bind()
     keeper: dict[str, int] = {}
     keys, merges = [], []
     for tag_id, name in connection.execute(sa.text("SELECT id, name FROM tags ORDER BY id")).all():
-        key = hashtag_key(name) or name.lower()
+        # A name holding nothing a hashtag can is no hashtag now (nothing finds or makes it):
+        # its key is one no name has ('#' is never in a key), so it stays, unreachable, alone.
+        key = hashtag_key(name) or f"#{tag_id}"
         oldest = keeper.setdefault(key, tag_id)
         if oldest == tag_id:
             keys.append({"id": tag_id, "key": key})

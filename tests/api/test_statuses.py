@@ -64,10 +64,10 @@ async def test_post_renders_mentions_hashtags_and_links(client, settings):
         '<span class="invisible"></span></a></p><p>bye</p>'
     )
     assert body["mentions"] == [{"id": str(bob.id), "username": "bob", "url": f"{base}/@bob", "acct": "bob"}]
-    assert body["tags"] == [{"name": "Cats", "url": f"{base}/tags/cats"}]
+    assert body["tags"] == [{"name": "cats", "url": f"{base}/tags/cats"}]  # by its key, as Mastodon
     accented = (await post(client, headers, status="#Café au lait, #日本語 #ＣＡＦＥ")).json()
-    # One tag however spelt, as written first; its URL names it by its key, a URI as Mastodon's.
-    assert accented["tags"] == [{"name": "Café", "url": f"{base}/tags/cafe"},
+    # One tag however spelt, named by its key, its URL a URI, as Mastodon's.
+    assert accented["tags"] == [{"name": "cafe", "url": f"{base}/tags/cafe"},
                                 {"name": "日本語", "url": f"{base}/tags/%E6%97%A5%E6%9C%AC%E8%AA%9E"}]
     assert f'href="{base}/tags/cafe"' in accented["content"]
     assert_matches_spec(await client.get(f"/api/v1/statuses/{accented['id']}", headers=headers), "GET",
@@ -100,13 +100,31 @@ async def test_hashtags_are_shared_case_insensitively(client):
 
 
 async def test_hashtags_the_database_folds_together_make_one_tag(client):
-    # Python lower-cases 'İ' to 'i' plus a combining dot; PostgreSQL's lower(), which the tags'
-    # unique index uses, to a plain 'i': one tag to the database, two names to Python.
+    # Python lower-cases 'İ' to 'i' plus a combining dot, and marks belong to hashtags; the key
+    # folds 'İ' to 'I' first (as Mastodon's normaliser ends with a plain 'i'): one tag.
     _, headers = await signed_in()
     response = await client.post(STATUSES, json={"status": "#İstanbul and #istanbul"}, headers=headers)
     assert response.status_code == 200, response.text
     assert len(response.json()["tags"]) == 1
     assert await count(Tag) == 1 and await count(StatusTag) == 1
+
+
+async def test_hashtags_keep_their_marks_and_a_name_of_nothing_is_no_hashtag(client):
+    _, headers = await signed_in()
+    thai = (await post(client, headers, status="#สวัสดี ครับ")).json()
+    assert [t["name"] for t in thai["tags"]] == ["สวัสดี"]  # vowel marks included (was cut to สว)
+    # NFKC turns one ligature into 18 letters: the key is cut, the post still goes out.
+    long = await post(client, headers, status="#" + "\ufdfa" * 20)
+    assert long.status_code == 200, long.text
+    assert len(long.json()["tags"]) == 1
+    # A name that normalises to a lone mark is no hashtag: no tag, nothing to show or follow.
+    nothing = (await post(client, headers, status="#\ufe70 alone")).json()
+    assert nothing["tags"] == []
+    assert (await client.get("/api/v1/tags/\ufe70")).status_code == 404
+    assert (await client.post("/api/v1/tags/\ufe70/follow", headers=headers)).status_code == 404
+    found = await client.get("/api/v2/search", params={"q": "#\ufe70", "type": "hashtags"}, headers=headers)
+    assert found.status_code == 200 and found.json()["hashtags"] == []  # not every tag there is
+    assert await count(Tag) == 2
 
 
 async def test_form_encoded_post_with_defaults_from_the_user(client):

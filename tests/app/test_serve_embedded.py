@@ -76,6 +76,8 @@ def test_embedded_instance_survives_a_restart(tmp_path):
             assert created.status_code == 200, created.text
             # No mail server is configured: the confirmation is written under var/mail/.
             mail = _first_mail(var_dir / "mail")
+            written = next((var_dir / "mail").glob("*.eml"))
+            assert written.stat().st_mode & 0o077 == 0  # it holds a sign-in link: the server's user only
             assert mail["To"] == "survivor@example.com"
             assert f"{base}/auth/confirmation?" in mail.get_body(("plain",)).get_content()
         finally:

@@ -111,8 +111,10 @@ _MEDIA = (sa_select(MediaAttachment.__table__).where(db.any_of(MediaAttachment.s
 _MENTIONS = (sa_select(Mention.status_id, Account.id, Account.username, Account.domain, Account.url, Account.uri)
              .join(Account, Account.id == Mention.account_id)
              .where(db.any_of(Mention.status_id), Mention.silent.is_(False)).order_by(Mention.id))
-_TAGS = (sa_select(StatusTag.status_id, Tag.name).join(Tag, Tag.id == StatusTag.tag_id)
-         .where(db.any_of(StatusTag.status_id)).order_by(Tag.name))
+# A post's tags are named by their keys, as Mastodon names them there (its normalised name; the
+# Tag entity shows the first spelling).
+_TAGS = (sa_select(StatusTag.status_id, Tag.key).join(Tag, Tag.id == StatusTag.tag_id)
+         .where(db.any_of(StatusTag.status_id)).order_by(Tag.key))
 _POLLS = select(Poll).where(db.any_of(Poll.status_id))
 _POLL_IDS = sa_select(Poll.status_id).where(db.any_of(Poll.status_id))
 _APPLICATIONS = sa_select(Application.id, Application.name, Application.website).where(db.any_of(Application.id))

@@ -21,7 +21,7 @@ from app.text import hashtag_key
 @authenticated(optional=True)
 async def show(request: Request) -> Response:
     name = request.path_params["name"]
-    if not NAME.match(name) or len(name) > 255:
+    if not NAME.match(name) or len(name) > 255 or not hashtag_key(name):
         raise NotFound()
     async with db.reading() as session:
         tag = (await session.exec(select(Tag).where(Tag.key == hashtag_key(name)))).first()

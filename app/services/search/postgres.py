@@ -40,12 +40,12 @@ from app.models import Status, StatusTag, Tag
 from app.services.ids import MAX_ID
 from app.services.search.backend import Progress, StatusQuery
 from app.services.search.rules import searchable
-from app.text import hashtag_key
+from app.text import TAG_WORD, hashtag_key
 
 WINDOW = 5000  # newest posts scanned before switching to the GIN index
 MORE_WINDOWS = 4  # further windows walked for a word common enough to fill a page from one
 CANDIDATES = 200  # GIN matches checked against the visibility rules in a first pass
-HASHTAG = re.compile(r"^#(\w+)$")
+HASHTAG = re.compile(rf"^#({TAG_WORD}+)$")
 VECTOR = literal_column("statuses.search_vector")
 
 

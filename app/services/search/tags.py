@@ -15,9 +15,9 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models import Tag
-from app.text import hashtag_key
+from app.text import TAG_WORD, hashtag_key
 
-NAME = re.compile(r"^\w+$")
+NAME = re.compile(rf"^{TAG_WORD}+$")
 HISTORY_DAYS = 7
 
 
@@ -27,9 +27,9 @@ def _like_prefix(value: str) -> str:
 
 async def search_tags(session: AsyncSession, raw: str, *, offset: int = 0, limit: int = 20) -> list[Tag]:
     name = raw.strip().lstrip("#").strip()
-    if not NAME.match(name):
-        return []  # not a hashtag: spaces, punctuation, nothing at all
     key = hashtag_key(name)
+    if not NAME.match(name) or not key:
+        return []  # not a hashtag: spaces, punctuation, nothing at all
     query = (select(Tag).where(Tag.key.like(_like_prefix(key), escape="\\"))
              .order_by(case((Tag.key == key, 0), else_=1),
                        Tag.last_status_at.desc().nulls_last(), func.length(Tag.name), Tag.id)
