@@ -22,7 +22,9 @@ from app import redis as app_redis
 from app.models import Status
 
 TTL_SECONDS = 3600  # long enough for a feed's working set, short enough to bound memory
-PREFIX = "status:render:"
+# Its number moves on when what is cached changes shape or meaning, so that values written by
+# the code before an upgrade are never read (2: a post's tags named by their keys, 2026-12-07).
+PREFIX = "status:render:2:"
 # Each process also keeps the values it has seen, in front of Redis: a version never changes
 # (an edit is a new key), so a kept value is as good as Redis's, and a home read of statuses already
 # shown costs no MGET. Kept encoded (about 1.5 kB a status): decoding is a few microseconds,
