@@ -122,7 +122,9 @@ class RateLimit:
         checks = [(f"api:{who}", s.rate_limit_api, s.rate_limit_api_window)]
         if (method, path) in SENSITIVE:
             checks.append((f"sensitive:{ip}", s.rate_limit_sensitive, s.rate_limit_sensitive_window))
-        budgets = [await rate_limits.hit(*check) for check in checks]
+        # The API budget is counted after the answer while far from its limit (rate_limits.hit_soon);
+        # the small per-IP one for sign-up and sign-in always first.
+        budgets = [await (rate_limits.hit_soon if n == 0 else rate_limits.hit)(*check) for n, check in enumerate(checks)]
         # Report the tightest bucket this request counted against.
         tightest = min(budgets, key=lambda b: b.limit - b.used)
         extra = [(name.lower().encode(), value.encode()) for name, value in rate_limits.headers(tightest).items()]

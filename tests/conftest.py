@@ -23,6 +23,7 @@ from app import refreshed
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import metadata
+from app.services import rate_limits
 from tests.support.services import ROOT, Mailbox, TestDatabase, TestRedis, free_port
 from workers.pool import WorkerPool
 
@@ -140,6 +141,7 @@ async def clean(request):
     await app_redis.client().flushdb()
     render_cache.forget_local()
     refreshed.forget_all()
+    rate_limits.forget_local()  # counts this process heard from the Redis just emptied
     request.getfixturevalue("mailbox").clear()
     yield
 

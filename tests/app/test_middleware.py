@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 
+from app import redis as app_redis
 from app.api.pagination import Page
 from app.api.params import read_params
 from app.api.responses import json_response
@@ -56,6 +57,33 @@ async def test_rate_limit_headers_and_429_after_the_budget(settings):
     assert [r.headers["x-ratelimit-remaining"] for r in seen] == ["2", "1", "0", "0"]
     assert seen[0].headers["x-ratelimit-reset"].endswith("Z")
     assert seen[3].json() == {"error": "Too many requests"}
+
+
+async def test_far_from_its_limit_the_api_budget_is_counted_after_the_answer(settings):
+    """Far from the limit an answer waits for no count (here Redis is unreachable while it is
+    given: it still goes out, and the count is lost, which only errs on the client's side).
+    Near the limit the count is taken first and the limit holds, however much other processes
+    spent meanwhile: what slips past is the one request sent before this process heard it."""
+    app = tiny_app(settings, rate_limits=True, rate_limit_api=10, rate_limit_api_window=300)
+    redis, here, feeds_here = app_redis.client(), app_redis.url(), app_redis._feeds_url
+    token = {"Authorization": "Bearer far"}
+    async with client_for(app) as c:
+        first = await c.get("/api/v1/echo", headers=token)
+        [key] = await redis.keys("ratelimit:api:token:*")
+        assert int(await redis.get(key)) == 1 and first.headers["x-ratelimit-remaining"] == "9"
+        app_redis.connect("redis://127.0.0.1:1/0")  # nothing listens there
+        try:
+            unreachable = await c.get("/api/v1/echo", headers=token)
+        finally:
+            app_redis.connect(here, feeds_here)
+        assert unreachable.status_code == 200 and unreachable.headers["x-ratelimit-remaining"] == "8"
+
+        await redis.set(key, 8, keepttl=True)  # other processes' requests
+        slipped = await c.get("/api/v1/echo", headers=token)  # this process knew of 2: far
+        near = await c.get("/api/v1/echo", headers=token)  # it heard 9 from the last count: counted first
+        refused = await c.get("/api/v1/echo", headers=token)
+    assert (slipped.status_code, near.status_code, refused.status_code) == (200, 200, 429)
+    assert near.headers["x-ratelimit-remaining"] == "0" and int(await redis.get(key)) == 11
 
 
 async def test_rate_limits_count_per_token_not_per_ip(settings):
