@@ -105,7 +105,7 @@ async def peek(bucket: str, limit: int, window: int) -> Budget:
 # -- counting after the answer -------------------------------------------------------------
 # Counting took a Redis round trip before every answer (three for a post: the API budget, the
 # posting budget's check and its spend), and while a big fan-out runs on the same Redis each of
-# them waits behind its scripts (posts took 107-265 ms then, against 20-50 ms without limits).
+# them waits behind its scripts (figures in docs/decisions.md).
 # Far from a limit the count changes no answer, so it is taken once the answer is out
 # (app.after_response) and the answer uses what Redis last told this process, plus what this
 # process counted since. From NEAR of a limit on, checking and counting go to Redis first, as
@@ -128,8 +128,8 @@ def _known(key: str) -> int:
 def _learn(key: str, used: int, reset: int) -> None:
     if len(_heard) > _HEARD_MAX:
         now = time.time()
-        for old in [k for k, (_, end) in _heard.items() if end <= now]:
-            del _heard[old]
+        for old in [k for k, (_, end) in list(_heard.items()) if end <= now]:  # (list: one C call)
+            _heard.pop(old, None)
     _heard[key] = (max(_known(key), used), reset)
 
 
