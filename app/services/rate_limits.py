@@ -44,6 +44,7 @@ class _Later:
     """A count taken once the answer is out, which a refund may still call off."""
 
     cancelled = False
+    started = False
     done = False
 
 
@@ -91,72 +92,98 @@ async def _incr(key: str, window: int) -> int:
 async def hit(bucket: str, limit: int, window: int) -> Budget:
     """Count one request against `bucket`; the budget afterwards (`exceeded` once past `limit`)."""
     key, reset = _window(bucket, window)
-    _learn(key, await _incr(key, window), reset)
-    return Budget(limit, _known(key), reset)  # with what this process counted but Redis has not yet
+    state = _state(key, reset)
+    state.reported = max(state.reported, await _incr(key, window))
+    return Budget(limit, state.used, reset)  # with what this process let through uncounted
 
 
 async def peek(bucket: str, limit: int, window: int) -> Budget:
     """The budget of `bucket` without counting anything."""
     key, reset = _window(bucket, window)
-    _learn(key, int(await app_redis.client().get(key) or 0), reset)
-    return Budget(limit, _known(key), reset)
+    state = _state(key, reset)
+    state.reported = max(state.reported, int(await app_redis.client().get(key) or 0))
+    return Budget(limit, state.used, reset)
 
 
 # -- counting after the answer -------------------------------------------------------------
 # Counting took a Redis round trip before every answer (three for a post: the API budget, the
 # posting budget's check and its spend), and while a big fan-out runs on the same Redis each of
-# them waits behind its scripts (figures in docs/decisions.md).
-# Far from a limit the count changes no answer, so it is taken once the answer is out
-# (app.after_response) and the answer uses what Redis last told this process, plus what this
-# process counted since. From NEAR of a limit on, checking and counting go to Redis first, as
-# before, so the limit holds where it matters: what can slip past it is what other processes
-# let through in the moment before they heard the count (a handful of requests, not a window's).
+# them waits behind its scripts (figures in docs/decisions.md). Far from a limit the count
+# changes no answer, so it is taken once the answer is out (app.after_response), and the answer
+# uses the count Redis last reported to this process plus the requests this process let through
+# that Redis has not counted yet. Those are at most UNCOUNTED_MAX per window at a time, and from
+# NEAR of a limit on checking and counting go to Redis first, as before: what can slip past a
+# limit is at most UNCOUNTED_MAX requests per process.
 NEAR = 0.8
-_heard: dict[str, tuple[int, int]] = {}  # window key -> (count as this process knows it, window end)
-_HEARD_MAX = 50_000  # past this, windows that ended are dropped
+UNCOUNTED_MAX = 4
+
+
+class _Window:
+    __slots__ = ("reported", "uncounted", "end")
+
+    def __init__(self, end: int) -> None:
+        self.reported = 0  # the count Redis last reported to this process (it only grows in a window)
+        self.uncounted = 0  # requests this process let through that Redis has not counted yet
+        self.end = end
+
+    @property
+    def used(self) -> int:
+        return self.reported + self.uncounted
+
+
+_windows: dict[str, _Window] = {}
+_WINDOWS_MAX = 50_000  # past this, windows that ended are dropped, at most once every PRUNE_SECONDS
+PRUNE_SECONDS = 10.0
+_next_prune = 0.0
 
 
 def forget_local() -> None:
     """Drop the counts this process has heard (tests, after emptying Redis)."""
-    _heard.clear()
+    _windows.clear()
 
 
-def _known(key: str) -> int:
-    return _heard.get(key, (0, 0))[0]
+def _state(key: str, end: int) -> _Window:
+    global _next_prune
+    state = _windows.get(key)
+    if state is None:
+        if len(_windows) > _WINDOWS_MAX and time.monotonic() >= _next_prune:
+            _next_prune = time.monotonic() + PRUNE_SECONDS
+            now = time.time()
+            for old in [k for k, w in list(_windows.items()) if w.end <= now]:  # (list: one C call)
+                _windows.pop(old, None)
+        state = _windows[key] = _Window(end)
+    return state
 
 
-def _learn(key: str, used: int, reset: int) -> None:
-    if len(_heard) > _HEARD_MAX:
-        now = time.time()
-        for old in [k for k, (_, end) in list(_heard.items()) if end <= now]:  # (list: one C call)
-            _heard.pop(old, None)
-    _heard[key] = (max(_known(key), used), reset)
+def _far(state: _Window, limit: int) -> bool:
+    return state.uncounted < UNCOUNTED_MAX and state.used + 1 < limit * NEAR
 
 
-def _far(key: str, limit: int) -> bool:
-    return _known(key) + 1 < limit * NEAR
-
-
-async def _count_later(key: str, limit: int, window: int, reset: int) -> Budget:
-    """Count one now in this process, and in Redis once the answer is out."""
-    used = _known(key) + 1
-    _learn(key, used, reset)
+async def _count_later(key: str, state: _Window, limit: int, window: int) -> Budget:
+    """Let one through now, counted in Redis once the answer is out."""
+    state.uncounted += 1
     later = _Later()
 
     async def count() -> None:
-        if not later.cancelled:
-            _learn(key, await _incr(key, window), reset)
+        if later.cancelled:
+            return
+        later.started = True
+        try:
+            state.reported = max(state.reported, await _incr(key, window))
+        finally:
+            state.uncounted -= 1
             later.done = True
 
     await after_response.soon(count)
-    return Budget(limit, used, reset, later)
+    return Budget(limit, state.used, state.end, later)
 
 
 async def hit_soon(bucket: str, limit: int, window: int) -> Budget:
     """`hit`, counted in Redis after the answer while far from the limit (see above)."""
     key, reset = _window(bucket, window)
-    if _far(key, limit):
-        return await _count_later(key, limit, window, reset)
+    state = _state(key, reset)
+    if _far(state, limit):
+        return await _count_later(key, state, limit, window)
     return await hit(bucket, limit, window)
 
 
@@ -185,8 +212,9 @@ async def check(family: str, account_id: int) -> Budget | None:
         return None
     bucket, limit, window = rule
     key, reset = _window(bucket, window)
-    if _far(key, limit):  # nothing Redis could say would refuse it (see "counting after the answer")
-        return Budget(limit, _known(key), reset)
+    state = _state(key, reset)
+    if _far(state, limit):  # nothing Redis could say would refuse it (see "counting after the answer")
+        return Budget(limit, state.used, reset)
     budget = await peek(*rule)
     if budget.used >= budget.limit:
         raise RateLimited(budget)
@@ -201,8 +229,9 @@ async def spend(family: str, account_id: int, *, refuse: bool = True) -> Budget 
         return None
     bucket, limit, window = rule
     key, reset = _window(bucket, window)
-    if _far(key, limit):
-        return await _count_later(key, limit, window, reset)
+    state = _state(key, reset)
+    if _far(state, limit):
+        return await _count_later(key, state, limit, window)
     budget = await hit(*rule)
     if refuse and budget.exceeded:
         raise RateLimited(budget)
@@ -222,12 +251,15 @@ async def refund(family: str, account_id: int, spent: Budget | None) -> None:
         return
     bucket, _, window = rule
     key = f"ratelimit:{bucket}:{spent.reset - window}"
-    known, end = _heard.get(key, (0, spent.reset))
-    _heard[key] = (max(known - 1, 0), end)  # this process's own count gives it back too
-    if spent.later is not None and not spent.later.done:
+    if spent.later is not None and not spent.later.started:
         spent.later.cancelled = True  # not counted in Redis yet: now it never will be
+        if (state := _windows.get(key)) is not None:
+            state.uncounted -= 1
         return
     await app_redis.client().eval(_REFUND, 1, key)
+    state = _windows.get(key)
+    if state is not None:
+        state.reported = max(state.reported - 1, 0)
 
 
 async def current(family: str, account_id: int) -> Budget | None:

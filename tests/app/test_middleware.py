@@ -1,6 +1,7 @@
 """Cross-cutting behaviour of every endpoint: rate limits, CORS, body limits, slashes, pagination."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import httpx
@@ -9,6 +10,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from app import redis as app_redis
+from app.services import rate_limits
 from app.api.pagination import Page
 from app.api.params import read_params
 from app.api.responses import json_response
@@ -84,6 +86,21 @@ async def test_far_from_its_limit_the_api_budget_is_counted_after_the_answer(set
         refused = await c.get("/api/v1/echo", headers=token)
     assert (slipped.status_code, near.status_code, refused.status_code) == (200, 200, 429)
     assert near.headers["x-ratelimit-remaining"] == "0" and int(await redis.get(key)) == 11
+
+
+async def test_a_burst_far_from_the_limit_lets_only_a_few_more_through(settings):
+    """Requests counted after their answers are few at a time (rate_limits.UNCOUNTED_MAX): a burst
+    of twice the budget at once gets no more than that many past the limit, and every request
+    is counted in the end."""
+    app = tiny_app(settings, rate_limits=True, rate_limit_api=10, rate_limit_api_window=300)
+    async with client_for(app) as c:
+        burst = await asyncio.gather(*(c.get("/api/v1/echo", headers={"Authorization": "Bearer burst"})
+                                       for _ in range(20)))
+    let_through = sum(r.status_code == 200 for r in burst)
+    assert 10 <= let_through <= 10 + rate_limits.UNCOUNTED_MAX
+    assert {r.status_code for r in burst} == {200, 429}
+    [key] = await app_redis.client().keys("ratelimit:api:token:*")
+    assert int(await app_redis.client().get(key)) == 20
 
 
 async def test_rate_limits_count_per_token_not_per_ip(settings):
