@@ -70,8 +70,12 @@ async def test_follows_mentions_and_boosts_group_as_mastodon_does(client):
     posted = (await post_status(client, alice_h, status="boost me")).json()
     for name in ("bob", "carol"):
         _, headers = await person(name)
+        # Each notification made before the next action: the worker's threads may otherwise
+        # make them in another order, and which group is newest is part of what is checked.
         await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=headers)
+        await settled()
         await client.post(f"/api/v1/statuses/{posted['id']}/reblog", headers=headers)
+        await settled()
         await post_status(client, headers, status=f"@alice from {name}")
         await settled()
 
