@@ -29,7 +29,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app import db
+from app import after_response, db
 from app import redis as app_redis
 from app.config import get_settings
 from app.errors import ApiError, NotFound
@@ -505,7 +505,12 @@ async def create(poster: Poster, draft: Draft, *, idempotency_key: str | None = 
             await app_redis.client().delete(redis_key)
         raise
     if redis_key:
-        await app_redis.client().set(redis_key, str(status.id), ex=IDEMPOTENCY_SECONDS)
+        # Once the answer is out (one Redis round trip less before it: behind a big fan-out's
+        # scripts each one waits); a repeat meanwhile finds "pending" and waits for it.
+        async def remember() -> None:
+            await app_redis.client().set(redis_key, str(status.id), ex=IDEMPOTENCY_SECONDS)
+
+        await after_response.soon(remember)
     await rate_limits.spend("statuses", account.id, refuse=False)
     return status
 
