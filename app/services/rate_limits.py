@@ -45,7 +45,6 @@ class _Later:
 
     cancelled = False
     started = False
-    done = False
 
 
 @dataclass(frozen=True)
@@ -172,7 +171,6 @@ async def _count_later(key: str, state: _Window, limit: int, window: int) -> Bud
             state.reported = max(state.reported, await _incr(key, window))
         finally:
             state.uncounted -= 1
-            later.done = True
 
     await after_response.soon(count)
     return Budget(limit, state.used, state.end, later)

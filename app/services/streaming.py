@@ -283,7 +283,7 @@ def status_channels(status: Status, tags: Iterable[str], *, has_media: bool, eve
     deletions go everywhere the status may have been shown)."""
     origin = "local" if status.local else "remote"
     channels: list[str] = []
-    for tag in dict.fromkeys(map(hashtag_key, tags)):
+    for tag in dict.fromkeys(tags):  # keys (tags.key), as workers/streaming.py reads them
         channels.append(hashtag_channel(tag))
         if status.local:
             channels.append(hashtag_channel(tag, local=True))
