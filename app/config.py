@@ -69,6 +69,10 @@ class Settings:
 
     confirmation_link_hours: int = 24
     reset_link_hours: int = 2
+    # PostgreSQL connections each event loop of a web process keeps open per pool (it has two:
+    # reads in autocommit and transactions), each opening up to 10 more for a burst.
+    # Idle connections count against the server's max_connections (docs/decisions.md).
+    db_pool_size: int = 20
     # Dramatiq worker threads when workers run inside `starling serve`.
     inline_workers: int = 2
     # Web server processes of `starling serve` (uvicorn workers sharing one socket): one

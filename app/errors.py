@@ -22,7 +22,18 @@ class ApiError(Exception):
         self.extra = extra
 
     def body(self) -> dict:
-        return {"error": self.message, **self.extra}
+        body = {"error": self.message, **self.extra}
+        if self.status_code == 422:
+            # Mastodon's OpenAPI description requires `details` on every 422; clients that
+            # only read `error` are unaffected.
+            body.setdefault("details", {})
+        return body
+
+
+def invalid(field: str, message: str) -> ApiError:
+    """A 422 about one parameter, its ``details`` naming the field as Mastodon's validation
+    errors do (ERR_INVALID); ``message`` is the whole sentence, field name included."""
+    return ApiError(message, 422, details={field: [{"error": "ERR_INVALID", "description": message}]})
 
 
 class NotFound(ApiError):

@@ -103,7 +103,7 @@ def create_app(settings: Settings, on_shutdown: Sequence[Callable[[], None]] = (
     the stopping signal once it is done and code after `server.run()` never runs.
     """
     configure(settings)
-    db.connect(settings.database_url)
+    db.connect(settings.database_url, settings.db_pool_size)
     app_redis.connect(settings.redis_url, settings.feeds_redis_url)
     token_owners.watch_changes()
     jobs.setup_broker(settings.redis_url)

@@ -77,6 +77,10 @@ def settings(database, redis_url, mailbox, live_port, tmp_path_factory) -> Setti
         smtp_host="127.0.0.1",
         smtp_port=mailbox.port,
         rate_limits=False,
+        # Parallel test sessions share one PostgreSQL (max_connections 100 by default): each
+        # session's event loops (the app's, the workers', the sweeper's) keep few connections
+        # idle, so one session's burst leaves room for the others'.
+        db_pool_size=3,
         # Outgoing fetches (link previews) never leave the machine; a test that needs a
         # remote server installs its own httpx.MockTransport here.
         http_transport=httpx.MockTransport(_no_internet),
@@ -87,7 +91,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """The same settings, as the environment of a `starling` process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STARLING_")}
     for name in ("domain", "scheme", "secret_key", "database_url", "redis_url", "var_dir", "media_dir",
-                 "smtp_host", "smtp_port", "rate_limits", "registrations"):
+                 "smtp_host", "smtp_port", "rate_limits", "registrations", "db_pool_size"):
         env[f"STARLING_{name.upper()}"] = str(getattr(settings, name))
     return env
 

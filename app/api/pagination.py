@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from starlette.requests import Request
 
 from app.api.params import whole_number
-from app.errors import ApiError
+from app.errors import invalid
 from app.services.ids import MAX_ID
 
 
@@ -27,7 +27,7 @@ def _id(params: dict, name: str) -> int | None:
         return None
     text = str(raw).strip()
     if not (text.isascii() and text.isdigit()) or len(text) > 19:  # "³" is a digit to isdigit
-        raise ApiError(f"{name} must be a numeric ID", 422)
+        raise invalid(name, f"{name} must be a numeric ID")
     # Beyond bigint, PostgreSQL would refuse the comparison (a 500). No id reaches the largest
     # bigint, so it means the same: max_id above every id, since_id/min_id with nothing above.
     return min(int(text), MAX_ID)
@@ -47,7 +47,7 @@ class Page:
         if raw_limit not in (None, ""):
             limit = whole_number("limit", raw_limit)
             if limit < 1:
-                raise ApiError("limit must be at least 1", 422)
+                raise invalid("limit", "limit must be at least 1")
             limit = min(limit, maximum)  # Mastodon clamps rather than refuses
         return cls(_id(params, "max_id"), _id(params, "since_id"), _id(params, "min_id"), limit)
 

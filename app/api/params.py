@@ -13,7 +13,7 @@ from typing import Any
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-from app.errors import ApiError
+from app.errors import ApiError, invalid
 from app.text import boolean, has_nul
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
@@ -65,7 +65,7 @@ class Params(dict):
         if value is None:
             return None
         if isinstance(value, (dict, list, UploadFile)):
-            raise ApiError(f"{name} must be a string", 422)
+            raise invalid(name, f"{name} must be a string")
         return str(value)
 
     def bool(self, name: str, default: bool | None = None) -> bool | None:
@@ -74,7 +74,7 @@ class Params(dict):
             return default
         parsed = boolean(value)
         if parsed is None:
-            raise ApiError(f"{name} must be a boolean", 422)
+            raise invalid(name, f"{name} must be a boolean")
         return parsed
 
     def int(self, name: str, default: int | None = None, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
@@ -83,7 +83,7 @@ class Params(dict):
             return default
         number = whole_number(name, value)
         if minimum is not None and number < minimum:
-            raise ApiError(f"{name} must be at least {minimum}", 422)
+            raise invalid(name, f"{name} must be at least {minimum}")
         if maximum is not None and number > maximum:
             number = maximum
         return number
@@ -103,7 +103,7 @@ class Params(dict):
         if value is None or value == "":
             return None
         if not isinstance(value, UploadFile):
-            raise ApiError(f"{name} must be a file upload", 422)
+            raise invalid(name, f"{name} must be a file upload")
         return value
 
 
@@ -112,11 +112,11 @@ def whole_number(name: str, value) -> int:
     at most: int() alone also reads "1_0", "³" and "١٠"."""
     text = str(value).strip()
     if not (text.isascii() and text[text[:1] in ("-", "+"):].isdigit()):
-        raise ApiError(f"{name} must be an integer", 422)
+        raise invalid(name, f"{name} must be an integer")
     try:
         return int(text)
     except ValueError:  # more digits than int() takes from text
-        raise ApiError(f"{name} must be an integer", 422) from None
+        raise invalid(name, f"{name} must be an integer") from None
 
 
 NUL_REFUSED = "Request parameters must not contain NUL characters or lone surrogates"

@@ -83,7 +83,7 @@ async def test_bad_blocks_are_refused_and_change_nothing(client):
     self_block = await client.post(f"/api/v1/accounts/{alice.id}/block", headers=alice_h)
     assert self_block.status_code == 422
     assert_matches_spec(self_block, "POST", "/api/v1/accounts/{id}/block")
-    assert self_block.json() == {"error": "You cannot block yourself"}
+    assert self_block.json() == {"error": "You cannot block yourself", "details": {}}
     for path in ("/api/v1/accounts/777777/block", "/api/v1/accounts/bob/block"):
         response = await client.post(path, headers=alice_h)
         assert response.status_code == 404

@@ -388,7 +388,7 @@ async def test_pin_rules_and_the_limit_of_five(client):
     }
     for status_id, message in refusals.items():
         refused = await act(client, alice_h, status_id, "pin")
-        assert (refused.status_code, refused.json()) == (422, {"error": message}), status_id
+        assert (refused.status_code, refused.json()) == (422, {"error": message, "details": {}}), status_id
     assert_matches_spec(refused, "POST", S + "/pin")
     assert await count(StatusPin) == 5
 

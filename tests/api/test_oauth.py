@@ -242,7 +242,7 @@ async def test_client_credentials_gives_an_app_token(client):
     # an app token has no user behind it
     info = await client.get("/oauth/userinfo", headers=bearer(body["access_token"]))
     assert info.status_code == 422
-    assert info.json() == {"error": "This method requires an authenticated user"}
+    assert info.json() == {"error": "This method requires an authenticated user", "details": {}}
 
 
 async def test_refresh_rotates_the_tokens(client):

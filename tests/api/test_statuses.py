@@ -172,7 +172,7 @@ async def test_empty_post_is_refused(client):
     for data in ({"status": ""}, {"status": "   \n "}, {}):
         response = await post(client, headers, **data)
         assert response.status_code == 422
-        assert response.json() == {"error": "Validation failed: Text can't be blank"}
+        assert response.json() == {"error": "Validation failed: Text can't be blank", "details": {}}
     assert await count(Status) == 0
     assert (await reload(Account, alice.id)).statuses_count == 0
 
