@@ -37,6 +37,20 @@ def boolean(value) -> bool | None:
     return None
 
 
+def whole_number(value) -> int | None:
+    """A request value (text or a JSON number) read as an int; None when it is not one. Plain
+    ASCII digits after one sign at most: int() alone also reads "1_0", "³" and "١٠"."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    text = str(value).strip()
+    if not (text.isascii() and text[text[:1] in ("-", "+"):].isdigit()):
+        return None
+    try:
+        return int(text)
+    except ValueError:  # more digits than int() takes from text
+        return None
+
+
 def has_nul(value) -> bool:
     """Does a request value (text, or lists and dicts of them) hold a NUL character, or a lone
     surrogate (JSON's "\\ud800": not a character, not encodable as UTF-8)? PostgreSQL cannot

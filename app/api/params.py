@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from app.errors import ApiError, invalid
 from app.text import boolean, has_nul
+from app.text import whole_number as parse_whole_number
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 MAX_DEPTH = 32  # brackets in one parameter name, as Rack's default limit
@@ -108,15 +109,11 @@ class Params(dict):
 
 
 def whole_number(name: str, value) -> int:
-    """`value` (text or a JSON number) as an int, or a 422. Plain ASCII digits after one sign
-    at most: int() alone also reads "1_0", "³" and "١٠"."""
-    text = str(value).strip()
-    if not (text.isascii() and text[text[:1] in ("-", "+"):].isdigit()):
+    """`value` (text or a JSON number) as an int, or a 422 naming the parameter."""
+    number = parse_whole_number(value)
+    if number is None:
         raise invalid(name, f"{name} must be an integer")
-    try:
-        return int(text)
-    except ValueError:  # more digits than int() takes from text
-        raise invalid(name, f"{name} must be an integer") from None
+    return number
 
 
 NUL_REFUSED = "Request parameters must not contain NUL characters or lone surrogates"

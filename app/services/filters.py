@@ -32,7 +32,7 @@ from app.models.filter import FILTER_ACTIONS, FILTER_CONTEXTS
 from app.services import streaming, visibility
 from app.services.ids import parse_id
 from app.services.remote_html import plain
-from app.text import boolean
+from app.text import boolean, whole_number
 
 log = logging.getLogger("starling.filters")
 
@@ -131,12 +131,7 @@ def _expires_at(problems: Validation, value: Any) -> datetime | None:
     """expires_in seconds from now; blank or null means never."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    seconds = None
-    if isinstance(value, (int, str)) and not isinstance(value, bool):
-        try:
-            seconds = int(value.strip() if isinstance(value, str) else value)
-        except ValueError:
-            pass
+    seconds = whole_number(value)
     if seconds is None:
         problems.add("expires_in", "ERR_INVALID", "must be a whole number of seconds")
         return None

@@ -235,6 +235,8 @@ BAD_CREATES = [
     ({"title": "x", "context": ["home"], "expires_in": -5}, "Expires in must be greater than 0"),
     ({"title": "x", "context": ["home"], "expires_in": 0}, "Expires in"),
     ({"title": "x", "context": ["home"], "expires_in": 1.5}, "Expires in"),
+    ({"title": "x", "context": ["home"], "expires_in": "1_0"}, "Expires in must be a whole number of seconds"),
+    ({"title": "x", "context": ["home"], "expires_in": "\u0661\u0660"}, "Expires in must be a whole number of seconds"),
     ({"title": ["x"], "context": ["home"]}, "Title"),
 ]
 
