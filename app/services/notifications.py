@@ -472,9 +472,12 @@ class Filters:
         wanted = [t for t in MASTODON_TYPES if t in self.types] if self.types else list(MASTODON_TYPES)
         wanted = [t for t in wanted if t not in self.exclude_types]
         conditions = [Notification.type.in_(wanted)]
-        if not self.include_filtered:
+        from_one = self.account_id not in (None, "")
+        # Asking for one sender's notifications shows the held-back ones too (as Mastodon):
+        # that is how apps open a notification request.
+        if not (self.include_filtered or from_one):
             conditions.append(NOT_HELD_BACK)
-        if self.account_id not in (None, ""):
+        if from_one:
             from_id = str(self.account_id).strip()
             # Mastodon answers an unknown (or malformed) account with an empty list.
             conditions.append(Notification.from_account_id == int(from_id)

@@ -185,8 +185,12 @@ class TagFilter(PublicFilter):
 
 
 def _public_query(viewer_id: int | None, options: PublicFilter):
+    # Limited (silenced) authors are left out for everyone, their followers too (Mastodon's
+    # public feeds; the public streams skip them as well). Their new public posts are unlisted.
+    unlimited_author = exists().where(Account.id == Status.account_id, Account.silenced_at.is_(None))
     query = select(Status).where(Status.visibility == "public", Status.reblog_of_id.is_(None),
-                                 visibility.visible_to(viewer_id), visibility.not_muted_by(viewer_id))
+                                 visibility.visible_to(viewer_id), visibility.not_muted_by(viewer_id),
+                                 unlimited_author)
     # Both flags at once mean everything, as in Mastodon (local only is local and not remote).
     if options.local and not options.remote:
         query = query.where(Status.local.is_(True))
@@ -219,7 +223,10 @@ async def _tag_ids(session: AsyncSession, names: list[str]) -> dict[str, int]:
 
 async def tag(session: AsyncSession, viewer: Account | None, name: str, page, options: TagFilter) -> list[Status]:
     """Public posts with the hashtag or any of `any`, all of `all` and none of `none`.
-    Unknown hashtags simply match nothing."""
+    Unknown hashtags simply match nothing; an unknown one in the path, nothing at all (as
+    Mastodon, whatever `any` asks for)."""
+    if not await _tag_ids(session, [name]):
+        return []
     wanted = await _tag_ids(session, [name, *options.any])
     required = await _tag_ids(session, options.all)
     if not wanted or len(required) < len({clean_tag(n) for n in options.all if clean_tag(n)}):

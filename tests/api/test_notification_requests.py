@@ -94,6 +94,9 @@ async def test_a_private_mention_from_a_stranger_waits_in_a_request(client, live
     assert await unread(client, bob_h) == 1
     held = await listing(client, bob_h, include_filtered="true")
     assert [n["status"]["id"] for n in held] == [second["id"], public.json()["id"], first["id"]]
+    # Opening the request in an app lists the sender's notifications: the held ones too.
+    from_alice = await listing(client, bob_h, account_id=str(alice.id))
+    assert [n["status"]["id"] for n in from_alice] == [second["id"], public.json()["id"], first["id"]]
     grouped = (await client.get("/api/v2/notifications", headers=bob_h)).json()
     assert [g["page_max_id"] for g in grouped["notification_groups"]] == [shown[0]["id"]]
     assert await conversations(client, bob_h) == []  # not until accepted

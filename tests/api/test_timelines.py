@@ -15,6 +15,7 @@ from app import db
 from app import redis as app_redis
 from app.config import configure, get_settings
 from app.models import Account, Follow, Status
+from app.models.base import utcnow
 from app.services import follows
 from app.services.feeds import sources, store
 from tests.support.openapi import assert_matches_spec
@@ -513,6 +514,27 @@ async def test_public_timeline_local_remote_and_media(client):
     assert (await client.get(PUBLIC, params={"max_id": "nope"})).status_code == 422
 
 
+async def test_a_limited_accounts_earlier_public_posts_leave_public_and_hashtag_timelines(client):
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
+    await follow(bob, alice)
+    earlier = await post(client, alice_h, "before the limit #cats")
+    other = await post(client, bob_h, "meanwhile #cats")
+    async with db.session() as session:  # a moderator limits alice
+        await session.execute(update(Account).where(Account.id == alice.id).values(silenced_at=utcnow()))
+        await session.commit()
+
+    for headers in ({}, bob_h, alice_h):  # anonymous, a follower, herself: as Mastodon's public feeds
+        for path in (PUBLIC, "/api/v1/timelines/tag/cats"):
+            response = await client.get(path, headers=headers)
+            assert response.status_code == 200, response.text
+            assert [s["id"] for s in response.json()] == [other["id"]], (path, headers)
+    # Still there for her followers at home, and by link.
+    await settled()
+    assert earlier["id"] in await home(client, bob_h)
+    assert (await client.get(f"/api/v1/statuses/{earlier['id']}", headers=bob_h)).status_code == 200
+
+
 async def test_hashtag_timeline_with_any_all_and_none(client):
     alice, alice_h = await signed_in("alice")
     cats = await post(client, alice_h, "#Cats")
@@ -533,6 +555,7 @@ async def test_hashtag_timeline_with_any_all_and_none(client):
     assert await tag("cats", **{"none[]": ["dogs", "birds"]}) == [cats["id"]]
     assert await tag("cats", **{"all[]": "unheard"}) == []
     assert await tag("nosuchtag") == []
+    assert await tag("nosuchtag", **{"any[]": "dogs"}) == []  # as Mastodon: the path's tag first
     assert await tag("cats", local="true", limit=1) == [birds["id"]]
     assert await tag("cats", remote="true") == []
 
