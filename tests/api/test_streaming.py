@@ -659,6 +659,46 @@ async def test_list_stream_gets_new_posts_of_its_members_by_its_rules(client, li
         await no_frame(ws, 0.5)
 
 
+async def test_a_list_stream_is_rendered_for_its_owner_and_hears_edits_and_deletions(client, live_server):
+    """As Mastodon: a list stream's events carry its owner's filter matches and flags, an
+    edited member's post comes again as `status.update` and a deleted one as `delete`."""
+    alice, token = await user_with_token("alice")
+    bob, bob_token = await user_with_token("bob")
+    _, dave_token = await user_with_token("dave")
+    await follow(alice, bob)
+    made = await client.post("/api/v1/lists", json={"title": "Bob"}, headers=auth(token))
+    list_id = made.json()["id"]
+    await client.post(f"/api/v1/lists/{list_id}/accounts", json={"account_ids": [str(bob.id)]}, headers=auth(token))
+    kept = await client.post("/api/v2/filters", headers=auth(token), json={
+        "title": "Plans", "context": ["home"], "filter_action": "warn", "keywords_attributes": [{"keyword": "secret"}]})
+    assert kept.status_code == 200, kept.text
+    elsewhere = (await post_status(client, auth(dave_token), status="dave speaking")).json()
+    assert (await client.post(f"/api/v1/statuses/{elsewhere['id']}/favourite", headers=auth(token))).status_code == 200
+    async with socket(live_server, token, f"stream=list&list={list_id}") as ws:
+        await until_listening(ws, streaming.list_channel(int(list_id)))
+        posted = (await post_status(client, auth(bob_token), status="a secret plan")).json()
+        update = await frame(ws)
+        assert update["stream"] == ["list", list_id] and update["event"] == "update"
+        shown = assert_status_entity(update["payload"])
+        assert [(f["filter"]["title"], f["keyword_matches"]) for f in shown["filtered"]] == [("Plans", ["secret"])]
+
+        edited = await client.put(f"/api/v1/statuses/{posted['id']}", json={"status": "a plain plan"},
+                                  headers=auth(bob_token))
+        assert edited.status_code == 200, edited.text
+        change = await frame(ws)
+        assert change["stream"] == ["list", list_id] and change["event"] == "status.update"
+        shown = assert_status_entity(change["payload"])
+        assert shown["id"] == posted["id"] and "a plain plan" in shown["content"] and shown["filtered"] == []
+
+        boost = (await client.post(f"/api/v1/statuses/{elsewhere['id']}/reblog", headers=auth(bob_token))).json()
+        shown = assert_status_entity((await frame(ws))["payload"])
+        assert shown["id"] == boost["id"] and shown["reblog"]["favourited"] is True  # alice's own flag
+
+        assert (await client.delete(f"/api/v1/statuses/{posted['id']}", headers=auth(bob_token))).status_code == 200
+        assert await frame(ws) == {"stream": ["list", list_id], "event": "delete", "payload": posted["id"]}
+        await no_frame(ws, 0.5)
+
+
 async def test_members_of_an_exclusive_list_post_to_the_list_stream_not_the_home_stream(client, live_server):
     alice, token = await user_with_token("alice")
     bob, bob_token = await user_with_token("bob")

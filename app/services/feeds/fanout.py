@@ -108,7 +108,7 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
 
         # Feeds are written while the database still streams the rest of the audience.
         received = sum(await _overlapped(batches(), one))
-        await _announce_to_lists(session, status, announcer, [list_id for list_id, _, _ in lists_of_author])
+        await announcer.tell_lists(await _lists_showing(session, status, [list_id for list_id, _, _ in lists_of_author]))
     if audience_size >= LOGGED_AUDIENCE:
         # How long the post waited for a worker, and how long the batches' scripts took in all
         # (they overlap with reading the audience, so the parts do not add up to the whole).
@@ -126,16 +126,26 @@ _LISTS_OF = text("SELECT l.id, l.account_id, l.exclusive FROM list_accounts la J
                  " WHERE la.account_id = :author")
 
 
-async def _announce_to_lists(session: AsyncSession, status: Status, announcer: "_Announcer",
-                             list_ids: list[int]) -> None:
+async def _lists_listened(session: AsyncSession, author_id: int,
+                          list_ids: list[int] | None = None) -> list[List]:
+    """The lists holding an author (`list_ids`, when the caller has them) whose stream is open."""
+    if list_ids is None:
+        list_ids = [row[0] for row in (await session.execute(_LISTS_OF, {"author": author_id})).all()]
     listened = await streaming.listened([streaming.list_channel(i) for i in list_ids])
     if not listened:
-        return
+        return []
+    return [a_list for a_list in (await session.exec(select(List).where(List.id.in_(list_ids)))).all()
+            if streaming.list_channel(a_list.id) in listened]
+
+
+async def _lists_showing(session: AsyncSession, status: Status,
+                         list_ids: list[int] | None = None) -> list[tuple[str, int]]:
+    """(channel, owner) of the open list streams whose list shows the status by its own rules."""
     around = Window(max_id=status.id + 1, since_id=status.id - 1)
-    for a_list in (await session.exec(select(List).where(List.id.in_(list_ids)))).all():
-        if (streaming.list_channel(a_list.id) in listened and await sources.listed(session, a_list, around, 1)
-                and await _shown_to(session, status.id, a_list.account_id)):
-            await announcer.tell_channels([streaming.list_channel(a_list.id)])
+    return [(streaming.list_channel(a_list.id), a_list.account_id)
+            for a_list in await _lists_listened(session, status.account_id, list_ids)
+            if await sources.listed(session, a_list, around, 1)
+            and await _shown_to(session, status.id, a_list.account_id)]
 
 
 # What the list timeline itself applies when it loads (timelines.listed).
@@ -186,13 +196,23 @@ class _Announcer:
             hidden = await self._blocked_or_muted(receivers)
             receivers = [a for a in receivers if a not in hidden]
         if self.per_viewer is not None:
-            await self._tell_each(receivers, self.per_viewer)
+            await self._tell_each([(streaming.user_channel(a), a) for a in receivers], self.per_viewer)
             return
         # One rendering for all, but a receiver with filters gets theirs matched, as Mastodon's
         # streaming server does (few: receivers with a home stream open and a filter).
         personal = await self._with_filters(receivers) if self.for_filters is not None and receivers else set()
         await self.tell_channels([streaming.user_channel(a) for a in receivers if a not in personal])
-        await self._tell_each([a for a in receivers if a in personal], self.for_filters)
+        await self._tell_each([(streaming.user_channel(a), a) for a in receivers if a in personal], self.for_filters)
+
+    async def tell_lists(self, listeners: list[tuple[str, int]]) -> None:
+        """Open list streams, (channel, the list's owner): each rendered for its owner, whose
+        filters apply to lists as to home and whose flags the boosted post shows (few: lists
+        holding the author with a stream open right now)."""
+        render = self.per_viewer or self.for_filters
+        if render is None:
+            await self.tell_channels([channel for channel, _ in listeners])
+        else:
+            await self._tell_each(listeners, render)
 
     async def _blocked_or_muted(self, receivers: list[int]) -> set[int]:
         """The receivers whose home timeline leaves the status out (blocks and mutes apply at
@@ -214,16 +234,17 @@ class _Announcer:
             log.exception("status %s: receivers' filters not read", self.status.id)
             return set()
 
-    async def _tell_each(self, receivers: list[int], render: ViewerAnnouncement) -> None:
-        for receiver in receivers:  # few: only receivers with a home stream open right now
+    async def _tell_each(self, listeners: list[tuple[str, int]], render: ViewerAnnouncement) -> None:
+        """(channel, viewer): the event rendered for each viewer, on their channel."""
+        for channel, viewer in listeners:  # few: only streams open right now
             try:
                 async with db.session() as session:
                     status = await session.get(Status, self.status.id)
-                    message = await render(session, status, receiver) if status is not None else None
+                    message = await render(session, status, viewer) if status is not None else None
             except Exception:
-                log.exception("status %s: stream event for %s not rendered", self.status.id, receiver)
+                log.exception("status %s: stream event for %s not rendered", self.status.id, viewer)
                 continue
-            await _publish([streaming.user_channel(receiver)], message, self.status.id)
+            await _publish([channel], message, self.status.id)
 
     async def tell_channels(self, channels: list[str]) -> None:
         if not channels:
@@ -297,7 +318,10 @@ async def withdraw(status_id: int) -> int:
             batch = get_settings().fanout_batch_size
             for start in range(0, len(owners), batch):
                 removed += await store.remove(owners[start:start + batch], [status.id])
-            await _publish([streaming.user_channel(a) for a in await store.watching(owners)],
+            # And the open list streams of lists holding its author (as Mastodon); a client
+            # not showing the post ignores the event.
+            lists = [streaming.list_channel(a_list.id) for a_list in await _lists_listened(session, status.account_id)]
+            await _publish([streaming.user_channel(a) for a in await store.watching(owners)] + lists,
                            streaming.encode("delete", str(status.id)), status.id)
         return removed
 
@@ -305,7 +329,8 @@ async def withdraw(status_id: int) -> int:
 async def announce_edit(status_id: int, announcement: ViewerAnnouncement) -> int:
     """`status.update` for an edited status on the open home streams that show it: those whose
     feed holds it, or, for an author pulled at read time (whose posts no feed holds), every
-    follower's. Rendered for each such receiver, and only if there is one. How many were told."""
+    follower's; and on the open list streams whose list shows it. Rendered for each such
+    receiver (a list's owner), and only if there is one. How many were told."""
     async with db.session() as session:
         status = await session.get(Status, status_id)
         if status is None or status.deleted_at is not None:
@@ -314,8 +339,11 @@ async def announce_edit(status_id: int, announcement: ViewerAnnouncement) -> int
         watching = await store.watching(await _feed_owners(session, status))
         pulled = author is not None and author.followers_count > get_settings().fanout_pull_threshold
         holders = watching if pulled else await store.holding(watching, status.id)
-    await _Announcer(status, _silent, per_viewer=announcement).tell(holders)
-    return len(holders)
+        lists = await _lists_showing(session, status)
+    announcer = _Announcer(status, _silent, per_viewer=announcement)
+    await announcer.tell(holders)
+    await announcer.tell_lists(lists)
+    return len(holders) + len(lists)
 
 
 async def _publish(channels: list[str], message: str | None, status_id: int) -> None:
