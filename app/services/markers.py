@@ -5,7 +5,8 @@
 
 Every save that moves a marker moves `version` up by one (Mastodon's optimistic lock counter),
 so apps can tell that another device moved it; saving the same position again changes nothing
-(as Rails, which writes only what changed).
+(as Rails, which writes only what changed). The first save answers 1, as Mastodon's does (it
+creates the row, version 0, then moves it).
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ async def save(session: AsyncSession, account: Account, positions: dict[str, int
     for timeline, last_read_id in positions.items():
         now = utcnow()
         statement = insert(Marker).values(account_id=account.id, timeline=timeline, last_read_id=last_read_id,
-                                          version=0, updated_at=now)
+                                          version=1, updated_at=now)
         statement = statement.on_conflict_do_update(
             index_elements=["account_id", "timeline"],
             set_={"last_read_id": last_read_id, "version": Marker.version + 1, "updated_at": now},

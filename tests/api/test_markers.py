@@ -16,21 +16,21 @@ async def test_save_and_read_markers_with_versions(client):
     first = await client.post(MARKERS, json={"home": {"last_read_id": "103194548672408537"}}, headers=alice_h)
     assert_matches_spec(first, "POST", MARKERS)
     assert first.json()["home"]["last_read_id"] == "103194548672408537"
-    assert first.json()["home"]["version"] == 0
+    assert first.json()["home"]["version"] == 1  # as Mastodon: created, then moved
     assert first.json()["home"]["updated_at"].endswith("Z")
 
     second = await client.post(MARKERS, data={"home[last_read_id]": "103194548672408540",
                                               "notifications[last_read_id]": "35098814"}, headers=alice_h)
     assert second.status_code == 200, second.text
-    assert second.json()["home"]["version"] == 1 and second.json()["notifications"]["version"] == 0
+    assert second.json()["home"]["version"] == 2 and second.json()["notifications"]["version"] == 1
     same = await client.post(MARKERS, json={"home": {"last_read_id": "103194548672408540"}}, headers=alice_h)
-    assert same.json()["home"]["version"] == 1  # the same position: nothing moved
+    assert same.json()["home"]["version"] == 2  # the same position: nothing moved
     assert same.json()["home"]["updated_at"] == second.json()["home"]["updated_at"]
 
     both = await client.get(MARKERS, params={"timeline[]": ["home", "notifications"]}, headers=alice_h)
     assert_matches_spec(both, "GET", MARKERS)
     assert {k: (v["last_read_id"], v["version"]) for k, v in both.json().items()} == {
-        "home": ("103194548672408540", 1), "notifications": ("35098814", 0)}
+        "home": ("103194548672408540", 2), "notifications": ("35098814", 1)}
     only_home = await client.get(MARKERS, params={"timeline[]": "home"}, headers=alice_h)
     assert list(only_home.json()) == ["home"]
     assert (await client.get(MARKERS, headers=alice_h)).json() == {}  # nothing asked, nothing given
