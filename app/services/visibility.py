@@ -81,8 +81,9 @@ def not_muted_by(viewer_id: int | None, status=Status) -> ColumnElement:
 
 
 def mentions_nobody_hidden_by(viewer_id: int, status=Status) -> ColumnElement:
-    """Statuses that mention no one the viewer blocks or mutes: Mastodon leaves those out of
-    home timelines and lists (not out of threads or a status fetched by id)."""
+    """Statuses that mention no one the viewer blocks or mutes, and boosts of such statuses:
+    Mastodon leaves those out of home timelines and lists (not out of threads or a status
+    fetched by id)."""
     mentioned = aliased(Mention)
     # Correlated explicitly: the viewer may be a column two queries up (the notify follower in
     # notifications._in_subscribers_home), which SQLAlchemy's automatic correlation, looking only
@@ -94,7 +95,9 @@ def mentions_nobody_hidden_by(viewer_id: int, status=Status) -> ColumnElement:
         exists().where(Mute.account_id == viewer_id, Mute.target_account_id == mentioned.account_id,
                        or_(Mute.expires_at.is_(None), Mute.expires_at > func.now())).correlate_except(Mute),
     )
-    return ~exists().where(mentioned.status_id == status.id, mentioned.silent.is_(False), hidden)
+    # A boost counts what the boosted post mentions (a boost row mentions no one itself).
+    return ~exists().where(mentioned.status_id.in_([status.id, status.reblog_of_id]), mentioned.silent.is_(False),
+                           hidden)
 
 
 def follow_covers_language(status=Status) -> ColumnElement:

@@ -281,6 +281,10 @@ async def test_the_home_stream_leaves_out_what_the_home_timeline_leaves_out(clie
         assert boosted.status_code == 200, boosted.text  # a boost of someone blocking alice
         await post_status(client, auth(dave_token), status="dave, muted")
         await post_status(client, auth(bob_token), status="about @dave")  # mentions a muted account
+        _, erin_token = await user_with_token("erin")
+        about_dave = (await post_status(client, auth(erin_token), status="also about @dave")).json()
+        reboosted = await client.post(f"/api/v1/statuses/{about_dave['id']}/reblog", headers=auth(bob_token))
+        assert reboosted.status_code == 200, reboosted.text  # a boost of a post mentioning him: as Mastodon
         shown = (await post_status(client, auth(bob_token), status="bob speaking")).json()
         assert json.loads((await frame(ws))["payload"])["id"] == shown["id"]
         await no_frame(ws, 0.5)
@@ -414,6 +418,20 @@ async def test_home_stream_gets_edits_and_deletions_of_posts_in_the_feed(client,
         await no_frame(ws, 0.5)
         await no_frame(stranger, 0.1)  # carol follows no one: none of it was hers
     assert set(await feed_store.ids(alice.id)).isdisjoint({int(posted["id"]), int(boost_id)})
+
+
+async def test_a_deleted_post_is_withdrawn_from_the_streams_of_those_it_mentions(client, live_server):
+    """As Mastodon: alice follows no one, yet the post mentioning her was shown to her (its
+    notification), so its deletion reaches her stream too."""
+    alice, token = await user_with_token("alice")
+    _, bob_token = await user_with_token("bob")
+    async with socket(live_server, token, "stream=user") as ws:
+        await until_listening(ws, streaming.user_channel(alice.id))
+        posted = (await post_status(client, auth(bob_token), status="@alice have a look")).json()
+        note = await frame(ws)
+        assert note["event"] == "notification" and json.loads(note["payload"])["status"]["id"] == posted["id"]
+        assert (await client.delete(f"/api/v1/statuses/{posted['id']}", headers=auth(bob_token))).status_code == 200
+        assert await frame(ws) == {"stream": ["user"], "event": "delete", "payload": posted["id"]}
 
 
 async def test_edits_of_an_account_pulled_at_read_time_reach_its_followers_home_streams(client, live_server):

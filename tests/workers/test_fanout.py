@@ -118,16 +118,24 @@ async def test_boost_rules_in_the_feed_script(settings):
     assert await store.fan_out([1], sid(3), None) == []
     # The same boost delivered again is still there (idempotent), not refused.
     assert await store.fan_out([1], sid(10), sid(3)) == [1]
-    # Once the post has sunk below the newest 40 entries, a new boost brings it up again.
+    # Once the post has sunk below the newest 40 entries, a new boost brings it up again; and
+    # once the boost standing for a post has sunk as far, so does another boost of it, or the
+    # post itself arriving late (Mastodon stops tracking a boost there).
+    await store.fan_out([1], sid(20), sid(5))
+    await store.fan_out([1], sid(21), sid(6))
     for n in range(45):
         await store.fan_out([1], sid(100 + n), None)
     assert await store.fan_out([1], sid(200), sid(1)) == [1]
+    assert await store.fan_out([1], sid(201), sid(5)) == [1]
+    assert await store.fan_out([1], sid(202), sid(5)) == []  # the new one stands for it now
+    assert await store.fan_out([1], sid(6), None) == [1]
     # The owner's own posts always go in, even when a boost of them is in the feed.
     assert await store.fan_out([1], sid(300), sid(400)) == [1]
     assert await store.fan_out([1], sid(400), None) == []
     assert await store.fan_out([1], sid(400), None, own=True) == [1]
     assert await store.ids(1) == sorted(
-        [sid(1), sid(10), *(sid(100 + n) for n in range(45)), sid(200), sid(300), sid(400)], reverse=True)
+        [sid(1), sid(6), sid(10), sid(20), sid(21), *(sid(100 + n) for n in range(45)), sid(200), sid(201),
+         sid(300), sid(400)], reverse=True)
 
 
 async def test_the_feed_is_trimmed_and_its_floor_follows(settings):

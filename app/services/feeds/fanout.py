@@ -159,13 +159,13 @@ async def _shown_to(session: AsyncSession, status_id: int, viewer_id: int) -> bo
 
 # Of the viewers (`:viewers`), those who must not see the status (`:ids`: it, and the post it
 # boosts) on their home stream, by the home timeline's own rules (timelines._home_rules): they
-# block or mute its author, the boosted author or an account it mentions itself, or an author
+# block or mute its author, the boosted author or an account it (or the boosted post) mentions, or an author
 # blocks them.
 _HIDDEN_FROM = text("""
     WITH involved AS (
         SELECT s.account_id AS id, true AS author FROM statuses s WHERE s.id = ANY(CAST(:ids AS bigint[]))
         UNION SELECT m.account_id, false FROM status_mentions m
-        WHERE m.status_id = CAST(:status_id AS bigint) AND NOT m.silent
+        WHERE m.status_id = ANY(CAST(:ids AS bigint[])) AND NOT m.silent
     )
     SELECT v.id FROM unnest(CAST(:viewers AS bigint[])) AS v(id)
     WHERE EXISTS (SELECT 1 FROM blocks b JOIN involved i ON i.id = b.target_account_id WHERE b.account_id = v.id)
@@ -220,8 +220,7 @@ class _Announcer:
         ids = [self.status.id] + ([self.status.reblog_of_id] if self.status.reblog_of_id else [])
         try:
             async with db.reading() as session:
-                return {row[0] for row in await db.rows(session, _HIDDEN_FROM, {
-                    "viewers": receivers, "ids": ids, "status_id": self.status.id})}
+                return {row[0] for row in await db.rows(session, _HIDDEN_FROM, {"viewers": receivers, "ids": ids})}
         except Exception:
             log.exception("status %s: receivers' blocks and mutes not read; telling nobody", self.status.id)
             return set(receivers)
@@ -304,9 +303,17 @@ async def _feed_owners(session: AsyncSession, status: Status) -> list[int]:
     return [status.account_id, *(r[0] for r in rows)]
 
 
+async def _mentioned_locals(session: AsyncSession, status_id: int) -> list[int]:
+    rows = await session.execute(text(
+        "SELECT m.account_id FROM status_mentions m JOIN users u ON u.account_id = m.account_id "
+        "WHERE m.status_id = :status"), {"status": status_id})
+    return [r[0] for r in rows]
+
+
 async def withdraw(status_id: int) -> int:
     """Take a deleted status and every boost of it out of the feeds that may hold them, and
-    tell the open home streams of those feeds' owners (`delete`, as Mastodon does)."""
+    tell the open home streams of those feeds' owners and of the local accounts it mentions,
+    and the open list streams of lists holding its author (`delete`, as Mastodon does)."""
     async with db.session() as session:
         gone = (await session.exec(select(Status).where(
             (Status.id == status_id) | (Status.reblog_of_id == status_id)))).all()
@@ -318,10 +325,12 @@ async def withdraw(status_id: int) -> int:
             batch = get_settings().fanout_batch_size
             for start in range(0, len(owners), batch):
                 removed += await store.remove(owners[start:start + batch], [status.id])
-            # And the open list streams of lists holding its author (as Mastodon); a client
-            # not showing the post ignores the event.
+            # Also the local accounts it mentions (they may follow no one: a mention or a direct
+            # message they were shown) and the open list streams of lists holding its author, as
+            # Mastodon; a client not showing the post ignores the event.
+            told = set(owners) | set(await _mentioned_locals(session, status.id))
             lists = [streaming.list_channel(a_list.id) for a_list in await _lists_listened(session, status.account_id)]
-            await _publish([streaming.user_channel(a) for a in await store.watching(owners)] + lists,
+            await _publish([streaming.user_channel(a) for a in await store.watching(list(told))] + lists,
                            streaming.encode("delete", str(status.id)), status.id)
         return removed
 

@@ -82,19 +82,29 @@ local function trim(feed, reblogs, floor, max, ttl)
     end
   end
 end
+-- A boost stands for its post while it is among the feed's newest `falloff` entries (Mastodon
+-- stops tracking it there): further down, a later boost of the post, or the post itself, shows
+-- again. `boost` is the tracked boost's score (a double: the boost id, rounded), so entries are
+-- counted by score rather than looked up by member.
+local function standing(feed, boost)
+  return redis.call('ZCOUNT', feed, '(' .. boost, '+inf') < %(falloff)d
+end
 local function add(feed, reblogs, floor, sid, rid, own, max, ttl)
   if rid ~= '0' then
     local rank = redis.call('ZREVRANK', feed, rid)
     if rank and rank < %(falloff)d then return 0 end
     local seen = redis.call('ZSCORE', reblogs, rid)
-    -- another boost of the same post already stands for it in this feed
-    if seen and tonumber(seen) ~= tonumber(sid) then return 0 end
-    if not seen then
+    if seen and tonumber(seen) ~= tonumber(sid) then
+      -- another boost of the same post already stands for it in this feed
+      if standing(feed, seen) then return 0 end
+      redis.call('ZADD', reblogs, sid, rid)  -- it sank: this one stands for the post now
+    elseif not seen then
       redis.call('ZADD', reblogs, sid, rid)
       if redis.call('ZCARD', reblogs) == 1 then redis.call('EXPIRE', reblogs, ttl) end
     end
-  elseif own ~= '1' and redis.call('ZSCORE', reblogs, sid) then
-    return 0  -- a boost of it arrived first and already shows it
+  elseif own ~= '1' then
+    local seen = redis.call('ZSCORE', reblogs, sid)
+    if seen and standing(feed, seen) then return 0 end  -- a boost of it arrived first and shows it
   end
   local new = redis.call('ZADD', feed, sid, sid)
   trim(feed, reblogs, floor, max, ttl)
