@@ -756,6 +756,12 @@ async def test_direct_stream_gets_the_conversation_of_a_direct_post(client, live
         listed = (await client.get("/api/v1/conversations", headers=auth(token))).json()
         assert [c["id"] for c in listed] == [conversation["id"]]
         await no_frame(ws, 0.5)
+        # Read on one device: the others' streams hear it (as Mastodon streams every change).
+        read = await client.post(f"/api/v1/conversations/{conversation['id']}/read", headers=auth(token))
+        assert read.status_code == 200, read.text
+        event = await frame(ws)
+        assert event["event"] == "conversation" and json.loads(event["payload"]) == read.json()
+        assert read.json()["unread"] is False
 
 
 async def test_too_many_subscriptions_on_one_socket(live_server):

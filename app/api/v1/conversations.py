@@ -2,17 +2,21 @@
 Mastodon), DELETE /api/v1/conversations/:id, POST /api/v1/conversations/:id/read."""
 from __future__ import annotations
 
+import logging
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app import db
+from app import after_response, db
 from app.api.auth import authenticated
 from app.api.entities.conversation import render_conversations
 from app.api.pagination import Page
 from app.api.params import read_params
 from app.api.responses import json_response
-from app.services import conversations
+from app.services import conversations, streaming
+
+log = logging.getLogger("starling.conversations")
 
 
 @authenticated("read:statuses")
@@ -31,7 +35,17 @@ async def read(request: Request) -> Response:
     async with db.session() as session:
         row = await conversations.mark_read(session, viewer.id, request.path_params["id"])
         [rendered] = await render_conversations(session, [row], viewer)
-    return json_response(rendered)
+    response = json_response(rendered)
+
+    # The owner's other apps hear it is read (Mastodon streams a conversation on every change).
+    async def tell_other_apps() -> None:
+        try:
+            await streaming.publish_to_user(viewer.id, "conversation", response.body.decode())
+        except Exception:  # committed already; a missed event only leaves another app's badge on
+            log.exception("conversation %s: read state not streamed", row.id)
+
+    await after_response.soon(tell_other_apps)
+    return response
 
 
 @authenticated("write:conversations")
