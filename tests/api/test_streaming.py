@@ -434,6 +434,26 @@ async def test_a_deleted_post_is_withdrawn_from_the_streams_of_those_it_mentions
         assert await frame(ws) == {"stream": ["user"], "event": "delete", "payload": posted["id"]}
 
 
+async def test_a_post_a_followed_hashtag_brought_home_is_edited_and_deleted_on_the_home_stream(client, live_server):
+    alice, token = await user_with_token("alice")
+    _, bob_token = await user_with_token("bob")  # alice does not follow bob
+    assert (await client.post("/api/v1/tags/cats/follow", headers=auth(token))).status_code == 200
+    await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
+    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    async with socket(live_server, token, "stream=user") as ws:
+        await until_listening(ws, streaming.user_channel(alice.id))
+        posted = (await post_status(client, auth(bob_token), status="look at these #cats")).json()
+        assert json.loads((await frame(ws))["payload"])["id"] == posted["id"]
+        edited = await client.put(f"/api/v1/statuses/{posted['id']}", json={"status": "look at these #cats again"},
+                                  headers=auth(bob_token))
+        assert edited.status_code == 200, edited.text
+        change = await frame(ws)
+        assert change["event"] == "status.update" and "again" in json.loads(change["payload"])["content"]
+        assert (await client.delete(f"/api/v1/statuses/{posted['id']}", headers=auth(bob_token))).status_code == 200
+        assert await frame(ws) == {"stream": ["user"], "event": "delete", "payload": posted["id"]}
+    assert int(posted["id"]) not in await feed_store.ids(alice.id)
+
+
 async def test_edits_of_an_account_pulled_at_read_time_reach_its_followers_home_streams(client, live_server):
     alice, token = await user_with_token("alice")
     star, star_token = await user_with_token("star")

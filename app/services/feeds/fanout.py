@@ -296,11 +296,15 @@ async def _overlapped(items: AsyncIterator, call: Callable[[object], Awaitable])
 
 
 async def _feed_owners(session: AsyncSession, status: Status) -> list[int]:
-    """Every feed that may hold a status: its author's and its author's local followers'."""
+    """Every feed that may hold a status: its author's, its author's local followers' and
+    those of local followers of its hashtags (the fan-out delivers public posts to them)."""
     rows = await session.execute(text(
         "SELECT f.account_id FROM follows f JOIN users u ON u.account_id = f.account_id "
-        "WHERE f.target_account_id = :author"), {"author": status.account_id})
-    return [status.account_id, *(r[0] for r in rows)]
+        "WHERE f.target_account_id = :author "
+        "UNION SELECT tf.account_id FROM tag_follows tf "
+        "JOIN status_tags st ON st.tag_id = tf.tag_id AND st.status_id = :status "
+        "JOIN users u ON u.account_id = tf.account_id"), {"author": status.account_id, "status": status.id})
+    return [status.account_id, *(r[0] for r in rows if r[0] != status.account_id)]
 
 
 async def _mentioned_locals(session: AsyncSession, status_id: int) -> list[int]:
@@ -337,8 +341,8 @@ async def withdraw(status_id: int) -> int:
 
 async def announce_edit(status_id: int, announcement: ViewerAnnouncement) -> int:
     """`status.update` for an edited status on the open home streams that show it: those whose
-    feed holds it, or, for an author pulled at read time (whose posts no feed holds), every
-    follower's; and on the open list streams whose list shows it. Rendered for each such
+    feed holds it (followers', and followers' of its hashtags), or, for an author pulled at read
+    time (whose posts no feed holds), every follower's; and on the open list streams whose list shows it. Rendered for each such
     receiver (a list's owner), and only if there is one. How many were told."""
     async with db.session() as session:
         status = await session.get(Status, status_id)
