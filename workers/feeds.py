@@ -94,3 +94,11 @@ async def rebuild(account_id: int, outbox_id: int | None = None) -> None:
         return
     await fanout.rebuild(account_id)
     await finish(outbox_id)
+
+
+@dramatiq.actor(actor_name=feeds.HIDE, **RETRIES)
+async def hide(account_id: int, target_id: int, severed: bool = False, outbox_id: int | None = None) -> None:
+    if not await still_pending(outbox_id):
+        return
+    await fanout.hide(account_id, target_id, severed)
+    await finish(outbox_id)

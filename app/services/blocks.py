@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.errors import ApiError
 from app.models import Account, Block, Mute
 from app.models.base import utcnow
-from app.services import follows, relationships
+from app.services import feeds, follows, relationships
 from app.services.relationships import Relationship
 
 MAX_MUTE_SECONDS = 100 * 365 * 24 * 3600  # beyond this a date is meaningless; use 0 for forever
@@ -36,6 +36,7 @@ async def block(session: AsyncSession, account_id: int, target_id: int) -> Relat
     await session.execute(insert(Block).values(account_id=account_id, target_account_id=target.id)
                           .on_conflict_do_nothing(index_elements=["account_id", "target_account_id"]))
     await follows.sever(session, account_id, target.id)
+    feeds.hidden(session, account_id, target.id, severed=True)
     return await relationships.for_account(session, account_id, target.id)
 
 
@@ -57,6 +58,7 @@ async def mute(session: AsyncSession, account_id: int, target_id: int, *, notifi
     values = dict(hide_notifications=notifications, expires_at=expires_at)
     await session.execute(insert(Mute).values(account_id=account_id, target_account_id=target.id, **values)
                           .on_conflict_do_update(index_elements=["account_id", "target_account_id"], set_=values))
+    feeds.hidden(session, account_id, target.id)
     return await relationships.for_account(session, account_id, target.id)
 
 

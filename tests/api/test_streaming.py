@@ -454,6 +454,36 @@ async def test_a_post_a_followed_hashtag_brought_home_is_edited_and_deleted_on_t
     assert int(posted["id"]) not in await feed_store.ids(alice.id)
 
 
+async def test_muting_or_blocking_withdraws_what_home_now_hides_from_the_home_stream(client, live_server):
+    """As Mastodon: the muter's open stream is told `delete` for the target's posts in the feed,
+    boosts of them and posts mentioning the target, so apps drop them without a reload."""
+    alice, token = await user_with_token("alice")
+    carol, carol_token = await user_with_token("carol")
+    dave, dave_token = await user_with_token("dave")
+    erin, erin_token = await user_with_token("erin")  # alice does not follow erin
+    for followed in (carol, dave):
+        await follow(alice, followed)
+    erins = (await post_status(client, auth(erin_token), status="erin speaking")).json()
+    about_erin = (await post_status(client, auth(carol_token), status="hi @erin")).json()
+    boost = (await client.post(f"/api/v1/statuses/{erins['id']}/reblog", headers=auth(dave_token))).json()
+    daves = (await post_status(client, auth(dave_token), status="dave speaking")).json()
+    await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
+    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    await settled()
+    async with socket(live_server, token, "stream=user") as ws:
+        await until_listening(ws, streaming.user_channel(alice.id))
+        assert (await client.post(f"/api/v1/accounts/{erin.id}/mute", headers=auth(token))).status_code == 200
+        told = [await frame(ws) for _ in range(2)]
+        assert {(f["event"], f["payload"]) for f in told} == {("delete", about_erin["id"]), ("delete", boost["id"])}
+        await no_frame(ws, 0.5)
+        # A block unfollows too, and that may take carol's post out of the feed first: told anyway.
+        assert (await client.post(f"/api/v1/accounts/{carol.id}/block", headers=auth(token))).status_code == 200
+        assert await frame(ws) == {"stream": ["user"], "event": "delete", "payload": about_erin["id"]}
+        await no_frame(ws, 0.5)
+    shown = [s["id"] for s in (await client.get("/api/v1/timelines/home", headers=auth(token))).json()]
+    assert shown == [daves["id"]]
+
+
 async def test_edits_of_an_account_pulled_at_read_time_reach_its_followers_home_streams(client, live_server):
     alice, token = await user_with_token("alice")
     star, star_token = await user_with_token("star")

@@ -10,6 +10,7 @@ process dies right after (the outbox sweeper re-enqueues it):
     feeds.followed(session, follower_id, target_id)     # merge the followed account's posts
     feeds.unfollowed(session, follower_id, target_id)   # and take them out again
     feeds.rebuild_requested(session, account_id)        # a reader found no live feed
+    feeds.hidden(session, account_id, target_id)        # a mute or block: `delete` on the home stream
 
 The modules: store (Redis keys and scripts), audience (who receives a post),
 sources (home and list timelines from PostgreSQL), fanout (what the actors run).
@@ -28,6 +29,7 @@ ANNOUNCE_EDIT = "feeds_announce_edit"
 MERGE = "feeds_merge"
 UNMERGE = "feeds_unmerge"
 REBUILD = "feeds_rebuild"
+HIDE = "feeds_hide"
 
 
 def status_created(session: AsyncSession, status: Status) -> None:
@@ -52,3 +54,8 @@ def unfollowed(session: AsyncSession, follower_id: int, target_id: int) -> None:
 
 def rebuild_requested(session: AsyncSession, account_id: int) -> None:
     jobs.defer(session, REBUILD, account_id=account_id)
+
+
+def hidden(session: AsyncSession, account_id: int, target_id: int, *, severed: bool = False) -> None:
+    """`severed`: a block, which also ends the follows (docs/feeds.md)."""
+    jobs.defer(session, HIDE, account_id=account_id, target_id=target_id, severed=severed)

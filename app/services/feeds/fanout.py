@@ -7,6 +7,7 @@ running it again adds or removes nothing more.
     await fanout.merge(account_id, target_id)       # just followed: their recent posts come in
     await fanout.unmerge(account_id, target_id)     # unfollowed: their posts go
     await fanout.rebuild(account_id)                # a feed rebuilt from PostgreSQL
+    await fanout.hide(account_id, target_id)        # muted (or blocked: severed=True): `delete` for what reads now hide
 """
 from __future__ import annotations
 
@@ -393,6 +394,41 @@ async def unmerge(account_id: int, target_id: int) -> int:
         theirs = (await session.exec(select(Status.id).where(
             Status.id.in_(feed_ids), Status.account_id == target_id))).all()
     return await store.remove([account_id], list(theirs))
+
+
+# A feed's entries that a mute or block of :target hides from now on (Mastodon's clear_from_home):
+# by the target, boosts of the target's posts, and posts (or boosted posts) mentioning them. After
+# a block (`:severed`), also the target's own posts above the feed's floor whether or not still
+# in it: a block unfollows too, and that job may have taken them out of the feed first.
+_HIDDEN_BY_TARGET = text("""
+    SELECT s.id FROM statuses s LEFT JOIN statuses r ON r.id = s.reblog_of_id
+    WHERE s.id = ANY(CAST(:ids AS bigint[]))
+      AND (s.account_id = :target OR r.account_id = :target OR EXISTS (
+            SELECT 1 FROM status_mentions m WHERE m.account_id = :target AND NOT m.silent
+              AND m.status_id = ANY(ARRAY[s.id, s.reblog_of_id])))
+    UNION
+    (SELECT id FROM statuses WHERE :severed AND account_id = :target AND id >= :floor AND deleted_at IS NULL
+     ORDER BY id DESC LIMIT :most)
+""")
+
+
+async def hide(account_id: int, target_id: int, severed: bool = False) -> int:
+    """A mute or block: the muter's open home streams get `delete` for each feed entry the home
+    timeline now leaves out, as Mastodon's do, so apps drop them without a reload. The entries
+    stay in the feed (reads filter them; an unmute brings them back). How many were told."""
+    if not await store.watching([account_id]):
+        return 0
+    floor = await store.floor_of(account_id)
+    if floor is None:
+        return 0  # no live feed: nothing was streamed from it
+    feed_ids = await store.ids(account_id)
+    async with db.reading() as session:
+        hidden = [row[0] for row in await db.rows(session, _HIDDEN_BY_TARGET, {
+            "ids": feed_ids, "target": target_id, "severed": severed, "floor": floor,
+            "most": get_settings().feed_max_items})]
+    for status_id in hidden:
+        await _publish([streaming.user_channel(account_id)], streaming.encode("delete", str(status_id)), status_id)
+    return len(hidden)
 
 
 async def rebuild(account_id: int) -> int:
