@@ -243,7 +243,7 @@ def _in_subscribers_home(status: Status) -> list:
     conditions = [
         ~exists().where(Mute.account_id == subscriber, Mute.target_account_id == status.account_id,
                         or_(Mute.expires_at.is_(None), Mute.expires_at > func.now())),
-        visibility.mentions_nobody_hidden_by(subscriber, status),  # (only status.id is read)
+        visibility.mentions_nobody_hidden_by(subscriber, status),  # (reads status.id and reblog_of_id)
     ]
     if status.language:
         conditions.append(or_(Follow.languages.is_(None), cast(Follow.languages, JSONB).has_key(status.language)))

@@ -14,13 +14,16 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 from jsonschema import Draft202012Validator
+from sqlalchemy.dialects.postgresql import insert
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app import db
 from app import redis as app_redis
+from app.models import Block
 from app.models.list import List
 from app.services import blocks, filters, streaming, tokens
+from app.services.feeds import fanout
 from app.services.feeds import store as feed_store
 from app.services.tokens import lookup
 from app.streaming.session import MAX_SUBSCRIPTIONS, with_filter_results
@@ -451,6 +454,15 @@ async def test_a_post_a_followed_hashtag_brought_home_is_edited_and_deleted_on_t
         assert change["event"] == "status.update" and "again" in json.loads(change["payload"])["content"]
         assert (await client.delete(f"/api/v1/statuses/{posted['id']}", headers=auth(bob_token))).status_code == 200
         assert await frame(ws) == {"stream": ["user"], "event": "delete", "payload": posted["id"]}
+        # A followers-only post with the tag was never hers to see: its edit is not streamed to
+        # her, even from an account pulled at read time (whose edits go to every follower).
+        with tuned(fanout_pull_threshold=-1):  # bob, with no follower, counts as pulled
+            private = (await post_status(client, auth(bob_token), status="our #cats", visibility="private")).json()
+            edited = await client.put(f"/api/v1/statuses/{private['id']}", json={"status": "our #cats, edited"},
+                                      headers=auth(bob_token))
+            assert edited.status_code == 200, edited.text
+            await settled()
+            await no_frame(ws, 0.5)
     assert int(posted["id"]) not in await feed_store.ids(alice.id)
 
 
@@ -482,6 +494,51 @@ async def test_muting_or_blocking_withdraws_what_home_now_hides_from_the_home_st
         await no_frame(ws, 0.5)
     shown = [s["id"] for s in (await client.get("/api/v1/timelines/home", headers=auth(token))).json()]
     assert shown == [daves["id"]]
+
+
+async def test_muting_withdraws_a_pulled_accounts_posts_and_nothing_once_unmuted(client, live_server):
+    alice, token = await user_with_token("alice")
+    star, star_token = await user_with_token("star")
+    dave, dave_token = await user_with_token("dave")
+    for followed in (star, dave):
+        await follow(alice, followed)
+    await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
+    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    with tuned(fanout_pull_threshold=0):  # star's posts are merged at read time, in no feed of alice's
+        stars = (await post_status(client, auth(star_token), status="star speaking")).json()
+        await settled()
+        assert int(stars["id"]) not in await feed_store.ids(alice.id)
+        async with socket(live_server, token, "stream=user") as ws:
+            await until_listening(ws, streaming.user_channel(alice.id))
+            assert (await client.post(f"/api/v1/accounts/{star.id}/mute", headers=auth(token))).status_code == 200
+            assert await frame(ws) == {"stream": ["user"], "event": "delete", "payload": stars["id"]}
+            await no_frame(ws, 0.3)
+            # Unmuted before the job ran (or a late retry): nothing is taken off the screen.
+            assert (await client.post(f"/api/v1/accounts/{star.id}/unmute", headers=auth(token))).status_code == 200
+            assert await fanout.hide(alice.id, star.id) == 0
+            await no_frame(ws, 0.3)
+
+
+async def test_a_block_withdraws_the_blocked_accounts_posts_even_once_the_unfollow_took_them_out(client, live_server):
+    """A block also unfollows; its two jobs run in any order, so the posts may be gone from
+    the feed before the stream is told: it is told anyway. Run here in the bad order."""
+    alice, token = await user_with_token("alice")
+    carol, carol_token = await user_with_token("carol")
+    await follow(alice, carol)
+    carols = (await post_status(client, auth(carol_token), status="carol speaking")).json()
+    await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
+    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    await settled()
+    async with socket(live_server, token, "stream=user") as ws:
+        await until_listening(ws, streaming.user_channel(alice.id))
+        async with db.session() as session:  # the block's rows, without its jobs
+            await session.execute(insert(Block).values(account_id=alice.id, target_account_id=carol.id))
+            await session.commit()
+        await fanout.unmerge(alice.id, carol.id)
+        assert int(carols["id"]) not in await feed_store.ids(alice.id)
+        assert await fanout.hide(alice.id, carol.id) == 0  # not severed: only what the feed holds
+        assert await fanout.hide(alice.id, carol.id, severed=True) == 1
+        assert await frame(ws) == {"stream": ["user"], "event": "delete", "payload": carols["id"]}
 
 
 async def test_edits_of_an_account_pulled_at_read_time_reach_its_followers_home_streams(client, live_server):
