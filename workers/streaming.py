@@ -81,14 +81,19 @@ async def stream_status(status_id: int, event: str, outbox_id: int | None = None
 
 
 @dramatiq.actor(actor_name=conversations.ACTOR, max_retries=5, min_backoff=1_000, max_backoff=60_000)
-async def stream_conversations(status_id: int, outbox_id: int | None = None) -> None:
+async def stream_conversations(status_id: int | None = None, conversation_ids: list[int] | None = None,
+                               outbox_id: int | None = None) -> None:
     """A direct post: each local participant's `direct` stream gets its conversation, rendered
-    for that participant (unread, the others, the post with their own flags). Only streams
-    that are open are rendered for."""
+    for that participant (unread, the others, the post with their own flags); or, after a
+    deletion, the `conversation_ids` it left with another last post. Only streams that are
+    open are rendered for."""
     if not await still_pending(outbox_id):
         return
     async with db.session() as session:
-        rows = await conversations.holding(session, status_id)
+        if status_id is not None:
+            rows = await conversations.holding(session, status_id)
+        else:
+            rows = await conversations.by_ids(session, conversation_ids or [])
         listened = await streaming.listened([streaming.direct_channel(row.account_id) for row in rows])
         for row in rows:
             if streaming.direct_channel(row.account_id) not in listened:

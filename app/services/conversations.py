@@ -13,7 +13,8 @@ unread for the recipients and read for its author. A recipient gets it exactly w
 mention notifies them (notifications.told_of_mentions: not if they block the author, mute
 their notifications or the thread, block or mute someone else the post involves, ...).
 A conversation whose every post is deleted goes away. Each local participant's `direct` stream then gets the conversation
-(`conversation` event), rendered by the CONVERSATION_ACTOR job once the post commits.
+(`conversation` event), rendered by the CONVERSATION_ACTOR job once the post commits, and again
+when a deletion leaves it another last post.
 """
 from __future__ import annotations
 
@@ -66,19 +67,29 @@ async def status_deleted(session: AsyncSession, status: Status) -> None:
     if status.visibility != "direct":
         return
     params = {"id": status.id}
-    await session.execute(text(
+    changed = (await session.execute(text(
         "UPDATE account_conversations SET status_ids = array_remove(status_ids, :id),"
         " last_status_id = coalesce((SELECT max(s) FROM unnest(array_remove(status_ids, :id)) s), last_status_id)"
-        " WHERE status_ids @> ARRAY[CAST(:id AS bigint)]"), params)
+        " WHERE status_ids @> ARRAY[CAST(:id AS bigint)] RETURNING id, cardinality(status_ids)"), params)).all()
     await session.execute(text(
         "DELETE FROM account_conversations WHERE cardinality(status_ids) = 0"
         " AND last_status_id = :id"), params)
+    # The conversations left with another last post go to their owners' direct streams again
+    # (Mastodon streams a conversation on every change), so apps show the new last post.
+    kept = [row[0] for row in changed if row[1] > 0]
+    if kept:
+        jobs.defer(session, ACTOR, conversation_ids=kept)
 
 
 async def holding(session: AsyncSession, status_id: int) -> list[AccountConversation]:
     """The conversations a status is the last of (whose owners' streams hear of it)."""
     return list((await session.exec(select(AccountConversation).where(
         AccountConversation.last_status_id == status_id))).all())
+
+
+async def by_ids(session: AsyncSession, ids: list[int]) -> list[AccountConversation]:
+    """Those of these conversations that still exist."""
+    return list((await session.exec(select(AccountConversation).where(AccountConversation.id.in_(ids)))).all())
 
 
 async def of_owner_holding(session: AsyncSession, account_id: int, status_ids: list[int]) -> list[AccountConversation]:

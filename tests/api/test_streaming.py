@@ -869,6 +869,14 @@ async def test_direct_stream_gets_the_conversation_of_a_direct_post(client, live
         event = await frame(ws)
         assert event["event"] == "conversation" and json.loads(event["payload"]) == read.json()
         assert read.json()["unread"] is False
+        # Another message, then deleted: the conversation comes again with the first one last.
+        second = (await post_status(client, auth(alice_token), status="@bob psst again", visibility="direct",
+                                    in_reply_to_id=posted["id"])).json()
+        assert json.loads((await frame(ws))["payload"])["last_status"]["id"] == second["id"]
+        assert (await client.delete(f"/api/v1/statuses/{second['id']}", headers=auth(alice_token))).status_code == 200
+        event = await frame(ws)
+        assert event["event"] == "conversation"
+        assert json.loads(event["payload"])["last_status"]["id"] == posted["id"]
 
 
 async def test_too_many_subscriptions_on_one_socket(live_server):
