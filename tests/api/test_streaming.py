@@ -482,12 +482,20 @@ async def test_muting_or_blocking_withdraws_what_home_now_hides_from_the_home_st
     await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
     await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
     await settled()
-    async with socket(live_server, token, "stream=user") as ws:
+    made = await client.post("/api/v1/lists", json={"title": "Carol"}, headers=auth(token))
+    list_id = made.json()["id"]
+    await client.post(f"/api/v1/lists/{list_id}/accounts", json={"account_ids": [str(carol.id)]}, headers=auth(token))
+    async with socket(live_server, token, "stream=user") as ws, \
+            socket(live_server, token, f"stream=list&list={list_id}") as listed:
         await until_listening(ws, streaming.user_channel(alice.id))
+        await until_listening(listed, streaming.list_channel(int(list_id)))
         assert (await client.post(f"/api/v1/accounts/{erin.id}/mute", headers=auth(token))).status_code == 200
         told = [await frame(ws) for _ in range(2)]
         assert {(f["event"], f["payload"]) for f in told} == {("delete", about_erin["id"]), ("delete", boost["id"])}
         await no_frame(ws, 0.5)
+        # The list stream too (as Mastodon's clear_from_lists): carol's post about erin goes.
+        on_list = {(await frame(listed))["payload"] for _ in range(2)}
+        assert about_erin["id"] in on_list
         # A block unfollows too, and that may take carol's post out of the feed first: told anyway.
         assert (await client.post(f"/api/v1/accounts/{carol.id}/block", headers=auth(token))).status_code == 200
         assert await frame(ws) == {"stream": ["user"], "event": "delete", "payload": about_erin["id"]}

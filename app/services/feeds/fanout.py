@@ -436,27 +436,33 @@ _STILL_HIDDEN = text("""
 
 
 async def hide(account_id: int, target_id: int, severed: bool = False) -> int:
-    """A mute or block: the muter's open home streams get `delete` for each feed entry the home
-    timeline now leaves out, as Mastodon's do, so apps drop them without a reload. `severed`:
-    a block that ended the viewer's follow of the target. The entries stay in the feed (reads
-    filter them; an unmute brings them back). How many were told."""
-    if not await store.watching([account_id]):
-        return 0
+    """A mute or block: the muter's open home and list streams get `delete` for each feed entry
+    the home timeline now leaves out, as Mastodon's do (clear_from_home, clear_from_lists), so
+    apps drop them without a reload. `severed`: a block that ended the viewer's follow of the
+    target. The entries stay in the feed (reads filter them; an unmute brings them back). How
+    many posts were withdrawn."""
     floor = await store.floor_of(account_id)
     if floor is None:
         return 0  # no live feed: nothing was streamed from it
-    feed_ids = await store.ids(account_id)
     settings = get_settings()
     async with db.reading() as session:
+        # Lists show the same posts of the accounts they hold, and the same rules hide them.
+        own_lists = [row[0] for row in await session.execute(
+            text("SELECT id FROM lists WHERE account_id = :viewer"), {"viewer": account_id})]
+        listening = await streaming.listened([streaming.list_channel(i) for i in own_lists])
+        channels = [streaming.user_channel(account_id)] if await store.watching([account_id]) else []
+        channels += sorted(listening)
+        if not channels:
+            return 0
         if not (await session.execute(_STILL_HIDDEN, {"viewer": account_id, "target": target_id})).scalar():
             return 0
         target = await session.get(Account, target_id)
         pulled = target is not None and target.followers_count > settings.fanout_pull_threshold
         hidden = [row[0] for row in await db.rows(session, _HIDDEN_BY_TARGET, {
-            "ids": feed_ids, "target": target_id, "theirs": severed or pulled, "floor": floor,
+            "ids": await store.ids(account_id), "target": target_id, "theirs": severed or pulled, "floor": floor,
             "most": settings.feed_max_items})]
     for status_id in hidden:
-        await _publish([streaming.user_channel(account_id)], streaming.encode("delete", str(status_id)), status_id)
+        await _publish(channels, streaming.encode("delete", str(status_id)), status_id)
     return len(hidden)
 
 
