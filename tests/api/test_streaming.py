@@ -100,6 +100,12 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+async def live_home(client, token: str, account) -> None:
+    """Read the account's home once, so its feed is rebuilt, and wait until the feed is live."""
+    await client.get("/api/v1/timelines/home", headers=auth(token))
+    await eventually(lambda: feed_store.floor_of(account.id), until=lambda floor: floor is not None)
+
+
 # -- health ---------------------------------------------------------------------------------------
 
 async def test_health_answers_ok(client, live_server):
@@ -276,8 +282,7 @@ async def test_the_home_stream_leaves_out_what_the_home_timeline_leaves_out(clie
     async with db.session() as session:
         await blocks.mute(session, alice.id, dave.id)
     carols = (await post_status(client, auth(carol_token), status="carol speaking")).json()
-    await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
-    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    await live_home(client, token, alice)
     async with socket(live_server, token, "stream=user") as ws:
         await until_listening(ws, streaming.user_channel(alice.id))
         boosted = await client.post(f"/api/v1/statuses/{carols['id']}/reblog", headers=auth(bob_token))
@@ -364,8 +369,7 @@ async def test_home_stream_gets_followed_accounts_posts_made_after_it_opened(cli
     alice, token = await user_with_token("alice")
     bob, bob_token = await user_with_token("bob")
     await follow(alice, bob)
-    await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
-    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    await live_home(client, token, alice)
     await post_status(client, auth(bob_token), status="while alice was away")
     await settled()
     async with socket(live_server, token, "stream=user") as ws:
@@ -386,8 +390,7 @@ async def test_home_stream_gets_edits_and_deletions_of_posts_in_the_feed(client,
     carol, carol_token = await user_with_token("carol")
     _, dave_token = await user_with_token("dave")
     await follow(alice, bob)
-    await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
-    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    await live_home(client, token, alice)
     async with socket(live_server, token, "stream=user") as ws, \
             socket(live_server, carol_token, "stream=user") as stranger:
         await until_listening(ws, streaming.user_channel(alice.id))
@@ -441,8 +444,7 @@ async def test_a_post_a_followed_hashtag_brought_home_is_edited_and_deleted_on_t
     alice, token = await user_with_token("alice")
     _, bob_token = await user_with_token("bob")  # alice does not follow bob
     assert (await client.post("/api/v1/tags/cats/follow", headers=auth(token))).status_code == 200
-    await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
-    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    await live_home(client, token, alice)
     async with socket(live_server, token, "stream=user") as ws:
         await until_listening(ws, streaming.user_channel(alice.id))
         posted = (await post_status(client, auth(bob_token), status="look at these #cats")).json()
@@ -479,8 +481,7 @@ async def test_muting_or_blocking_withdraws_what_home_now_hides_from_the_home_st
     about_erin = (await post_status(client, auth(carol_token), status="hi @erin")).json()
     boost = (await client.post(f"/api/v1/statuses/{erins['id']}/reblog", headers=auth(dave_token))).json()
     daves = (await post_status(client, auth(dave_token), status="dave speaking")).json()
-    await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
-    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    await live_home(client, token, alice)
     await settled()
     made = await client.post("/api/v1/lists", json={"title": "Carol"}, headers=auth(token))
     list_id = made.json()["id"]
@@ -510,8 +511,7 @@ async def test_muting_withdraws_a_pulled_accounts_posts_and_nothing_once_unmuted
     dave, dave_token = await user_with_token("dave")
     for followed in (star, dave):
         await follow(alice, followed)
-    await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
-    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    await live_home(client, token, alice)
     with tuned(fanout_pull_threshold=0):  # star's posts are merged at read time, in no feed of alice's
         stars = (await post_status(client, auth(star_token), status="star speaking")).json()
         await settled()
@@ -534,8 +534,7 @@ async def test_a_block_withdraws_the_blocked_accounts_posts_even_once_the_unfoll
     carol, carol_token = await user_with_token("carol")
     await follow(alice, carol)
     carols = (await post_status(client, auth(carol_token), status="carol speaking")).json()
-    await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
-    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    await live_home(client, token, alice)
     await settled()
     async with socket(live_server, token, "stream=user") as ws:
         await until_listening(ws, streaming.user_channel(alice.id))
@@ -553,8 +552,7 @@ async def test_edits_of_an_account_pulled_at_read_time_reach_its_followers_home_
     alice, token = await user_with_token("alice")
     star, star_token = await user_with_token("star")
     await follow(alice, star)
-    await client.get("/api/v1/timelines/home", headers=auth(token))
-    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    await live_home(client, token, alice)
     with tuned(fanout_pull_threshold=0):  # star's posts are merged at read time, in no feed of alice's
         posted = (await post_status(client, auth(star_token), status="before")).json()
         await settled()
@@ -573,8 +571,7 @@ async def test_a_boost_comes_to_each_home_stream_with_that_viewers_own_flags(cli
     bob, bob_token = await user_with_token("bob")
     _, carol_token = await user_with_token("carol")
     await follow(alice, bob)
-    await client.get("/api/v1/timelines/home", headers=auth(token))
-    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    await live_home(client, token, alice)
     carols = (await post_status(client, auth(carol_token), status="worth a boost")).json()
     for action in ("favourite", "bookmark"):
         assert (await client.post(f"/api/v1/statuses/{carols['id']}/{action}", headers=auth(token))).status_code == 200
@@ -841,8 +838,7 @@ async def test_members_of_an_exclusive_list_post_to_the_list_stream_not_the_home
     made = await client.post("/api/v1/lists", json={"title": "Bob only", "exclusive": True}, headers=auth(token))
     list_id = made.json()["id"]
     await client.post(f"/api/v1/lists/{list_id}/accounts", json={"account_ids": [str(bob.id)]}, headers=auth(token))
-    await client.get("/api/v1/timelines/home", headers=auth(token))  # alice's feed is rebuilt: live
-    await eventually(lambda: feed_store.floor_of(alice.id), until=lambda floor: floor is not None)
+    await live_home(client, token, alice)
     async with socket(live_server, token, "stream=user") as home, \
             socket(live_server, token, f"stream=list&list={list_id}") as listed:
         await until_listening(home, streaming.user_channel(alice.id))
