@@ -25,7 +25,7 @@ from app import db
 from app.config import get_settings
 from app.models import Account, List, Status
 from app.models.base import utcnow
-from app.services import filters, streaming, visibility
+from app.services import filters, relationships, streaming, visibility
 from app.services.feeds import audience, sources, store
 from app.services.feeds.store import Window
 
@@ -414,7 +414,7 @@ async def unmerge(account_id: int, target_id: int) -> int:
 # by the target, boosts of the target's posts, and posts (or boosted posts) mentioning them. With
 # `:theirs`, also the target's own posts above the feed's floor, whether in the feed or not: after
 # a block that ended a follow (whose unmerge job may have taken them out of the feed first), or
-# for an account pulled at read time (whose posts no feed holds). Not direct ones.
+# for a followed account pulled at read time (whose posts no feed holds). Not direct ones.
 _HIDDEN_BY_TARGET = text("""
     SELECT s.id FROM statuses s LEFT JOIN statuses r ON r.id = s.reblog_of_id
     WHERE s.id = ANY(CAST(:ids AS bigint[]))
@@ -457,7 +457,9 @@ async def hide(account_id: int, target_id: int, severed: bool = False) -> int:
         if not (await session.execute(_STILL_HIDDEN, {"viewer": account_id, "target": target_id})).scalar():
             return 0
         target = await session.get(Account, target_id)
-        pulled = target is not None and target.followers_count > settings.fanout_pull_threshold
+        # A followed account pulled at read time: its posts were on the home timeline, in no feed.
+        pulled = (target is not None and target.followers_count > settings.fanout_pull_threshold
+                  and await relationships.is_following(session, account_id, target_id))
         hidden = [row[0] for row in await db.rows(session, _HIDDEN_BY_TARGET, {
             "ids": await store.ids(account_id), "target": target_id, "theirs": severed or pulled, "floor": floor,
             "most": settings.feed_max_items})]
