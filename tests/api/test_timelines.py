@@ -140,6 +140,31 @@ async def test_home_feeds_can_live_on_a_redis_server_of_their_own(client, settin
             claimed.release()
 
 
+async def test_when_the_boost_shown_for_a_post_goes_another_followees_boost_takes_its_place(client):
+    alice, alice_h = await reader(client, "alice")
+    bob, bob_h = await signed_in("bob")
+    carol, carol_h = await signed_in("carol")
+    erin, erin_h = await signed_in("erin")
+    _, dave_h = await signed_in("dave")  # alice follows none of dave
+    for followed in (bob, carol, erin):
+        await follow(alice, followed)
+    original = await post(client, dave_h, "worth sharing")
+    boosts = []
+    for headers in (bob_h, carol_h, erin_h):
+        boosted = await client.post(f"/api/v1/statuses/{original['id']}/reblog", headers=headers)
+        assert boosted.status_code == 200, boosted.text
+        boosts.append(boosted.json()["id"])
+        await settled()
+    assert await home(client, alice_h) == [boosts[0]]  # once, by the first to boost it
+    assert (await client.post(f"/api/v1/statuses/{original['id']}/unreblog", headers=bob_h)).status_code == 200
+    await settled()
+    assert await home(client, alice_h) == [boosts[1]]  # carol's takes its place, as in Mastodon
+    unfollowed = await client.post(f"/api/v1/accounts/{carol.id}/unfollow", headers=alice_h)
+    assert unfollowed.status_code == 200, unfollowed.text
+    await settled()
+    assert await home(client, alice_h) == [boosts[2]]  # and erin's once alice unfollows carol
+
+
 async def test_followed_hashtags_bring_public_posts_of_strangers_into_home(client):
     alice, alice_h = await reader(client, "alice")
     bob, bob_h = await signed_in("bob")  # alice does not follow bob

@@ -138,6 +138,28 @@ async def test_boost_rules_in_the_feed_script(settings):
          sid(300), sid(400)], reverse=True)
 
 
+async def test_a_boost_standing_for_its_post_hands_over_to_one_held_back(settings):
+    """As Mastodon's remove_from_feed: when the boost shown for a post goes, the oldest boost of
+    it held back meanwhile takes its place; a held-back boost that goes is forgotten."""
+    await store.start_building(2)
+    await store.finish_building(2, 0)
+    post = sid(1)  # not in this feed: only boosts of it come
+    assert await store.fan_out([2], sid(10), post) == [2]
+    assert await store.fan_out([2], sid(11), post) == []  # held back
+    assert await store.fan_out([2], sid(12), post) == []  # held back
+    assert await store.fan_out([2], sid(13), post) == []  # held back, then undone
+    await store.remove([2], [(sid(13), post)])
+    await store.remove([2], [(sid(10), post)])  # the standing boost goes: the oldest held back comes
+    assert await store.ids(2) == [sid(11)]
+    assert await store.fan_out([2], sid(14), post) == []  # sid(11) stands for the post now
+    await store.remove([2], [(sid(11), post)])
+    assert await store.ids(2) == [sid(12)]  # sid(13) was undone: never shown again
+    await store.remove([2], [(sid(12), post)])
+    assert await store.ids(2) == [sid(14)]
+    await store.remove([2], [(sid(14), post)])
+    assert await store.ids(2) == []
+
+
 async def test_the_feed_is_trimmed_and_its_floor_follows(settings):
     await store.start_building(7)
     await store.finish_building(7, 0)
@@ -329,7 +351,7 @@ async def test_a_feed_cut_while_rebuilt_is_trusted_from_the_cut_whatever_came_af
         await store.start_building(reader.id)
         for n in range(35):  # the 35th insert cuts the feed back to the newest 32
             await store.fan_out([reader.id], base + 100 + n, None)
-        await store.remove([reader.id], [base + 134])  # a deletion: 31 entries left
+        await store.remove([reader.id], [(base + 134, None)])  # a deletion: 31 entries left
         await store.fan_out([reader.id], base + 50, None)  # a late remote post, dated before the cut
         await store.finish_building(reader.id, 0)
         assert await store.floor_of(reader.id) == base + 103  # the oldest entry the cut kept
@@ -343,7 +365,7 @@ async def test_a_feed_key_recreated_by_a_write_still_expires(settings):
     await store.finish_building(reader.id, 0)
     first, boost, boosted = 144_000_000_000_000_001, 144_000_000_000_000_002, 143_000_000_000_000_000
     await store.fan_out([reader.id], first, None)
-    await store.remove([reader.id], [first])
+    await store.remove([reader.id], [(first, None)])
     redis = app_redis.feeds()
     assert not await redis.exists(store.feed_key(reader.id))
     await store.fan_out([reader.id], boost, boosted)  # a boost: the feed and its reblog tracking anew

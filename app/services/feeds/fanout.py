@@ -334,7 +334,7 @@ async def withdraw(status_id: int) -> int:
             owners = await _feed_owners(session, status)
             batch = get_settings().fanout_batch_size
             for start in range(0, len(owners), batch):
-                removed += await store.remove(owners[start:start + batch], [status.id])
+                removed += await store.remove(owners[start:start + batch], [(status.id, status.reblog_of_id)])
             # Also the local accounts it mentions (they may follow no one: a mention or a direct
             # message they were shown; boosts mention no one) and the open list streams of lists
             # holding its author, as Mastodon; a client not showing the post ignores the event.
@@ -405,9 +405,9 @@ async def unmerge(account_id: int, target_id: int) -> int:
     if not feed_ids:
         return 0
     async with db.session() as session:
-        theirs = (await session.exec(select(Status.id).where(
+        theirs = (await session.exec(select(Status.id, Status.reblog_of_id).where(
             Status.id.in_(feed_ids), Status.account_id == target_id))).all()
-    return await store.remove([account_id], list(theirs))
+    return await store.remove([account_id], [(status_id, reblog_of_id) for status_id, reblog_of_id in theirs])
 
 
 # A feed's entries that a mute or block of :target hides from now on (Mastodon's clear_from_home):

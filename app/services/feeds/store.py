@@ -95,8 +95,14 @@ local function add(feed, reblogs, floor, sid, rid, own, max, ttl)
     if rank and rank < %(falloff)d then return 0 end
     local seen = redis.call('ZSCORE', reblogs, rid)
     if seen and tonumber(seen) ~= tonumber(sid) then
-      -- another boost of the same post already stands for it in this feed
-      if standing(feed, seen) then return 0 end
+      -- another boost of the same post already stands for it in this feed: this one is held
+      -- back, to stand in for it if it goes (REMOVE)
+      if standing(feed, seen) then
+        local held = reblogs .. ':' .. rid
+        redis.call('SADD', held, sid)
+        redis.call('EXPIRE', held, ttl)
+        return 0
+      end
       redis.call('ZADD', reblogs, sid, rid)  -- it sank: this one stands for the post now
     elseif not seen then
       redis.call('ZADD', reblogs, sid, rid)
@@ -210,14 +216,39 @@ return n
 """
 
 # Remove statuses from many feeds, with the reblog tracking that pointed at them.
-# KEYS are (feed, reblogs, floor) triples; ARGV = status ids. Returns how many entries went.
+# KEYS are (feed, reblogs, floor) triples; ARGV = (status id, boosted id or '0') pairs. A boost
+# that stood for its post hands over to the oldest boost held back meanwhile (`<reblogs>:<rid>`,
+# see _ADD), which goes into the feed in its place, as Mastodon's remove_from_feed does; a
+# held-back boost that goes is forgotten. Returns how many entries went.
 REMOVE = """
 local n = 0
 for i = 1, #KEYS, 3 do
-  for j = 1, #ARGV do
-    n = n + redis.call('ZREM', KEYS[i], ARGV[j])
-    redis.call('ZREMRANGEBYSCORE', KEYS[i + 1], ARGV[j], ARGV[j])
-    redis.call('ZREM', KEYS[i + 1], ARGV[j])
+  local feed, reblogs = KEYS[i], KEYS[i + 1]
+  for j = 1, #ARGV, 2 do
+    local sid, rid = ARGV[j], ARGV[j + 1]
+    local gone = redis.call('ZREM', feed, sid)
+    n = n + gone
+    local held, stood = nil, false
+    if rid ~= '0' then
+      held = reblogs .. ':' .. rid
+      redis.call('SREM', held, sid)
+      local tracked = redis.call('ZSCORE', reblogs, rid)
+      stood = gone == 1 and tracked and tonumber(tracked) == tonumber(sid)
+    end
+    redis.call('ZREMRANGEBYSCORE', reblogs, sid, sid)
+    redis.call('ZREM', reblogs, sid)
+    if stood then
+      -- ids are digit strings: the shortest, then smallest, is the oldest boost held back
+      local next
+      for _, other in ipairs(redis.call('SMEMBERS', held)) do
+        if not next or #other < #next or (#other == #next and other < next) then next = other end
+      end
+      if next then
+        redis.call('SREM', held, next)
+        redis.call('ZADD', feed, next, next)
+        redis.call('ZADD', reblogs, next, rid)
+      end
+    end
   end
 end
 return n
@@ -382,12 +413,14 @@ async def fill(account_id: int, entries: list[tuple[int, int | None, int]]) -> i
     return int(await script("FILL")(keys=keys_of(account_id), args=args))
 
 
-async def remove(account_ids: list[int], status_ids: list[int]) -> int:
-    """Take statuses out of the feeds of `account_ids`; how many entries went."""
-    if not account_ids or not status_ids:
+async def remove(account_ids: list[int], statuses: list[tuple[int, int | None]]) -> int:
+    """Take statuses, (id, boosted id or None), out of the feeds of `account_ids`; how many
+    entries went. A boost standing for its post hands over to one held back (see REMOVE)."""
+    if not account_ids or not statuses:
         return 0
     keys = [key for account_id in account_ids for key in keys_of(account_id)]
-    return int(await script("REMOVE")(keys=keys, args=[str(i) for i in status_ids]))
+    args = [str(part) for status_id, reblog_of_id in statuses for part in (status_id, reblog_of_id or 0)]
+    return int(await script("REMOVE")(keys=keys, args=args))
 
 
 async def watching(account_ids: list[int]) -> list[int]:
