@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, exists
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.errors import ApiError
-from app.models import Account, Block, Follow, Mute
+from app.models import Account, Block, Mute
 from app.models.base import utcnow
 from app.services import feeds, follows, relationships
 from app.services.relationships import Relationship
@@ -35,8 +35,7 @@ async def block(session: AsyncSession, account_id: int, target_id: int) -> Relat
     await relationships.pair_lock(session, account_id, target.id)
     await session.execute(insert(Block).values(account_id=account_id, target_account_id=target.id)
                           .on_conflict_do_nothing(index_elements=["account_id", "target_account_id"]))
-    followed = (await session.execute(select(exists().where(
-        Follow.account_id == account_id, Follow.target_account_id == target.id)))).scalar()
+    followed = await relationships.is_following(session, account_id, target.id)
     await follows.sever(session, account_id, target.id)
     feeds.hidden(session, account_id, target.id, severed=followed)
     return await relationships.for_account(session, account_id, target.id)

@@ -225,9 +225,9 @@ async def tag(session: AsyncSession, viewer: Account | None, name: str, page, op
     """Public posts with the hashtag or any of `any`, all of `all` and none of `none`.
     Unknown hashtags simply match nothing; an unknown one in the path, nothing at all (as
     Mastodon, whatever `any` asks for)."""
-    if not await _tag_ids(session, [name]):
-        return []
     wanted = await _tag_ids(session, [name, *options.any])
+    if clean_tag(name) not in wanted:
+        return []
     required = await _tag_ids(session, options.all)
     if not wanted or len(required) < len({clean_tag(n) for n in options.all if clean_tag(n)}):
         return []

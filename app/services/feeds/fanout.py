@@ -25,7 +25,7 @@ from app import db
 from app.config import get_settings
 from app.models import Account, List, Status
 from app.models.base import utcnow
-from app.services import filters, relationships, streaming, visibility
+from app.services import filters, lists, relationships, streaming, visibility
 from app.services.feeds import audience, sources, store
 from app.services.feeds.store import Window
 
@@ -426,13 +426,6 @@ _HIDDEN_BY_TARGET = text("""
        AND visibility <> 'direct'
      ORDER BY id DESC LIMIT :most)
 """)
-# The mute (unexpired) or block is still there when the job runs: an unmute in between, or a
-# late retry, must not take visible posts off the screen.
-_STILL_HIDDEN = text("""
-    SELECT EXISTS (SELECT 1 FROM blocks WHERE account_id = :viewer AND target_account_id = :target)
-        OR EXISTS (SELECT 1 FROM mutes WHERE account_id = :viewer AND target_account_id = :target
-                   AND (expires_at IS NULL OR expires_at > now()))
-""")
 
 
 async def hide(account_id: int, target_id: int, severed: bool = False) -> int:
@@ -446,15 +439,20 @@ async def hide(account_id: int, target_id: int, severed: bool = False) -> int:
         return 0  # no live feed: nothing was streamed from it
     settings = get_settings()
     async with db.reading() as session:
+        viewer = await session.get(Account, account_id)
+        if viewer is None:
+            return 0
         # Lists show the same posts of the accounts they hold, and the same rules hide them.
-        own_lists = [row[0] for row in await session.execute(
-            text("SELECT id FROM lists WHERE account_id = :viewer"), {"viewer": account_id})]
-        listening = await streaming.listened([streaming.list_channel(i) for i in own_lists])
+        listening = await streaming.listened([streaming.list_channel(a_list.id)
+                                              for a_list in await lists.all_of(session, viewer)])
         channels = [streaming.user_channel(account_id)] if await store.watching([account_id]) else []
         channels += sorted(listening)
         if not channels:
             return 0
-        if not (await session.execute(_STILL_HIDDEN, {"viewer": account_id, "target": target_id})).scalar():
+        # Still muted (unexpired) or blocked when the job runs: an unmute in between, or a late
+        # retry, must not take visible posts off the screen.
+        if not (await relationships.is_blocking(session, account_id, target_id)
+                or await relationships.is_muting(session, account_id, target_id)):
             return 0
         target = await session.get(Account, target_id)
         # A followed account pulled at read time: its posts were on the home timeline, in no feed.
