@@ -1,9 +1,10 @@
-"""Reading timelines: home, public, hashtag and list.
+"""Reading timelines: home, public, hashtag, list and trending link.
 
     statuses = await timelines.home(session, viewer, page)
     statuses = await timelines.public(session, viewer, page, PublicFilter(local=True))
     statuses = await timelines.tag(session, viewer, "cats", page, TagFilter(any=["dogs"]))
     statuses = await timelines.listed(session, viewer, list_id, page)
+    statuses = await timelines.link(session, viewer, card, page)    # card: trends.trending_link()
 
 `page` is an app.api.pagination.Page. Every result is newest first and follows
 Mastodon's max_id (older than), since_id (newer than, the newest ones) and min_id
@@ -32,7 +33,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import db
-from app.models import Account, Follow, List, ListAccount, MediaAttachment, Status, StatusTag, Tag, TagFollow
+from app.models import (Account, Follow, List, ListAccount, MediaAttachment, PreviewCard, Status, StatusPreviewCard,
+                        StatusTag, Tag, TagFollow)
 from app.services import feeds, lists, visibility
 from app.services.feeds import sources, store
 from app.services.feeds.store import Window
@@ -239,6 +241,16 @@ async def tag(session: AsyncSession, viewer: Account | None, name: str, page, op
     if excluded:
         query = query.where(~exists().where(StatusTag.status_id == Status.id,
                                             StatusTag.tag_id.in_(list(excluded.values()))))
+    return page.order(list((await session.exec(page.apply(query, Status.id))).all()))
+
+
+async def link(session: AsyncSession, viewer: Account | None, card: PreviewCard, page) -> list[Status]:
+    """Public posts carrying a (trending) link's card, replies included, by authors who opted
+    in to discovery: Mastodon's link timeline."""
+    discoverable_author = exists().where(Account.id == Status.account_id, Account.discoverable.is_(True))
+    query = _public_query(viewer.id if viewer else None, PublicFilter()).where(
+        discoverable_author,
+        Status.id.in_(select(StatusPreviewCard.status_id).where(StatusPreviewCard.preview_card_id == card.id)))
     return page.order(list((await session.exec(page.apply(query, Status.id))).all()))
 
 

@@ -3,6 +3,7 @@
     tags = await trending_tags(session, limit=10, offset=0)               # [Tag]
     statuses = await trending_statuses(session, viewer_id, limit=20, offset=0)
     cards = await trending_links(session, limit=10, offset=0)             # [PreviewCard]
+    card = await trending_link(session, "https://news.example/story")     # PreviewCard | None
     history = await link_history(session, [card.id, ...])  # {card_id: [(day, shares, accounts)]}
 
 Tags: each account that used the tag in a public post within TAG_WINDOW counts once, weighted
@@ -126,6 +127,19 @@ async def trending_links(session: AsyncSession, *, limit: int, offset: int) -> l
     ids = [r[0] for r in rows]
     cards = {c.id: c for c in (await session.exec(select(PreviewCard).where(PreviewCard.id.in_(ids)))).all()} if ids else {}
     return [cards[i] for i in ids if i in cards]
+
+
+async def trending_link(session: AsyncSession, url: str) -> PreviewCard | None:
+    """The card of `url` if it is trending now (it would be on some page of trending_links):
+    the link timeline shows only those, as Mastodon's."""
+    card = (await session.exec(select(PreviewCard).where(
+        PreviewCard.url == url, PreviewCard.trendable.is_(True), PreviewCard.type == "link"))).first()
+    if card is None:
+        return None
+    sharers = (await session.execute(text(
+        f"SELECT count(DISTINCT account_id) FROM ({_shares('spc.preview_card_id = :card_id')}) shares"),
+        {"floor": _floor_id(LINK_WINDOW_HOURS), "card_id": card.id})).scalar_one()
+    return card if sharers >= LINK_MIN_ACCOUNTS else None
 
 
 def _day_start(moment: datetime) -> datetime:

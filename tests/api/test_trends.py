@@ -263,3 +263,65 @@ async def test_trending_links_by_recent_distinct_accounts(client, settings):
     assert (await client.get("/api/v1/trends/links", params={"limit": 0})).status_code == 422
     assert (await client.get("/api/v1/trends/links", params={"offset": -1})).status_code == 422
     assert len((await client.get("/api/v1/trends/links", params={"limit": 500})).json()) == 3  # clamped to 20
+
+
+async def test_link_timeline(client, settings):
+    """GET /api/v1/timelines/link: the public posts carrying a trending link's card, by
+    discoverable authors, minus what the viewer hides; any other URL is not found."""
+    names = ("ann", "ben", "cid", "dot", "eve")
+    people = {name: (await make_user(name))[0] for name in names}
+    headers = {name: bearer(await token_for(people[name])) for name in names}
+    hidden = await client.patch("/api/v1/accounts/update_credentials", headers=headers["eve"],
+                                data={"discoverable": "false"})
+    assert hidden.status_code == 200, hidden.text
+    story, lonely = "https://news.example/story", "https://news.example/lonely"
+    with fake_web(settings) as web:
+        web.page(story, "The story", description="About it")
+        web.page(lonely, "The lonely story")
+        first = await posted(client, headers["ann"], f"read {story}")
+        second = await posted(client, headers["ben"], f"also {story}")
+        reply = await posted(client, headers["cid"], f"agreed, {story}", in_reply_to_id=first["id"])
+        private = await posted(client, headers["dot"], f"between us {story}", visibility="private")
+        undiscoverable = await posted(client, headers["eve"], f"me too {story}")
+        gone = await posted(client, headers["dot"], f"soon deleted {story}")
+        await posted(client, headers["ann"], f"only me {lonely}")
+        await settled()
+        for status, author in ((first, "ann"), (second, "ben"), (reply, "cid"), (private, "dot"),
+                               (undiscoverable, "eve"), (gone, "dot")):
+            assert (await shared_card(client, headers[author], status["id"]))["url"] == story
+    assert (await client.delete(f"/api/v1/statuses/{gone['id']}", headers=headers["dot"])).status_code == 200
+    shown = [reply["id"], second["id"], first["id"]]  # newest first
+
+    anonymous = await client.get("/api/v1/timelines/link", params={"url": story})
+    assert anonymous.status_code == 200, anonymous.text
+    assert_matches_spec(anonymous, "GET", "/api/v1/timelines/link")
+    assert [s["id"] for s in anonymous.json()] == shown
+    assert anonymous.json()[0]["card"]["url"] == story
+
+    # A viewer's mutes apply; its own flags are shown.
+    assert (await client.post(f"/api/v1/accounts/{people['ben'].id}/mute", headers=headers["dot"])).status_code == 200
+    assert (await client.post(f"/api/v1/statuses/{first['id']}/favourite", headers=headers["dot"])).status_code == 200
+    seen = (await client.get("/api/v1/timelines/link", params={"url": story}, headers=headers["dot"])).json()
+    assert [s["id"] for s in seen] == [reply["id"], first["id"]]
+    assert seen[1]["favourited"] is True
+
+    # Page by page through the Link header: each post once, none skipped.
+    paged, url = [], "/api/v1/timelines/link?" + "url=" + story + "&limit=1"
+    while url:
+        page = await client.get(url)
+        assert page.status_code == 200, page.text
+        paged += [s["id"] for s in page.json()]
+        url = page.links.get("next", {}).get("url") if page.json() else None
+    assert paged == shown
+    newer = await client.get("/api/v1/timelines/link", params={"url": story, "min_id": first["id"]})
+    assert [s["id"] for s in newer.json()] == [reply["id"], second["id"]]
+
+    # Not trending (one account), unknown, or no URL at all: 404 in Mastodon's format.
+    for params in ({"url": lonely}, {"url": "https://nowhere.example/"}, {}, {"url": ""}):
+        missing = await client.get("/api/v1/timelines/link", params=params)
+        assert missing.status_code == 404 and missing.json() == {"error": "Record not found"}, params
+    for bad in ({"limit": "many"}, {"max_id": "12ab"}):
+        refused = await client.get("/api/v1/timelines/link", params={"url": story, **bad})
+        assert refused.status_code == 422 and "details" in refused.json(), bad
+    too_many = await client.get("/api/v1/timelines/link", params={"url": story, "limit": 500})
+    assert [s["id"] for s in too_many.json()] == shown  # clamped to 40, as the other timelines

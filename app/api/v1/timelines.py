@@ -1,4 +1,4 @@
-"""Timelines API: home, public, hashtag and list, each paginated by Link header."""
+"""Timelines API: home, public, hashtag, list and trending link, each paginated by Link header."""
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -11,7 +11,8 @@ from app.api.entities.status import render_statuses
 from app.api.pagination import Page
 from app.api.params import Params, read_params
 from app.api.responses import json_response
-from app.services import timelines
+from app.errors import NotFound
+from app.services import timelines, trends
 from app.services.timelines import PublicFilter, TagFilter
 
 
@@ -78,9 +79,25 @@ async def list_timeline(request: Request) -> Response:
         return await _answer(request, session, found, page, viewer)
 
 
+@authenticated("read:statuses", optional=True)
+async def link(request: Request) -> Response:
+    params = await read_params(request)
+    url = params.str("url")
+    page = Page.from_params(params)
+    viewer = _viewer(request)
+    async with db.reading() as session:
+        # Only a link trending now has a timeline; any other URL (or none) is not found, as Mastodon.
+        card = await trends.trending_link(session, url) if url else None
+        if card is None:
+            raise NotFound()
+        found = await timelines.link(session, viewer, card, page)
+        return await _answer(request, session, found, page, viewer)
+
+
 routes = [
     Route("/api/v1/timelines/home", home, methods=["GET"]),
     Route("/api/v1/timelines/public", public, methods=["GET"]),
     Route("/api/v1/timelines/tag/{hashtag}", tag, methods=["GET"]),
     Route("/api/v1/timelines/list/{list_id}", list_timeline, methods=["GET"]),
+    Route("/api/v1/timelines/link", link, methods=["GET"]),
 ]
