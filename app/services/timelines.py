@@ -23,6 +23,7 @@ candidates the viewer may see (visibility, blocks, mutes, follows, exclusive lis
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
@@ -53,8 +54,10 @@ def window_of(page) -> Window:
     return Window(max_id=page.max_id, since_id=page.since_id, min_id=page.min_id)
 
 
-async def _collect(page, sources_: list[Source], load: Loader) -> list[Status]:
-    """Merge sources into one exact page (see the module docstring); newest first."""
+async def _collect(page, sources_: list[Source], load: Loader, hidden: set[int] = frozenset()) -> list[Status]:
+    """Merge sources into one exact page (see the module docstring); newest first. `hidden`:
+    ids the sources returned (so they count for the paging) that the page leaves out; sources
+    may add to it as they read."""
     window = window_of(page)
     count = page.limit + EXTRA
     found: dict[int, Status] = {}
@@ -65,7 +68,7 @@ async def _collect(page, sources_: list[Source], load: Loader) -> list[Status]:
         horizon = None
         if cuts:
             horizon = min(cuts) if window.ascending else max(cuts)
-        candidates = {i for ids, _ in results for i in ids if window.contains(i)}
+        candidates = {i for ids, _ in results for i in ids if window.contains(i) and i not in hidden}
         if horizon is not None:
             candidates = {i for i in candidates if (i <= horizon if window.ascending else i >= horizon)}
         # Loaded nearest first, only a few beyond what the page still lacks: for most viewers
@@ -134,6 +137,8 @@ async def home(session: AsyncSession, viewer: Account, page) -> list[Status]:
         return await db.rows(session, _HOME_CANDIDATES, {"ids": ids, "viewer_id": viewer_id})
 
     state: dict = {}
+    held_back: set[int] = set()
+    postgres_source = _postgres_home(session, viewer_id, held_back)
 
     async def redis_source(window: Window, count: int) -> tuple[list[int], bool]:
         floor, ids = await store.read(viewer_id, window, count)
@@ -142,12 +147,11 @@ async def home(session: AsyncSession, viewer: Account, page) -> list[Status]:
             # No live feed: PostgreSQL answers, and the feed is rebuilt for the next reads.
             if await store.claim_rebuild(viewer_id):
                 feeds.rebuild_requested(session, viewer_id)
-            return await _rows_source(lambda w, c: sources.home(session, viewer_id, w, c))(window, count)
+            return await postgres_source(window, count)
         cut = len(ids) >= count
         if floor and window.lower < floor and (window.ascending or not cut or ids[-1] < floor):
             # The window reaches under the floor: that part comes from PostgreSQL.
-            older, older_cut = await _rows_source(lambda w, c: sources.home(session, viewer_id, w, c))(
-                window.narrowed(upper=floor), count)
+            older, older_cut = await postgres_source(window.narrowed(upper=floor), count)
             return _merge(window, ids, cut, older, older_cut, count)
         return ids, cut
 
@@ -157,7 +161,38 @@ async def home(session: AsyncSession, viewer: Account, page) -> list[Status]:
         return await _rows_source(lambda w, c: sources.home(session, viewer_id, w, c, follows="pulled"))(
             window, count)
 
-    return await _collect(page, [redis_source, pulled_source], load)
+    return await _collect(page, [redis_source, pulled_source], load, held_back)
+
+
+def _postgres_home(session: AsyncSession, viewer_id: int, held_back: set[int]) -> Source:
+    """Home entries from PostgreSQL. The boosts among them that the Redis feed would have held
+    back go into `held_back`, so a returning user's first page and pages past the feed show a
+    boosted post once, as the feed does; they are still returned, so the paging stays exact."""
+    async def source(window: Window, count: int) -> tuple[list[int], bool]:
+        rows = await sources.home(session, viewer_id, window, count)
+        if any(row[1] is not None for row in rows):
+            # Whether a boost is held back depends on the entries under it only: the page's own
+            # and up to REBLOG_FALLOFF below it, read in one more query.
+            below = await sources.home(session, viewer_id, Window(max_id=min(r[0] for r in rows)),
+                                       store.REBLOG_FALLOFF)
+            held_back.update(repeated_boosts(rows + below))
+        return [r[0] for r in rows], len(rows) >= count
+    return source
+
+
+def repeated_boosts(rows: list[sources.Row]) -> set[int]:
+    """The boosts among `rows` (id, boosted id, author) that the Redis feed would have held
+    back (Mastodon's reblog rule, docs/feeds.md): those with the boosted post, or a boost of it
+    that was shown, among the REBLOG_FALLOFF shown entries right under them. The oldest rows'
+    own entries under them are not known, so they count as shown."""
+    recent: deque[tuple[int, int | None]] = deque(maxlen=store.REBLOG_FALLOFF)  # shown (id, boosted id)
+    held: set[int] = set()
+    for status_id, boosted_id, _ in sorted(set(rows)):
+        if boosted_id is not None and any(boosted_id in entry for entry in recent):
+            held.add(status_id)
+        else:
+            recent.append((status_id, boosted_id))
+    return held
 
 
 def _merge(window: Window, a: list[int], a_cut: bool, b: list[int], b_cut: bool, count: int) -> tuple[list[int], bool]:

@@ -165,6 +165,62 @@ async def test_when_the_boost_shown_for_a_post_goes_another_followees_boost_take
     assert await home(client, alice_h) == [boosts[2]]  # and erin's once alice unfollows carol
 
 
+async def boost(client, headers, status: dict) -> str:
+    response = await client.post(f"/api/v1/statuses/{status['id']}/reblog", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()["id"]
+
+
+async def test_pages_from_postgres_hold_back_the_boosts_the_feed_would(client):
+    """A returning user's first page, and pages past the Redis feed, come from PostgreSQL:
+    they show a boosted post once, as the rebuilt feed does (Mastodon's reblog rule)."""
+    bob, bob_h = await signed_in("bob")
+    carol, carol_h = await signed_in("carol")
+    dave, dave_h = await signed_in("dave")
+    readers = [await signed_in(name) for name in ("alice", "erin")]
+    for account, _ in readers:
+        for followed in (bob, carol, dave):
+            await follow(account, followed)
+    _, outsider_h = await signed_in("outsider")
+    shared = await post(client, outsider_h, "worth sharing")
+    first_boost = await boost(client, bob_h, shared)
+    await boost(client, carol_h, shared)  # the same post again, right above: held back
+    own = await post(client, dave_h, "dave's own")
+    await boost(client, bob_h, own)  # the post itself is right under it: held back
+    old = await post(client, dave_h, "old news")
+    # 40 entries later that post is no longer near the top: a boost of it shows again.
+    base = int(old["id"])
+    async with db.session() as session:
+        for n in range(1, 41):
+            session.add(Status(id=base + n, uri=f"https://example.test/filler/{base + n}", account_id=dave.id,
+                               text=f"filler {n}", content=f"<p>filler {n}</p>"))
+    late_boost = await boost(client, carol_h, old)
+    expected = [late_boost, *(str(base + n) for n in range(40, 0, -1)), old["id"], own["id"], first_boost]
+
+    async def scrolled(headers, limit: int) -> list[str]:
+        seen, max_id = [], None
+        while page := await home(client, headers, limit=limit, **({"max_id": max_id} if max_id else {})):
+            seen += page
+            max_id = page[-1]
+        return seen
+
+    (alice, alice_h), (erin, erin_h) = readers
+    assert await store.floor_of(alice.id) is None
+    assert await scrolled(alice_h, 40) == expected  # from PostgreSQL: no live feed yet
+    await live_feed(alice)
+    assert await scrolled(alice_h, 40) == expected  # the rebuilt feed shows the same
+
+    with tuned(feed_max_items=3):  # past a feed of three entries, both ways
+        await home(client, erin_h)
+        await live_feed(erin)
+        assert await scrolled(erin_h, 4) == expected
+        up, min_id = [], shared["id"]
+        while page := await home(client, erin_h, limit=4, min_id=min_id):
+            up = page + up
+            min_id = page[0]
+        assert up == expected
+
+
 async def test_followed_hashtags_bring_public_posts_of_strangers_into_home(client):
     alice, alice_h = await reader(client, "alice")
     bob, bob_h = await signed_in("bob")  # alice does not follow bob
