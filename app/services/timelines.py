@@ -169,14 +169,23 @@ def _postgres_home(session: AsyncSession, viewer_id: int, held_back: set[int]) -
     back go into `held_back`, so a returning user's first page and pages past the feed show a
     boosted post once, as the feed does; they are still returned, so the paging stays exact."""
     async def source(window: Window, count: int) -> tuple[list[int], bool]:
-        rows = await sources.home(session, viewer_id, window, count)
+        # Whether a boost is held back depends on the entries under it only: the rows returned
+        # and up to REBLOG_FALLOFF under them. Scrolling down, those are read with them (rows
+        # the query returns anyway cost less than a query more); upwards, by a second query
+        # when there is a boost to judge.
+        if window.ascending:
+            rows = await sources.home(session, viewer_id, window, count)
+            cut = len(rows) >= count
+            below = []
+            if any(row[1] is not None for row in rows):
+                below = await sources.home(session, viewer_id, Window(max_id=rows[0][0]), store.REBLOG_FALLOFF)
+        else:
+            rows = await sources.home(session, viewer_id, window, count + store.REBLOG_FALLOFF)
+            cut = len(rows) > count  # rows beyond those returned exist
+            rows, below = rows[:count], rows[count:]
         if any(row[1] is not None for row in rows):
-            # Whether a boost is held back depends on the entries under it only: the page's own
-            # and up to REBLOG_FALLOFF below it, read in one more query.
-            below = await sources.home(session, viewer_id, Window(max_id=min(r[0] for r in rows)),
-                                       store.REBLOG_FALLOFF)
             held_back.update(repeated_boosts(rows + below))
-        return [r[0] for r in rows], len(rows) >= count
+        return [r[0] for r in rows], cut
     return source
 
 
