@@ -430,9 +430,13 @@ async def _create(session: AsyncSession, cause: _Cause) -> list[Notification]:
         action = await notification_requests.decide(session, recipient, cause.sender, candidate.type, cause.status)
         if action == "drop":
             continue
+        # A held-back notification joins no group (Mastodon's set_group_key!): it is shown on its
+        # own, and a group of accepted ones never counts its sender.
+        filtered = action == "filter"
         values = dict(account_id=recipient, from_account_id=cause.sender.id, type=candidate.type,
-                      activity_id=candidate.activity_id, group_key=await _group_key(session, recipient, cause),
-                      filtered=action == "filter", created_at=utcnow(), **candidate.columns)
+                      activity_id=candidate.activity_id,
+                      group_key=None if filtered else await _group_key(session, recipient, cause),
+                      filtered=filtered, created_at=utcnow(), **candidate.columns)
         row = (await session.execute(
             insert(Notification).values(**values)
             .on_conflict_do_nothing(index_elements=["account_id", "type", "activity_id"])
@@ -662,9 +666,10 @@ def _by_group_key(group_key: str):
 
 
 async def find_group(session: AsyncSession, viewer: Account, group_key: str) -> Group:
-    """GET /api/v2/notifications/:group_key: the whole group (404 when the viewer has none)."""
-    newest = (await session.exec(select(Notification).where(browsable(viewer.id), NOT_HELD_BACK,
-                                                            _by_group_key(group_key))
+    """GET /api/v2/notifications/:group_key: the whole group (404 when the viewer has none).
+    A held-back notification is found by its `ungrouped-<id>` key (it joins no group), as
+    Mastodon's by_group_key, which does not look at `filtered`."""
+    newest = (await session.exec(select(Notification).where(browsable(viewer.id), _by_group_key(group_key))
                                  .order_by(Notification.id.desc()).limit(1))).first()
     if newest is None:
         raise NotFound()
@@ -674,7 +679,7 @@ async def find_group(session: AsyncSession, viewer: Account, group_key: str) -> 
 async def group_accounts(session: AsyncSession, viewer: Account, group_key: str, page) -> list[tuple[int, Account]]:
     """(notification id, sender) for the group, newest first, paginated by notification id."""
     query = (select(Notification.id, Account).join(Account, Account.id == Notification.from_account_id)
-             .where(browsable(viewer.id), NOT_HELD_BACK, _by_group_key(group_key)))
+             .where(browsable(viewer.id), _by_group_key(group_key)))
     rows = (await session.exec(page.apply(query, Notification.id))).all()
     return page.order([(row_id, account) for row_id, account in rows], key=lambda pair: pair[0])
 

@@ -203,6 +203,50 @@ async def test_followed_senders_and_answers_to_ones_own_private_mention_pass(cli
     assert len(await conversations(client, bob_h)) == 2
 
 
+async def test_held_back_notifications_say_so_and_join_no_group(client):
+    """As Mastodon: a notification the policy held back carries `filtered: true` (others have no
+    such key) and has no group of its own kind, so a group of likes never counts its sender."""
+    bob, bob_h = await person("bob")
+    friends = [await person(name) for name in ("carol", "dave")]
+    stranger, stranger_h = await person("stranger")
+    for friend, _ in friends:
+        await follow(bob, friend)
+    post = (await post_status(client, bob_h, status="like me")).json()
+    assert (await client.patch(POLICY, json={"for_not_following": "filter"}, headers=bob_h)).status_code == 200
+    for _, headers in (friends[0], (stranger, stranger_h), friends[1]):
+        liked = await client.post(f"/api/v1/statuses/{post['id']}/favourite", headers=headers)
+        assert liked.status_code == 200, liked.text
+        await settled()
+
+    everything = await listing(client, bob_h, include_filtered="true")
+    assert [(n["account"]["username"], n.get("filtered")) for n in everything] == [
+        ("dave", None), ("stranger", True), ("carol", None)]
+    assert "filtered" not in everything[0]
+    held = everything[1]
+    assert held["group_key"] == f"ungrouped-{held['id']}"
+    assert everything[0]["group_key"] == everything[2]["group_key"] != held["group_key"]
+
+    grouped = await client.get("/api/v2/notifications", params={"include_filtered": "true"}, headers=bob_h)
+    assert grouped.status_code == 200, grouped.text
+    assert_matches_spec(grouped, "GET", "/api/v2/notifications")
+    groups = grouped.json()["notification_groups"]
+    likes = {g["group_key"]: g for g in groups}
+    accepted = likes[everything[0]["group_key"]]
+    assert accepted["notifications_count"] == 2 and set(accepted["sample_account_ids"]) == {
+        str(friend.id) for friend, _ in friends}
+    assert likes[held["group_key"]]["sample_account_ids"] == [str(stranger.id)]
+    default = (await client.get("/api/v2/notifications", headers=bob_h)).json()["notification_groups"]
+    assert [g["group_key"] for g in default] == [accepted["group_key"]]
+    # Opened by its key, as an app opens what it listed with include_filtered.
+    opened = await client.get(f"/api/v2/notifications/{held['group_key']}", headers=bob_h)
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["notification_groups"][0]["sample_account_ids"] == [str(stranger.id)]
+    senders = await client.get(f"/api/v2/notifications/{held['group_key']}/accounts", headers=bob_h)
+    assert [a["id"] for a in senders.json()] == [str(stranger.id)]
+    friends_group = await client.get(f"/api/v2/notifications/{accepted['group_key']}/accounts", headers=bob_h)
+    assert {a["id"] for a in friends_group.json()} == {str(friend.id) for friend, _ in friends}
+
+
 async def test_other_categories_filter_or_drop_any_filterable_type(client):
     alice, alice_h = await person("alice")
     bob, bob_h = await person("bob")

@@ -61,6 +61,8 @@ async def render_notifications(session: AsyncSession, notifications: Iterable[No
             continue
         data: dict[str, Any] = {"id": str(n.id), "type": n.type, "created_at": iso_datetime(n.created_at),
                                 "group_key": group_key(n), "account": account_json(sender)}
+        if n.filtered:  # held back by the notification policy; the key is absent otherwise, as Mastodon's
+            data["filtered"] = True
         if n.type in STATUS_TYPES:
             status_json = rendered.get(shown.get(n.id))
             if status_json is None:
