@@ -96,10 +96,10 @@ async def remove(session: AsyncSession, owner: Account, list_id) -> None:
 
 async def accounts(session: AsyncSession, owner: Account, list_id, page) -> list[tuple[int, Account]]:
     """Members as (membership id, account), paginated by membership like Mastodon;
-    `page` None means all of them."""
+    `page` None means all of them. Suspended members are not listed (Mastodon's without_suspended)."""
     a_list = await find_list(session, owner, list_id)
     query = (select(ListAccount.id, Account).join(Account, Account.id == ListAccount.account_id)
-             .where(ListAccount.list_id == a_list.id))
+             .where(ListAccount.list_id == a_list.id, Account.suspended_at.is_(None)))
     if page is None:
         rows = (await session.exec(query.order_by(ListAccount.id.desc()))).all()
         return [(row_id, account) for row_id, account in rows]

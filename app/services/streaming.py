@@ -300,12 +300,13 @@ def status_channels(status: Status, tags: Iterable[str], *, has_media: bool, eve
 class StreamError(Exception):
     """A refused connection or subscription: {"error": message} with an HTTP-like status."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: str, status: int | None = 400):
         super().__init__(message)
         self.message, self.status = message, status
 
     def body(self) -> dict[str, Any]:
-        return {"error": self.message, "status": self.status}
+        # No status: a failed unsubscribe's frame, which has none in Mastodon either.
+        return {"error": self.message} if self.status is None else {"error": self.message, "status": self.status}
 
 
 MISSING_TOKEN = "Missing access token"

@@ -2,7 +2,11 @@
 replies_policy, and someone else's list answering 404."""
 from __future__ import annotations
 
-from app.models import ListAccount
+from sqlalchemy import update
+
+from app import db
+from app.models import Account, Follow, ListAccount
+from app.models.base import utcnow
 from tests.support.openapi import assert_matches_spec
 from tests.support.polling import settled
 from tests.support.world import count, follow, make_user, post_status, signed_in
@@ -113,6 +117,26 @@ async def test_members_must_be_followed_and_are_added_all_or_nothing(client):
     assert (await client.post(f"/api/v1/accounts/{bob.id}/unfollow", headers=alice_h)).status_code == 200
     assert (await client.get(members, headers=alice_h)).json() == []
     assert (await client.get(f"/api/v1/accounts/{bob.id}/lists", headers=alice_h)).json() == []
+
+
+async def test_members_are_paged_40_by_default_up_to_80_without_suspended_ones(client):
+    alice, alice_h = await signed_in("alice")
+    made = (await client.post("/api/v1/lists", json={"title": "Many"}, headers=alice_h)).json()
+    members = f"/api/v1/lists/{made['id']}/accounts"
+    async with db.session() as session:  # 42 followed accounts, written straight in (a test's worth of time)
+        people = [Account(username=f"member{n}", domain="far.example", uri=f"https://far.example/users/member{n}")
+                  for n in range(42)]
+        session.add_all(people)
+        await session.flush()
+        session.add_all([Follow(account_id=alice.id, target_account_id=p.id) for p in people])
+    added = await client.post(members, json={"account_ids": [str(p.id) for p in people]}, headers=alice_h)
+    assert added.status_code == 200, added.text
+    assert len((await client.get(members, headers=alice_h)).json()) == 40
+    assert len((await client.get(members, params={"limit": 80}, headers=alice_h)).json()) == 42
+    async with db.session() as session:
+        await session.execute(update(Account).where(Account.id == people[0].id).values(suspended_at=utcnow()))
+    listed = (await client.get(members, params={"limit": 500}, headers=alice_h)).json()
+    assert len(listed) == 41 and str(people[0].id) not in {a["id"] for a in listed}
 
 
 async def test_list_timeline_follows_the_replies_policy(client):

@@ -714,6 +714,10 @@ async def test_unknown_stream_is_an_error_frame_and_the_socket_stays_usable(live
         await until_listening(ws, streaming.hashtag_channel("cats"))
         await ws.send(json.dumps({"type": "subscribe", "stream": "public"}))
         await until_listening(ws, streaming.PUBLIC)
+        # A failed unsubscribe says only that (Mastodon's frame, with no status).
+        for bad in ({"stream": "publicc"}, {"stream": "hashtag"}, {"stream": "list", "list": "999"}):
+            await ws.send(json.dumps({"type": "unsubscribe", **bad}))
+            assert await frame(ws) == {"error": "Error unsubscribing from channel"}, bad
 
 
 async def test_token_lacking_the_scope_is_refused_per_stream(live_server):
@@ -1005,6 +1009,9 @@ async def test_server_sent_event_refusals(client, live_server):
         ("/api/v1/streaming/list", {"list": str(bob_list)}, auth(token), 401, "Not authorized to stream this list"),
         ("/api/v1/streaming/list", {"list": "9999999999999999999"}, auth(token), 401,
          "Not authorized to stream this list"),
+        ("/api/v1/streaming/nonsense", {}, auth(token), 400, "Unknown channel requested"),
+        ("/api/v1/streaming/public/nonsense", {}, {}, 400, "Unknown channel requested"),
+        ("/api/v1/streaming", {"stream": "public"}, auth(token), 400, "Unknown channel requested"),
     ]
     async with httpx.AsyncClient(base_url=live_server, timeout=DEADLINE) as http:
         for path, params, headers, status, message in cases:

@@ -61,8 +61,8 @@ async def destroy(request: Request) -> Response:
 @authenticated("read:lists")
 async def accounts(request: Request) -> Response:
     params = await read_params(request)
-    # limit=0 asks for every member at once (Mastodon), without pagination.
-    page = None if str(params.get("limit", "")).strip() == "0" else Page.from_params(params, default=40, maximum=40)
+    # limit=0 asks for every member at once (Mastodon), without pagination; else 40, at most 80.
+    page = None if str(params.get("limit", "")).strip() == "0" else Page.from_params(params, default=40, maximum=80)
     async with db.session() as session:
         rows = await lists.accounts(session, request.state.auth.account, request.path_params["id"], page)
     headers = page.link_header(request, [row_id for row_id, _ in rows]) if page is not None else {}

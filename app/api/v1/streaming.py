@@ -30,6 +30,7 @@ log = logging.getLogger("starling.streaming")
 HEARTBEAT_SECONDS = 15.0  # SSE keep-alive comment (WebSockets get uvicorn's pings)
 TRUE_VALUES = {"1", "true", "t", "on", "yes"}
 UNEXPECTED = "An unexpected error occurred"
+UNSUBSCRIBE_FAILED = "Error unsubscribing from channel"
 MALFORMED = "Malformed message: expected a JSON object with a type of subscribe or unsubscribe"
 
 
@@ -67,7 +68,8 @@ async def _apply(session: StreamSession, kind: str, name, params: dict) -> None:
         else:
             await session.unsubscribe(name, params)
     except StreamError as error:
-        session.notify(error)
+        # A failed unsubscribe says only that, as Mastodon's streaming server.
+        session.notify(error if kind == "subscribe" else StreamError(UNSUBSCRIBE_FAILED, None))
     except Exception:  # noqa: BLE001 - a defect here must not take the whole socket down
         # Mastodon answers an unexpected failure with an error frame and keeps the socket.
         log.exception("streaming: %s of %r failed", kind, name)
@@ -218,6 +220,12 @@ async def health(request: Request) -> Response:
     return PlainTextResponse("OK")
 
 
+async def unknown_channel(request: Request) -> Response:
+    """Any other path of the streaming API, over plain HTTP: Mastodon's streaming server
+    answers 400 whatever the token (and so does the bare path, which only a WebSocket opens)."""
+    return json_response({"error": "Unknown channel requested"}, status_code=400)
+
+
 SSE_PATHS = {
     "user": "user",
     "user/notification": "user:notification",
@@ -236,4 +244,6 @@ routes = [
     *[Route(f"/api/v1/streaming/{path}", server_sent(name), methods=["GET"]) for path, name in SSE_PATHS.items()],
     # Older clients open the WebSocket on the event-stream paths: the path names the stream.
     *[WebSocketRoute(f"/api/v1/streaming/{path}", socket(name)) for path, name in SSE_PATHS.items()],
+    Route("/api/v1/streaming", unknown_channel, methods=["GET"]),
+    Route("/api/v1/streaming/{rest:path}", unknown_channel, methods=["GET"]),
 ]
