@@ -25,8 +25,11 @@ class List(SQLModel, table=True):
 
 
 class ListAccount(SQLModel, table=True):
-    """A member of a list. Tied to the owner's follow of the member: unfollowing
-    removes the account from every list of the owner (the follow row's delete cascades)."""
+    """A member of a list. Tied to the owner's follow of the member, or to the owner's pending
+    request to follow them (moved to the follow when it is accepted), as in Mastodon:
+    unfollowing, or the request being withdrawn or rejected, removes the account from every
+    list of the owner (the row's delete cascades). The owner may be a member of their own list,
+    with neither."""
 
     __tablename__ = "list_accounts"
     __table_args__ = (UniqueConstraint("list_id", "account_id"),)
@@ -34,6 +37,8 @@ class ListAccount(SQLModel, table=True):
     id: int | None = id_field()
     list_id: int = fk("lists.id", index=False)  # the unique index covers it
     account_id: int = fk("accounts.id")
-    follow_id: int = Field(sa_column=Column(BigInteger, ForeignKey("follows.id", ondelete="CASCADE"),
-                                            nullable=False, index=True))
+    follow_id: int | None = Field(default=None, sa_column=Column(
+        BigInteger, ForeignKey("follows.id", ondelete="CASCADE"), nullable=True, index=True))
+    follow_request_id: int | None = Field(default=None, sa_column=Column(
+        BigInteger, ForeignKey("follow_requests.id", ondelete="CASCADE"), nullable=True, index=True))
     created_at: datetime = timestamp(now=True)

@@ -31,7 +31,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.errors import ApiError, Forbidden, NotFound
-from app.models import Account, Follow, FollowRequest
+from app.models import Account, Follow, FollowRequest, ListAccount
 from app.services import feeds, notifications, rate_limits, relationships
 from app.services.relationships import Relationship
 
@@ -186,11 +186,23 @@ async def authorize(session: AsyncSession, account_id: int, requester_id: int) -
     if requester_id > relationships.MAX_ID:
         raise NotFound()
     await relationships.pair_lock(session, account_id, requester_id)
+    # The requester's lists that already hold the account (added while the request was
+    # pending) move to the follow: taken off the request first, which is deleted with them.
+    listed = (await session.execute(
+        update(ListAccount).where(ListAccount.follow_request_id == FollowRequest.id,
+                                  FollowRequest.account_id == requester_id,
+                                  FollowRequest.target_account_id == account_id)
+        .values(follow_request_id=None).returning(ListAccount.id))).scalars().all()
     request = await _delete_request(session, requester_id, account_id)
     if request is None:
         raise NotFound()
-    await _insert_follow(session, requester_id, account_id, show_reblogs=request.show_reblogs,
-                         notify=request.notify, languages=request.languages)
+    follow_id = await _insert_follow(session, requester_id, account_id, show_reblogs=request.show_reblogs,
+                                     notify=request.notify, languages=request.languages)
+    if listed:
+        if follow_id is None:  # already following (a race): the memberships join that follow
+            follow_id = (await session.exec(select(Follow.id).where(
+                Follow.account_id == requester_id, Follow.target_account_id == account_id))).one()
+        await session.execute(update(ListAccount).where(ListAccount.id.in_(listed)).values(follow_id=follow_id))
     return await relationships.for_account(session, account_id, requester_id)
 
 

@@ -1,11 +1,14 @@
-"""Lists: create, rename, delete, and who is in them (only accounts the owner follows).
+"""Lists: create, rename, delete, and who is in them (accounts the owner follows or asked to
+follow, and the owner).
 
     a_list = await lists.create(session, me, ListDraft(title="Friends"))
     await lists.add_accounts(session, me, a_list.id, [alice.id, bob.id])
     rows = await lists.accounts(session, me, a_list.id, page)          # (row id, Account) pairs
 
-Membership hangs on the owner's follow of the member (list_accounts.follow_id), so
-unfollowing someone takes them out of every list, as in Mastodon. The list's
+Membership hangs on the owner's follow of the member (list_accounts.follow_id), or on their
+pending request to follow (follow_request_id, moved to the follow when it is accepted:
+follows.authorize), so unfollowing someone, or the request going, takes them out of every
+list, as in Mastodon. The owner's own membership hangs on nothing. The list's
 timeline is read at read time (app.services.timelines.listed); exclusive lists hide
 their members from the home timeline there too.
 """
@@ -18,7 +21,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.errors import ApiError, NotFound
-from app.models import Account, Follow, List, ListAccount
+from app.models import Account, Follow, FollowRequest, List, ListAccount
 from app.models.base import utcnow
 from app.models.list import REPLIES_POLICIES
 from app.services.ids import MAX_ID
@@ -117,20 +120,24 @@ def _account_ids(raw_ids: list) -> list[int]:
 
 
 async def add_accounts(session: AsyncSession, owner: Account, list_id, raw_ids: list) -> None:
-    """All or nothing: 404 if one of them is not followed (or does not exist), 422 if one
-    is already in the list."""
+    """All or nothing: 404 if one of them is neither followed, asked to follow nor the owner
+    (or does not exist), 422 if one is already in the list."""
     a_list = await find_list(session, owner, list_id)
     ids = _account_ids(raw_ids)
     follows = dict((await session.exec(select(Follow.target_account_id, Follow.id).where(
         Follow.account_id == owner.id, Follow.target_account_id.in_(ids)))).all())
-    if len(follows) < len(ids):
+    requests = dict((await session.exec(select(FollowRequest.target_account_id, FollowRequest.id).where(
+        FollowRequest.account_id == owner.id, FollowRequest.target_account_id.in_(ids)))).all())
+    if any(i not in follows and i not in requests and i != owner.id for i in ids):
         raise NotFound()
     present = (await session.exec(select(ListAccount.account_id).where(
         ListAccount.list_id == a_list.id, ListAccount.account_id.in_(ids)))).first()
     if present is not None:
         raise ApiError("Validation failed: Account has already been taken", 422)
     for account_id in ids:
-        session.add(ListAccount(list_id=a_list.id, account_id=account_id, follow_id=follows[account_id]))
+        follow_id = follows.get(account_id)
+        session.add(ListAccount(list_id=a_list.id, account_id=account_id, follow_id=follow_id,
+                                follow_request_id=None if follow_id else requests.get(account_id)))
     await session.flush()
 
 

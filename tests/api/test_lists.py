@@ -139,6 +139,60 @@ async def test_members_are_paged_40_by_default_up_to_80_without_suspended_ones(c
     assert len(listed) == 41 and str(people[0].id) not in {a["id"] for a in listed}
 
 
+async def list_timeline(client, headers, list_id) -> list[str]:
+    response = await client.get(f"/api/v1/timelines/list/{list_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    return [s["id"] for s in response.json()]
+
+
+async def test_accounts_asked_to_follow_join_at_once_and_show_once_accepted(client):
+    """As Mastodon: an account whose follow request is pending can be added; its posts show
+    in the list once the request is accepted, and a rejected request takes it out."""
+    alice, alice_h = await signed_in("alice")
+    carol, carol_h = await signed_in("carol", locked=True)
+    dave, dave_h = await signed_in("dave", locked=True)
+    for target in (carol, dave):
+        await follow(alice, target)  # requests: both are locked
+    made = await make_list(client, alice_h)
+    members = f"{LISTS}/{made['id']}/accounts"
+    added = await client.post(members, json={"account_ids": [str(carol.id), str(dave.id)]}, headers=alice_h)
+    assert added.status_code == 200, added.text
+    assert {a["id"] for a in (await client.get(members, headers=alice_h)).json()} == {str(carol.id), str(dave.id)}
+    early = await post_status(client, carol_h, status="before alice may see it", visibility="private")
+    assert await list_timeline(client, alice_h, made["id"]) == []
+
+    assert (await client.post(f"/api/v1/follow_requests/{alice.id}/authorize", headers=carol_h)).status_code == 200
+    assert (await client.post(f"/api/v1/follow_requests/{alice.id}/reject", headers=dave_h)).status_code == 200
+    await settled()
+    assert [a["id"] for a in (await client.get(members, headers=alice_h)).json()] == [str(carol.id)]
+    later = await post_status(client, carol_h, status="now she may", visibility="private")
+    assert await list_timeline(client, alice_h, made["id"]) == [later.json()["id"], early.json()["id"]]
+    # The membership hangs on the follow now: unfollowing takes carol out.
+    assert (await client.post(f"/api/v1/accounts/{carol.id}/unfollow", headers=alice_h)).status_code == 200
+    assert (await client.get(members, headers=alice_h)).json() == []
+    assert await count(ListAccount) == 0
+
+
+async def test_the_owner_may_be_a_member_of_their_own_list(client):
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
+    await follow(alice, bob)
+    made = await make_list(client, alice_h, exclusive=True)
+    members = f"{LISTS}/{made['id']}/accounts"
+    added = await client.post(members, json={"account_ids": [str(alice.id), str(bob.id)]}, headers=alice_h)
+    assert added.status_code == 200, added.text
+    assert {a["id"] for a in (await client.get(members, headers=alice_h)).json()} == {str(alice.id), str(bob.id)}
+    mine = (await post_status(client, alice_h, status="me, in my own list")).json()
+    theirs = (await post_status(client, bob_h, status="bob")).json()
+    await settled()
+    assert await list_timeline(client, alice_h, made["id"]) == [theirs["id"], mine["id"]]
+    # An exclusive list takes its members out of home, but one's own posts stay (Mastodon).
+    home = (await client.get("/api/v1/timelines/home", headers=alice_h)).json()
+    assert [s["id"] for s in home] == [mine["id"]]
+    in_lists = await client.get(f"/api/v1/accounts/{alice.id}/lists", headers=alice_h)
+    assert [item["id"] for item in in_lists.json()] == [made["id"]]
+
+
 async def test_list_timeline_follows_the_replies_policy(client):
     alice, alice_h = await signed_in("alice")
     bob, bob_h = await signed_in("bob")

@@ -76,8 +76,9 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
         # The lists holding the author: their open streams hear of the post, and the owners of
         # exclusive ones do not see it at home (the home read leaves it out), so neither there.
         lists_of_author = (await session.execute(_LISTS_OF, {"author": status.account_id})).all()
+        # (One's own posts stay at home even in an exclusive list of one's own, as in Mastodon.)
         announcer = _Announcer(status, announcement, hidden_for={owner for _, owner, exclusive in lists_of_author
-                                                                 if exclusive},
+                                                                 if exclusive and owner != status.account_id},
                                per_viewer=announcement_for if status.reblog_of_id is not None else None,
                                for_filters=announcement_for)
         # Hybrid push/pull: a very followed account is read at read time instead (docs/feeds.md).

@@ -221,7 +221,10 @@ async def home(session: AsyncSession, viewer_id: int, window: Window, count: int
 async def listed(session: AsyncSession, a_list: List, window: Window, count: int) -> list[Row]:
     """A list's timeline rows: its members' posts (and boosts, unless the owner turned
     boosts of that follow off), replies per the list's replies_policy."""
-    accounts = """SELECT la.account_id, f.show_reblogs FROM list_accounts la
-                  JOIN follows f ON f.id = la.follow_id WHERE la.list_id = :list_id"""
+    # Members followed now, and the owner if a member (with their own boosts); not those whose
+    # follow request is still pending.
+    accounts = """SELECT la.account_id, coalesce(f.show_reblogs, true) FROM list_accounts la
+                  LEFT JOIN follows f ON f.id = la.follow_id
+                  WHERE la.list_id = :list_id AND (f.id IS NOT NULL OR la.account_id = :viewer)"""
     return await _run(session, accounts, _REPLIES.get(a_list.replies_policy, _REPLIES["list"]), window, count,
                       _DIRECT["list"], viewer=a_list.account_id, list_id=a_list.id)
