@@ -171,20 +171,25 @@ def _postgres_home(session: AsyncSession, viewer_id: int, held_back: set[int]) -
     async def source(window: Window, count: int) -> tuple[list[int], bool]:
         # Whether a boost is held back depends on the entries under it only: the rows returned
         # and up to REBLOG_FALLOFF under them. Scrolling down, those are read with them (rows
-        # the query returns anyway cost less than a query more); upwards, by a second query
-        # when there is a boost to judge.
+        # the query returns anyway cost less than a query more), unless the window's lower
+        # bound cut them short (since_id); otherwise, by a second query when there is a boost
+        # to judge.
+        below: list = []
         if window.ascending:
             rows = await sources.home(session, viewer_id, window, count)
             cut = len(rows) >= count
-            below = []
-            if any(row[1] is not None for row in rows):
-                below = await sources.home(session, viewer_id, Window(max_id=rows[0][0]), store.REBLOG_FALLOFF)
         else:
             rows = await sources.home(session, viewer_id, window, count + store.REBLOG_FALLOFF)
             cut = len(rows) > count  # rows beyond those returned exist
             rows, below = rows[:count], rows[count:]
         if any(row[1] is not None for row in rows):
-            held_back.update(repeated_boosts(rows + below))
+            if len(below) < store.REBLOG_FALLOFF and (window.ascending or window.lower):
+                below = await sources.home(session, viewer_id, Window(max_id=min(r[0] for r in rows)),
+                                           store.REBLOG_FALLOFF)
+            # Judged only for the rows returned: those under them are judged, with what lies
+            # under them in turn, when a later round returns them.
+            returned = {r[0] for r in rows}
+            held_back.update(returned & repeated_boosts(rows + below))
         return [r[0] for r in rows], cut
     return source
 

@@ -158,7 +158,7 @@ async def test_accounts_asked_to_follow_join_at_once_and_show_once_accepted(clie
     added = await client.post(members, json={"account_ids": [str(carol.id), str(dave.id)]}, headers=alice_h)
     assert added.status_code == 200, added.text
     assert {a["id"] for a in (await client.get(members, headers=alice_h)).json()} == {str(carol.id), str(dave.id)}
-    early = await post_status(client, carol_h, status="before alice may see it", visibility="private")
+    early = await post_status(client, carol_h, status="public, but carol is not followed yet")
     assert await list_timeline(client, alice_h, made["id"]) == []
 
     assert (await client.post(f"/api/v1/follow_requests/{alice.id}/authorize", headers=carol_h)).status_code == 200

