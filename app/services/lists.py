@@ -24,6 +24,7 @@ from app.errors import ApiError, NotFound
 from app.models import Account, Follow, FollowRequest, List, ListAccount
 from app.models.base import utcnow
 from app.models.list import REPLIES_POLICIES
+from app.services import relationships
 from app.services.ids import MAX_ID
 from app.services.statuses import parse_id
 
@@ -119,15 +120,28 @@ def _account_ids(raw_ids: list) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+async def _ties(session: AsyncSession, owner_id: int, ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """The owner's follows of and pending requests to `ids`: {account id: row id} each."""
+    follows = dict((await session.exec(select(Follow.target_account_id, Follow.id).where(
+        Follow.account_id == owner_id, Follow.target_account_id.in_(ids)))).all())
+    requests = dict((await session.exec(select(FollowRequest.target_account_id, FollowRequest.id).where(
+        FollowRequest.account_id == owner_id, FollowRequest.target_account_id.in_(ids)))).all())
+    return follows, requests
+
+
 async def add_accounts(session: AsyncSession, owner: Account, list_id, raw_ids: list) -> None:
     """All or nothing: 404 if one of them is neither followed, asked to follow nor the owner
     (or does not exist), 422 if one is already in the list."""
     a_list = await find_list(session, owner, list_id)
     ids = _account_ids(raw_ids)
-    follows = dict((await session.exec(select(Follow.target_account_id, Follow.id).where(
-        Follow.account_id == owner.id, Follow.target_account_id.in_(ids)))).all())
-    requests = dict((await session.exec(select(FollowRequest.target_account_id, FollowRequest.id).where(
-        FollowRequest.account_id == owner.id, FollowRequest.target_account_id.in_(ids)))).all())
+    follows, requests = await _ties(session, owner.id, ids)
+    if requests:
+        # A pending request may be accepted or withdrawn meanwhile (follows.authorize and
+        # unfollow hold this lock): wait for that, then read again, so the membership is not
+        # tied to a request that is gone.
+        for account_id in sorted(requests):
+            await relationships.pair_lock(session, owner.id, account_id)
+        follows, requests = await _ties(session, owner.id, ids)
     if any(i not in follows and i not in requests and i != owner.id for i in ids):
         raise NotFound()
     present = (await session.exec(select(ListAccount.account_id).where(
