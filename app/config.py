@@ -13,6 +13,11 @@ from pathlib import Path
 from typing import Any
 
 REGISTRATION_MODES = ("open", "approval", "closed")
+# Who may read the public ("live") feeds and the hashtag and trending-link ("topic") feeds, for
+# local and for remote posts (Mastodon 4.5's *_feed_access settings; app.services.feed_access).
+FEED_ACCESS = ("public", "authenticated", "disabled")
+FEED_ACCESS_SETTINGS = {"live_feeds_local": FEED_ACCESS, "live_feeds_remote": FEED_ACCESS,
+                        "topic_feeds_local": FEED_ACCESS[:2], "topic_feeds_remote": FEED_ACCESS}
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,11 @@ class Settings:
     smtp_from: str = ""
 
     registrations: str = "open"  # open | approval | closed
+    # public | authenticated (signed-in users only) | disabled (moderators and admins only)
+    live_feeds_local: str = "public"
+    live_feeds_remote: str = "public"
+    topic_feeds_local: str = "public"  # no "disabled", as in Mastodon
+    topic_feeds_remote: str = "public"
     max_post_chars: int = 280
     min_password_length: int = 8
 
@@ -133,6 +143,9 @@ class Settings:
         settings = cls(**values)
         if settings.registrations not in REGISTRATION_MODES:
             raise ValueError(f"STARLING_REGISTRATIONS must be one of {', '.join(REGISTRATION_MODES)}")
+        for name, allowed in FEED_ACCESS_SETTINGS.items():
+            if getattr(settings, name) not in allowed:
+                raise ValueError(f"STARLING_{name.upper()} must be one of {', '.join(allowed)}")
         if not settings.secret_key:
             settings = dataclasses.replace(settings, secret_key=_persistent_secret(settings.var_dir))
         return settings

@@ -39,7 +39,7 @@ from app import redis as app_redis
 from app.models import AccessToken, Account, Block, Mute, Status, User
 from app.models.base import utcnow
 from app.models.list import List
-from app.services import filters, scopes, tokens
+from app.services import feed_access, filters, scopes, tokens
 from app.services.ids import parse_id
 from app.services.tokens import TokenOwner
 from app.text import TAG_WORD, hashtag_key
@@ -399,14 +399,17 @@ async def resolve(owner: TokenOwner, name: Any, params: dict[str, Any]) -> Strea
     account_id = owner.account.id
     # As Mastodon: public and hashtag streams need no scope, the others `read` or the narrower one.
     if name in PUBLIC_STREAMS:
-        return Stream(name, (name,), (PUBLIC_STREAMS[name],), filtered=True)
+        return Stream(name, (name,), _live_channels(name, feed_access.readable("live", owner.user)), filtered=True)
     if name in ("hashtag", "hashtag:local"):
         asked = _param(params, "tag")
         tag = _NOT_IN_TAGS.sub("", asked)
         if not hashtag_key(tag):
             raise StreamError(NO_TAG, 400)
+        # Remote posts only when the reader may read them (local ones always: a stream has a
+        # signed-in user, and local topic feeds cannot be disabled).
+        local = name == "hashtag:local" or not feed_access.readable("topic", owner.user).remote
         # Frames are labelled with the tag as the client asked for it, as Mastodon's (clients match on it).
-        return Stream(name, (name, asked), (hashtag_channel(tag, local=name == "hashtag:local"),), filtered=True)
+        return Stream(name, (name, asked), (hashtag_channel(tag, local=local),), filtered=True)
     if name == "user:notification":
         _need(owner, "read:notifications")
         return Stream(name, (name,), (notifications_channel(account_id),), filtered=False)
@@ -427,6 +430,23 @@ async def resolve(owner: TokenOwner, name: Any, params: dict[str, Any]) -> Strea
     if list_id is None or not await owns_list(account_id, list_id):
         raise StreamError(LIST_REFUSED, 401)
     return Stream(name, (name, raw_list), (list_channel(list_id),), filtered=False)
+
+
+def _live_channels(name: str, parts: feed_access.Parts) -> tuple[str, ...]:
+    """Where a public stream listens, given the parts of the live feeds its reader may read: a
+    disabled part is left out (the whole stream narrowed to the other part), so it hears nothing
+    of it, and a stream of that part alone hears nothing at all."""
+    media = ":media" if name.endswith(":media") else ""
+    base = name.removesuffix(":media")
+    local = parts.local and base != "public:remote"
+    remote = parts.remote and base != "public:local"
+    if local and remote:
+        return (PUBLIC_STREAMS[name],)
+    if local:
+        return (PUBLIC_LOCAL + media,)
+    if remote:
+        return (PUBLIC_REMOTE + media,)
+    return ()
 
 
 async def owns_list(account_id: int, list_id: int) -> bool:

@@ -293,11 +293,12 @@ async def tag(session: AsyncSession, viewer: Account | None, name: str, page, op
     return page.order(list((await session.exec(page.apply(query, Status.id))).all()))
 
 
-async def link(session: AsyncSession, viewer: Account | None, card: PreviewCard, page) -> list[Status]:
+async def link(session: AsyncSession, viewer: Account | None, card: PreviewCard, page,
+               options: PublicFilter | None = None) -> list[Status]:
     """Public posts carrying a (trending) link's card, replies included, by authors who opted
-    in to discovery: Mastodon's link timeline."""
+    in to discovery: Mastodon's link timeline (`options`: local or remote only)."""
     discoverable_author = exists().where(Account.id == Status.account_id, Account.discoverable.is_(True))
-    query = _public_query(viewer.id if viewer else None, PublicFilter()).where(
+    query = _public_query(viewer.id if viewer else None, options or PublicFilter()).where(
         discoverable_author,
         Status.id.in_(select(StatusPreviewCard.status_id).where(StatusPreviewCard.preview_card_id == card.id)))
     return page.order(list((await session.exec(page.apply(query, Status.id))).all()))

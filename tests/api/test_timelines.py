@@ -14,14 +14,16 @@ from mastodon import Mastodon
 from app import db
 from app import redis as app_redis
 from app.config import configure, get_settings
-from app.models import Account, Follow, Status
+from sqlmodel import select
+
+from app.models import Account, Follow, Status, StatusTag, Tag, User
 from app.models.base import utcnow
-from app.services import follows
+from app.services import follows, streaming
 from app.services.feeds import sources, store
 from tests.support.openapi import assert_matches_spec
 from tests.support.polling import eventually, settled
 from tests.support.services import separate_redis
-from tests.support.world import block, follow, make_media, make_user, post_status, signed_in
+from tests.support.world import block, follow, make_media, make_user, post_status, signed_in, token_for
 
 HOME = "/api/v1/timelines/home"
 PUBLIC = "/api/v1/timelines/public"
@@ -632,6 +634,64 @@ async def test_public_timeline_local_remote_and_media(client):
     assert ids(await client.get(PUBLIC, params={"local": "true", "remote": "true"})) == everything
     assert ids(await client.get(PUBLIC, params={"only_media": "true"})) == [with_media["id"]]
     assert (await client.get(PUBLIC, params={"max_id": "nope"})).status_code == 422
+
+
+async def test_feed_access_settings_narrow_the_public_hashtag_and_stream_feeds(client):
+    """Mastodon 4.5's feed access: a part that is `authenticated` turns visitors away (401;
+    an app token without a user 422), a `disabled` part is left out for all but moderators and
+    admins, and the instance says what is set."""
+    alice, alice_h = await signed_in("alice")
+    moderator, moderator_h = await signed_in("mona")
+    async with db.session() as session:
+        await session.execute(update(User).where(User.account_id == moderator.id).values(role="moderator"))
+    local = (await post(client, alice_h, "here #cats"))["id"]
+    far = await remote_status("there #cats")
+    async with db.session() as session:
+        cats = (await session.exec(select(Tag).where(Tag.key == "cats"))).one()
+        session.add(StatusTag(status_id=far.id, tag_id=cats.id))
+    remote = str(far.id)
+    app_only = {"Authorization": f"Bearer {await token_for(None, scopes='read')}"}
+    tag = "/api/v1/timelines/tag/cats"
+
+    async def ids(path, headers=None, **params) -> list[str]:
+        response = await client.get(path, params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        return [s["id"] for s in response.json()]
+
+    async def refused(path, headers=None, **params) -> int:
+        response = await client.get(path, params=params, headers=headers)
+        assert "error" in response.json(), response.text
+        return response.status_code
+
+    assert await ids(PUBLIC) == [remote, local] and await ids(tag) == [remote, local]  # all public by default
+    with tuned(live_feeds_remote="authenticated"):
+        assert await refused(PUBLIC) == 401 and await refused(PUBLIC, remote="true") == 401
+        assert await refused(PUBLIC, app_only) == 422
+        assert await ids(PUBLIC, local="true") == [local]  # the public part needs no one
+        assert await ids(PUBLIC, alice_h) == [remote, local]
+        assert await ids(tag) == [remote, local]  # topic feeds have settings of their own
+        access = (await client.get("/api/v2/instance")).json()["configuration"]["timelines_access"]
+        assert access["live_feeds"] == {"local": "public", "remote": "authenticated"}
+        assert_matches_spec(await client.get("/api/v2/instance"), "GET", "/api/v2/instance")
+    with tuned(live_feeds_local="disabled"):
+        assert await ids(PUBLIC, alice_h) == [remote]  # narrowed to what she may read
+        assert await ids(PUBLIC, alice_h, local="true") == []
+        assert await ids(PUBLIC, moderator_h) == [remote, local]
+        assert await refused(PUBLIC) == 401 and await ids(PUBLIC, remote="true") == [remote]
+    with tuned(topic_feeds_remote="disabled"):
+        assert await refused(tag) == 401 and await ids(tag, local="true") == [local]
+        assert await ids(tag, alice_h) == [local] and await ids(tag, moderator_h) == [remote, local]
+        assert await ids(PUBLIC) == [remote, local]
+        # Streams: a disabled part is not listened to (a user's stream narrows to the rest).
+        owner = await streaming.authenticate(alice_h["Authorization"].removeprefix("Bearer "))
+        hashtag = await streaming.resolve(owner, "hashtag", {"tag": "cats"})
+        assert hashtag.channels == (streaming.hashtag_channel("cats", local=True),)
+    with tuned(live_feeds_remote="disabled"):
+        owner = await streaming.authenticate(alice_h["Authorization"].removeprefix("Bearer "))
+        assert (await streaming.resolve(owner, "public", {})).channels == (streaming.PUBLIC_LOCAL,)
+        assert (await streaming.resolve(owner, "public:remote:media", {})).channels == ()
+        staff = await streaming.authenticate(moderator_h["Authorization"].removeprefix("Bearer "))
+        assert (await streaming.resolve(staff, "public", {})).channels == (streaming.PUBLIC,)
 
 
 async def test_a_limited_accounts_earlier_public_posts_leave_public_and_hashtag_timelines(client):

@@ -4,9 +4,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 from sqlalchemy import text
 
 from app import db, jobs
+from app.config import Settings
 from tests.support.world import make_user
 
 
@@ -37,3 +39,15 @@ async def test_deferred_mail_is_sent_by_the_worker_after_commit(client, mailbox)
                 break
             await asyncio.sleep(0.1)
     assert remaining == 0
+
+
+def test_feed_access_settings_must_be_known_values(tmp_path):
+    base = {"STARLING_SECRET_KEY": "x", "STARLING_VAR_DIR": str(tmp_path)}
+    settings = Settings.from_env({**base, "STARLING_LIVE_FEEDS_REMOTE": "disabled",
+                                  "STARLING_TOPIC_FEEDS_LOCAL": "authenticated"})
+    assert (settings.live_feeds_remote, settings.topic_feeds_local, settings.live_feeds_local) == (
+        "disabled", "authenticated", "public")
+    for name, value in (("LIVE_FEEDS_LOCAL", "nobody"), ("TOPIC_FEEDS_LOCAL", "disabled"),
+                        ("TOPIC_FEEDS_REMOTE", "Public")):
+        with pytest.raises(ValueError, match=f"STARLING_{name}"):
+            Settings.from_env({**base, f"STARLING_{name}": value})

@@ -11,6 +11,7 @@ from typing import Any
 from app.api.entities.account import account_json
 from app.config import Settings
 from app.models import Account, Rule
+from app.services import feed_access
 from app.services.instance import LIMITS, Stats
 
 # Clients parse the leading Mastodon version to decide which features exist.
@@ -69,6 +70,15 @@ def _media_limits() -> dict[str, Any]:
     }
 
 
+def _timelines_access() -> dict[str, dict[str, str]]:
+    """Who may read which public feeds (Mastodon 4.5; app.services.feed_access): the topic
+    settings cover both hashtag and trending-link feeds."""
+    live, topic = feed_access.settings_of("live"), feed_access.settings_of("topic")
+    return {"live_feeds": {"local": live[0], "remote": live[1]},
+            "hashtag_feeds": {"local": topic[0], "remote": topic[1]},
+            "trending_link_feeds": {"local": topic[0], "remote": topic[1]}}
+
+
 def _statuses(settings: Settings) -> dict[str, Any]:
     return {
         "max_characters": settings.max_post_chars,
@@ -119,6 +129,7 @@ def instance_v2_json(facts: InstanceFacts) -> dict[str, Any]:
             "polls": _polls(),
             "translation": {"enabled": False},
             "limited_federation": False,
+            "timelines_access": _timelines_access(),
         },
         "registrations": {
             "enabled": settings.registrations != "closed",

@@ -1,6 +1,8 @@
 """Timelines API: home, public, hashtag, list and trending link, each paginated by Link header."""
 from __future__ import annotations
 
+import dataclasses
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -11,14 +13,33 @@ from app.api.entities.status import render_statuses
 from app.api.pagination import Page
 from app.api.params import Params, read_params
 from app.api.responses import json_response
-from app.errors import NotFound
-from app.services import timelines, trends
+from app.errors import ApiError, NotFound, Unauthorized
+from app.services import feed_access, timelines, trends
 from app.services.timelines import PublicFilter, TagFilter
 
 
 def _viewer(request: Request):
     auth = getattr(request.state, "auth", None)
     return auth.account if auth is not None else None
+
+
+def _readable(request: Request, kind: str, options: PublicFilter) -> PublicFilter | None:
+    """`options` narrowed to the parts of the `kind` ("live" or "topic") feeds the reader may
+    read (app.services.feed_access); None when that leaves nothing. A visitor asking for a
+    part that is not public is answered 401, an app token without a user 422 (as Mastodon)."""
+    auth = getattr(request.state, "auth", None)
+    user = auth.user if auth is not None and auth.account is not None else None
+    local_only, remote_only = options.local and not options.remote, options.remote and not options.local
+    if user is None and feed_access.needs_user(kind, local_only=local_only, remote_only=remote_only):
+        if auth is not None:
+            raise ApiError("This method requires an authenticated user", 422)
+        raise Unauthorized()
+    parts = feed_access.readable(kind, user)
+    local, remote = parts.local and not remote_only, parts.remote and not local_only
+    if not local and not remote:
+        return None
+    # Both flags set, as both unset, mean everything.
+    return dataclasses.replace(options, local=local, remote=remote)
 
 
 def _names(params: Params, name: str) -> list[str]:
@@ -53,8 +74,11 @@ async def public(request: Request) -> Response:
     params = await read_params(request)
     page = Page.from_params(params)
     viewer = _viewer(request)
+    options = _readable(request, "live", _public_filter(params))
+    if options is None:
+        return json_response([])
     async with db.reading() as session:
-        found = await timelines.public(session, viewer, page, _public_filter(params))
+        found = await timelines.public(session, viewer, page, options)
         return await _answer(request, session, found, page, viewer)
 
 
@@ -65,6 +89,9 @@ async def tag(request: Request) -> Response:
     options = _public_filter(params, TagFilter)
     options.any, options.all, options.none = _names(params, "any"), _names(params, "all"), _names(params, "none")
     viewer = _viewer(request)
+    options = _readable(request, "topic", options)
+    if options is None:
+        return json_response([])
     async with db.reading() as session:
         found = await timelines.tag(session, viewer, request.path_params["hashtag"], page, options)
         return await _answer(request, session, found, page, viewer)
@@ -85,12 +112,15 @@ async def link(request: Request) -> Response:
     url = params.str("url")
     page = Page.from_params(params)
     viewer = _viewer(request)
+    options = _readable(request, "topic", PublicFilter())
     async with db.reading() as session:
         # Only a link trending now has a timeline; any other URL (or none) is not found, as Mastodon.
         card = await trends.trending_link(session, url) if url else None
         if card is None:
             raise NotFound()
-        found = await timelines.link(session, viewer, card, page)
+        if options is None:
+            return json_response([])
+        found = await timelines.link(session, viewer, card, page, options)
         return await _answer(request, session, found, page, viewer)
 
 
