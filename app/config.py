@@ -113,6 +113,14 @@ class Settings:
     # the internet. None means real connections.
     http_transport: Any = field(default=None, compare=False, repr=False, metadata={"env": False})
 
+    def __post_init__(self) -> None:
+        # Checked however the settings were made (from the environment, or replaced in code).
+        if self.registrations not in REGISTRATION_MODES:
+            raise ValueError(f"STARLING_REGISTRATIONS must be one of {', '.join(REGISTRATION_MODES)}")
+        for name, allowed in FEED_ACCESS_SETTINGS.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"STARLING_{name.upper()} must be one of {', '.join(allowed)}")
+
     @property
     def base_url(self) -> str:
         return f"{self.scheme}://{self.domain}"
@@ -141,11 +149,6 @@ class Settings:
                 continue
             values[f.name] = _coerce(f, raw)
         settings = cls(**values)
-        if settings.registrations not in REGISTRATION_MODES:
-            raise ValueError(f"STARLING_REGISTRATIONS must be one of {', '.join(REGISTRATION_MODES)}")
-        for name, allowed in FEED_ACCESS_SETTINGS.items():
-            if getattr(settings, name) not in allowed:
-                raise ValueError(f"STARLING_{name.upper()} must be one of {', '.join(allowed)}")
         if not settings.secret_key:
             settings = dataclasses.replace(settings, secret_key=_persistent_secret(settings.var_dir))
         return settings

@@ -54,12 +54,14 @@ def _checked(draft: ListDraft, *, creating: bool) -> ListDraft:
     return draft
 
 
-async def find_list(session: AsyncSession, owner: Account, list_id) -> List:
-    """The owner's list; 404 for a malformed id, someone else's list or no list."""
+async def find_list(session: AsyncSession, owner: Account, list_id, *, lock: bool = False) -> List:
+    """The owner's list; 404 for a malformed id, someone else's list or no list. `lock`: held
+    until the transaction ends, so changes to its members wait for each other."""
     found = None
     parsed = parse_id(list_id)
     if parsed is not None:
-        found = (await session.exec(select(List).where(List.id == parsed, List.account_id == owner.id))).first()
+        query = select(List).where(List.id == parsed, List.account_id == owner.id)
+        found = (await session.exec(query.with_for_update() if lock else query)).first()
     if found is None:
         raise NotFound()
     return found
@@ -132,16 +134,15 @@ async def _ties(session: AsyncSession, owner_id: int, ids: list[int]) -> tuple[d
 async def add_accounts(session: AsyncSession, owner: Account, list_id, raw_ids: list) -> None:
     """All or nothing: 404 if one of them is neither followed, asked to follow nor the owner
     (or does not exist), 422 if one is already in the list."""
-    a_list = await find_list(session, owner, list_id)
+    # Two adds to the same list wait for each other (the second then finds the member there:
+    # 422, not a unique-key 500), and each follow or request to be tied to waits for an
+    # unfollow, accept or withdrawal racing it (they hold the pair lock), so the membership
+    # is never tied to a row that is gone.
+    a_list = await find_list(session, owner, list_id, lock=True)
     ids = _account_ids(raw_ids)
+    for account_id in sorted(i for i in ids if i != owner.id):
+        await relationships.pair_lock(session, owner.id, account_id)
     follows, requests = await _ties(session, owner.id, ids)
-    if requests:
-        # A pending request may be accepted or withdrawn meanwhile (follows.authorize and
-        # unfollow hold this lock): wait for that, then read again, so the membership is not
-        # tied to a request that is gone.
-        for account_id in sorted(requests):
-            await relationships.pair_lock(session, owner.id, account_id)
-        follows, requests = await _ties(session, owner.id, ids)
     if any(i not in follows and i not in requests and i != owner.id for i in ids):
         raise NotFound()
     present = (await session.exec(select(ListAccount.account_id).where(

@@ -364,6 +364,13 @@ class Stream:
     label: tuple[str, ...]  # the frame's "stream" value, e.g. ("hashtag", "cats")
     channels: tuple[str, ...]
     filtered: bool  # public and hashtag streams drop authors the viewer blocks/mutes
+    # What makes two subscriptions the same (one socket holds each once): the channels the
+    # stream stands for, as Mastodon keys them, even when feed access narrows where it listens.
+    key: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.channels)  # frozen: set once, here
 
 
 PUBLIC_STREAMS = {
@@ -399,7 +406,8 @@ async def resolve(owner: TokenOwner, name: Any, params: dict[str, Any]) -> Strea
     account_id = owner.account.id
     # As Mastodon: public and hashtag streams need no scope, the others `read` or the narrower one.
     if name in PUBLIC_STREAMS:
-        return Stream(name, (name,), _live_channels(name, feed_access.readable("live", owner.user)), filtered=True)
+        return Stream(name, (name,), _live_channels(name, feed_access.readable("live", owner.user)), filtered=True,
+                      key=(PUBLIC_STREAMS[name],))
     if name in ("hashtag", "hashtag:local"):
         asked = _param(params, "tag")
         tag = _NOT_IN_TAGS.sub("", asked)
@@ -407,9 +415,11 @@ async def resolve(owner: TokenOwner, name: Any, params: dict[str, Any]) -> Strea
             raise StreamError(NO_TAG, 400)
         # Remote posts only when the reader may read them (local ones always: a stream has a
         # signed-in user, and local topic feeds cannot be disabled).
-        local = name == "hashtag:local" or not feed_access.readable("topic", owner.user).remote
+        asked_local = name == "hashtag:local"
+        local = asked_local or not feed_access.readable("topic", owner.user).remote
         # Frames are labelled with the tag as the client asked for it, as Mastodon's (clients match on it).
-        return Stream(name, (name, asked), (hashtag_channel(tag, local=local),), filtered=True)
+        return Stream(name, (name, asked), (hashtag_channel(tag, local=local),), filtered=True,
+                      key=(hashtag_channel(tag, local=asked_local),))
     if name == "user:notification":
         _need(owner, "read:notifications")
         return Stream(name, (name,), (notifications_channel(account_id),), filtered=False)

@@ -97,26 +97,26 @@ class StreamSession:
 
     async def subscribe(self, name: Any, params: dict[str, Any]) -> None:
         stream = await streaming.resolve(self.owner, name, params)
-        if stream.channels in self.subscriptions:
+        if stream.key in self.subscriptions:
             return  # already subscribed: nothing to do (as Mastodon)
         if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
             raise StreamError(TOO_MANY, 400)
         subscription = _Subscription(self, stream)
-        self.subscriptions[stream.channels] = subscription
+        self.subscriptions[stream.key] = subscription
         try:
             for channel in stream.channels:
                 await self.hub.add(channel, subscription.deliver)
         except BaseException:  # Redis trouble: leave nothing half subscribed
-            del self.subscriptions[stream.channels]
+            del self.subscriptions[stream.key]
             for channel in stream.channels:
                 await self.hub.remove(channel, subscription.deliver)
             raise
 
     async def unsubscribe(self, name: Any, params: dict[str, Any]) -> None:
         stream = await streaming.resolve(self.owner, name, params)
-        subscription = self.subscriptions.pop(stream.channels, None)
+        subscription = self.subscriptions.pop(stream.key, None)
         if subscription is not None:
-            for channel in stream.channels:
+            for channel in subscription.stream.channels:  # where it listens (as resolved then)
                 await self.hub.remove(channel, subscription.deliver)
 
     def notify(self, error: StreamError) -> None:

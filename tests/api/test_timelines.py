@@ -20,6 +20,7 @@ from app.models import Account, Follow, Status, StatusTag, Tag, User
 from app.models.base import utcnow
 from app.services import follows, streaming
 from app.services.feeds import sources, store
+from app.streaming.session import StreamSession
 from tests.support.openapi import assert_matches_spec
 from tests.support.polling import eventually, settled
 from tests.support.services import separate_redis
@@ -692,6 +693,18 @@ async def test_feed_access_settings_narrow_the_public_hashtag_and_stream_feeds(c
         assert (await streaming.resolve(owner, "public:remote:media", {})).channels == ()
         staff = await streaming.authenticate(moderator_h["Authorization"].removeprefix("Bearer "))
         assert (await streaming.resolve(staff, "public", {})).channels == (streaming.PUBLIC,)
+        # Narrowed streams that now listen on the same channel are still two subscriptions.
+        session = StreamSession(owner)
+        await session.open()
+        try:
+            await session.subscribe("public", {})
+            await session.subscribe("public:local", {})
+            await session.subscribe("public:local", {})  # the same again: nothing more
+            assert [s.stream.name for s in session.subscriptions.values()] == ["public", "public:local"]
+            await session.unsubscribe("public:local", {})
+            assert [s.stream.name for s in session.subscriptions.values()] == ["public"]
+        finally:
+            await session.close()
 
 
 async def test_a_limited_accounts_earlier_public_posts_leave_public_and_hashtag_timelines(client):

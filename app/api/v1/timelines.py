@@ -26,7 +26,8 @@ def _viewer(request: Request):
 def _readable(request: Request, kind: str, options: PublicFilter) -> PublicFilter | None:
     """`options` narrowed to the parts of the `kind` ("live" or "topic") feeds the reader may
     read (app.services.feed_access); None when that leaves nothing. A visitor asking for a
-    part that is not public is answered 401, an app token without a user 422 (as Mastodon)."""
+    part that is not public is answered 401 (as Mastodon's documentation says), an app token
+    without a user 422 (Mastodon's require_user!)."""
     auth = getattr(request.state, "auth", None)
     user = auth.user if auth is not None and auth.account is not None else None
     local_only, remote_only = options.local and not options.remote, options.remote and not options.local
