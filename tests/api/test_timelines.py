@@ -747,6 +747,9 @@ async def test_hashtag_timeline_with_any_all_and_none(client):
     assert await tag("cats", **{"all[]": "dogs"}) == [both["id"]]
     assert await tag("cats", **{"none[]": ["dogs", "birds"]}) == [cats["id"]]
     assert await tag("cats", **{"all[]": "unheard"}) == []
+    # As Mastodon, each of any[], all[] and none[] applies its first four tags only.
+    assert await tag("cats", **{"none[]": ["a", "b", "c", "d", "dogs"]}) == [birds["id"], both["id"], cats["id"]]
+    assert await tag("cats", **{"any[]": ["a", "b", "c", "d", "dogs"]}) == [birds["id"], both["id"], cats["id"]]
     assert await tag("nosuchtag") == []
     assert await tag("nosuchtag", **{"any[]": "dogs"}) == []  # as Mastodon: the path's tag first
     assert await tag("cats", local="true", limit=1) == [birds["id"]]

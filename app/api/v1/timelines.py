@@ -43,12 +43,15 @@ def _readable(request: Request, kind: str, options: PublicFilter) -> PublicFilte
     return dataclasses.replace(options, local=local, remote=remote)
 
 
+TAGS_PER_MODE = 4  # any[], all[] and none[] each apply their first four tags, as Mastodon's TagFeed
+
+
 def _names(params: Params, name: str) -> list[str]:
     value = params.get(name)
     if value is None or value == "":
         return []
     values = value if isinstance(value, list) else [value]
-    return [str(v) for v in values if isinstance(v, (str, int))]
+    return [str(v) for v in values if isinstance(v, (str, int))][:TAGS_PER_MODE]
 
 
 async def _answer(request: Request, session, statuses, page: Page, viewer) -> Response:
