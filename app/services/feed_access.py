@@ -2,7 +2,7 @@
 local and for remote posts: Mastodon 4.5's feed access settings, here STARLING_LIVE_FEEDS_LOCAL,
 _LIVE_FEEDS_REMOTE, _TOPIC_FEEDS_LOCAL and _TOPIC_FEEDS_REMOTE.
 
-    if feed_access.needs_user("live", local_only=True, remote_only=False): ...  # a visitor gets 401
+    if feed_access.needs_user("live", local=True, remote=False): ...  # a visitor gets 401
     parts = feed_access.readable("topic", user)                               # Parts(local, remote)
 
 Each setting is `public` (anyone), `authenticated` (signed-in users) or `disabled` (moderators
@@ -46,12 +46,14 @@ def readable(kind: str, user) -> Parts:
     return Parts(_may(local, user), _may(remote, user))
 
 
-def needs_user(kind: str, *, local_only: bool, remote_only: bool) -> bool:
-    """Whether a visitor must sign in for what they asked (Mastodon answers them 401): the part
-    asked for alone, or either part when both are asked for, is not public."""
-    local, remote = settings_of(kind)
-    if local_only:
-        return local != "public"
-    if remote_only:
-        return remote != "public"
-    return local != "public" or remote != "public"
+def needs_user(kind: str, *, local: bool, remote: bool) -> bool:
+    """Whether a visitor must sign in for what they asked with the `local` and `remote` flags
+    (Mastodon answers them 401), in Mastodon's order: `local` asks about the local part (with
+    `remote` too, the visitor then gets what they may read: the local part), else `remote`
+    about the remote part, else neither part may be closed to them."""
+    local_access, remote_access = settings_of(kind)
+    if local:
+        return local_access != "public"
+    if remote:
+        return remote_access != "public"
+    return local_access != "public" or remote_access != "public"

@@ -669,6 +669,7 @@ async def test_feed_access_settings_narrow_the_public_hashtag_and_stream_feeds(c
         assert await refused(PUBLIC) == 401 and await refused(PUBLIC, remote="true") == 401
         assert await refused(PUBLIC, app_only) == 422
         assert await ids(PUBLIC, local="true") == [local]  # the public part needs no one
+        assert await ids(PUBLIC, local="true", remote="true") == [local]  # what a visitor may read
         assert await ids(PUBLIC, alice_h) == [remote, local]
         assert await ids(tag) == [remote, local]  # topic feeds have settings of their own
         access = (await client.get("/api/v2/instance")).json()["configuration"]["timelines_access"]

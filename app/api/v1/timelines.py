@@ -31,7 +31,7 @@ def _readable(request: Request, kind: str, options: PublicFilter) -> PublicFilte
     auth = getattr(request.state, "auth", None)
     user = auth.user if auth is not None and auth.account is not None else None
     local_only, remote_only = options.local and not options.remote, options.remote and not options.local
-    if user is None and feed_access.needs_user(kind, local_only=local_only, remote_only=remote_only):
+    if user is None and feed_access.needs_user(kind, local=options.local, remote=options.remote):
         if auth is not None:
             raise ApiError("This method requires an authenticated user", 422)
         raise Unauthorized()
