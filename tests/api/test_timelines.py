@@ -263,6 +263,26 @@ async def test_held_back_boosts_do_not_depend_on_where_a_page_starts(client):
         assert not set(map(str, hidden)) & set(page)
 
 
+async def test_a_held_back_boost_by_someone_since_unfollowed_does_not_take_the_place(client):
+    alice, alice_h = await reader(client, "alice")
+    boosters = [await signed_in(name) for name in ("bob", "carol", "erin")]
+    _, dave_h = await signed_in("dave")  # alice follows none of dave
+    for account, _ in boosters:
+        await follow(alice, account)
+    original = await post(client, dave_h, "worth sharing")
+    boosts = []
+    for _, headers in boosters:
+        boosts.append(await boost(client, headers, original))
+        await settled()
+    assert await home(client, alice_h) == [boosts[0]]  # bob's stands; carol's and erin's are held back
+    carol = boosters[1][0]
+    assert (await client.post(f"/api/v1/accounts/{carol.id}/unfollow", headers=alice_h)).status_code == 200
+    await settled()
+    assert (await client.post(f"/api/v1/statuses/{original['id']}/unreblog", headers=boosters[0][1])).status_code == 200
+    await settled()
+    assert await home(client, alice_h) == [boosts[2]]  # erin's, not carol's (whom alice no longer follows)
+
+
 async def test_followed_hashtags_bring_public_posts_of_strangers_into_home(client):
     alice, alice_h = await reader(client, "alice")
     bob, bob_h = await signed_in("bob")  # alice does not follow bob

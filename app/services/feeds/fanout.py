@@ -17,7 +17,7 @@ import logging
 import time
 from typing import AsyncIterator, Awaitable, Callable
 
-from sqlalchemy import BigInteger, bindparam, text
+from sqlalchemy import BigInteger, and_, bindparam, or_, text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -401,13 +401,15 @@ async def merge(account_id: int, target_id: int) -> int:
 
 
 async def unmerge(account_id: int, target_id: int) -> int:
-    """Take an unfollowed account's posts and boosts out of a feed."""
+    """Take an unfollowed account's posts and boosts out of a feed, and their boosts held back
+    for others' (which must not take a place they would hide from: the booster is unfollowed)."""
     feed_ids = await store.ids(account_id)
     if not feed_ids:
         return 0
     async with db.session() as session:
         theirs = (await session.exec(select(Status.id, Status.reblog_of_id).where(
-            Status.id.in_(feed_ids), Status.account_id == target_id))).all()
+            Status.account_id == target_id,
+            or_(Status.id.in_(feed_ids), and_(Status.reblog_of_id.is_not(None), Status.id >= min(feed_ids)))))).all()
     return await store.remove([account_id], [(status_id, reblog_of_id) for status_id, reblog_of_id in theirs])
 
 
