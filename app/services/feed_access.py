@@ -4,6 +4,7 @@ _LIVE_FEEDS_REMOTE, _TOPIC_FEEDS_LOCAL and _TOPIC_FEEDS_REMOTE.
 
     if feed_access.needs_user("live", local=True, remote=False): ...  # a visitor gets 401
     parts = feed_access.readable("topic", user)                               # Parts(local, remote)
+    parts = feed_access.granted("live", user, local=True, remote=False)       # of those asked for
 
 Each setting is `public` (anyone), `authenticated` (signed-in users) or `disabled` (moderators
 and admins only, as holders of Mastodon's view_feeds permission). A reader who may not read
@@ -44,6 +45,14 @@ def readable(kind: str, user) -> Parts:
     """The parts of the `kind` feeds that `user` (a User, or None for a visitor) may read."""
     local, remote = settings_of(kind)
     return Parts(_may(local, user), _may(remote, user))
+
+
+def granted(kind: str, user, *, local: bool, remote: bool) -> Parts:
+    """Of the parts asked for with the `local` and `remote` flags (both alike: both parts), those
+    `user` may read; neither when that leaves nothing."""
+    may = readable(kind, user)
+    both = local == remote
+    return Parts(may.local and (local or both), may.remote and (remote or both))
 
 
 def needs_user(kind: str, *, local: bool, remote: bool) -> bool:

@@ -406,8 +406,7 @@ async def resolve(owner: TokenOwner, name: Any, params: dict[str, Any]) -> Strea
     account_id = owner.account.id
     # As Mastodon: public and hashtag streams need no scope, the others `read` or the narrower one.
     if name in PUBLIC_STREAMS:
-        return Stream(name, (name,), _live_channels(name, feed_access.readable("live", owner.user)), filtered=True,
-                      key=(PUBLIC_STREAMS[name],))
+        return Stream(name, (name,), _live_channels(name, owner.user), filtered=True, key=(PUBLIC_STREAMS[name],))
     if name in ("hashtag", "hashtag:local"):
         asked = _param(params, "tag")
         tag = _NOT_IN_TAGS.sub("", asked)
@@ -416,7 +415,7 @@ async def resolve(owner: TokenOwner, name: Any, params: dict[str, Any]) -> Strea
         # Remote posts only when the reader may read them (local ones always: a stream has a
         # signed-in user, and local topic feeds cannot be disabled).
         asked_local = name == "hashtag:local"
-        local = asked_local or not feed_access.readable("topic", owner.user).remote
+        local = not feed_access.granted("topic", owner.user, local=asked_local, remote=False).remote
         # Frames are labelled with the tag as the client asked for it, as Mastodon's (clients match on it).
         return Stream(name, (name, asked), (hashtag_channel(tag, local=local),), filtered=True,
                       key=(hashtag_channel(tag, local=asked_local),))
@@ -442,19 +441,18 @@ async def resolve(owner: TokenOwner, name: Any, params: dict[str, Any]) -> Strea
     return Stream(name, (name, raw_list), (list_channel(list_id),), filtered=False)
 
 
-def _live_channels(name: str, parts: feed_access.Parts) -> tuple[str, ...]:
+def _live_channels(name: str, user) -> tuple[str, ...]:
     """Where a public stream listens, given the parts of the live feeds its reader may read: a
     disabled part is left out (the whole stream narrowed to the other part), so it hears nothing
     of it, and a stream of that part alone hears nothing at all."""
     media = ":media" if name.endswith(":media") else ""
     base = name.removesuffix(":media")
-    local = parts.local and base != "public:remote"
-    remote = parts.remote and base != "public:local"
-    if local and remote:
+    parts = feed_access.granted("live", user, local=base == "public:local", remote=base == "public:remote")
+    if parts.local and parts.remote:
         return (PUBLIC_STREAMS[name],)
-    if local:
+    if parts.local:
         return (PUBLIC_LOCAL + media,)
-    if remote:
+    if parts.remote:
         return (PUBLIC_REMOTE + media,)
     return ()
 

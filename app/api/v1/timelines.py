@@ -30,17 +30,15 @@ def _readable(request: Request, kind: str, options: PublicFilter) -> PublicFilte
     without a user 422 (Mastodon's require_user!)."""
     auth = getattr(request.state, "auth", None)
     user = auth.user if auth is not None and auth.account is not None else None
-    local_only, remote_only = options.local and not options.remote, options.remote and not options.local
     if user is None and feed_access.needs_user(kind, local=options.local, remote=options.remote):
         if auth is not None:
             raise ApiError("This method requires an authenticated user", 422)
         raise Unauthorized()
-    parts = feed_access.readable(kind, user)
-    local, remote = parts.local and not remote_only, parts.remote and not local_only
-    if not local and not remote:
+    parts = feed_access.granted(kind, user, local=options.local, remote=options.remote)
+    if not parts.local and not parts.remote:
         return None
     # Both flags set, as both unset, mean everything.
-    return dataclasses.replace(options, local=local, remote=remote)
+    return dataclasses.replace(options, local=parts.local, remote=parts.remote)
 
 
 TAGS_PER_MODE = 4  # any[], all[] and none[] each apply their first four tags, as Mastodon's TagFeed
