@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 import orjson
-from psycopg import adapters, postgres, pq
+from psycopg import AsyncRawCursor, adapters, postgres, pq
 from psycopg.adapt import Dumper
 from psycopg.rows import namedtuple_row
 from sqlalchemy import BigInteger, any_, bindparam, event, exc
@@ -194,18 +194,48 @@ def any_of(column, name: str = "ids"):
 # -- hot statements straight on the driver ------------------------------------------------
 
 _DIALECT = psycopg_dialect.dialect()
-_compiled: dict[ClauseElement, tuple[str, dict]] = {}
+class _Compiled:
+    """A statement built once, ready for psycopg's raw cursors: its SQL with PostgreSQL's own
+    `$1` placeholders (psycopg sends it as it is, where a `%(name)s` text is parsed and its
+    parameters reordered on every run, or, over 4 kB, parsed afresh: ~0.15 ms of a home read),
+    the names the placeholders stand for, in order, and its fixed values (literals, IN lists)."""
+
+    __slots__ = ("sql", "names", "fixed")
+
+    def __init__(self, sql: bytes, names: tuple[str, ...], fixed: dict):
+        self.sql, self.names, self.fixed = sql, names, fixed
+
+    def args(self, params: dict) -> list:
+        """The placeholders' values in order, id and flag lists as single arrays."""
+        fixed = self.fixed
+        return [_array_of(value) if type(value) is list and value else value
+                for value in (params[name] if name in params else fixed[name] for name in self.names)]
 
 
-def _sql_of(statement: ClauseElement) -> tuple[str, dict]:
-    """The SQL text and fixed parameters (literals, IN lists) of a statement built once."""
+_compiled: dict[ClauseElement, _Compiled] = {}
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
+
+
+def _sql_of(statement: ClauseElement) -> _Compiled:
+    """The statement built once, compiled for a raw cursor (once per process)."""
     found = _compiled.get(statement)
     if found is None:
         compiled = statement.compile(dialect=_DIALECT)
         unbound = {name: None for name, value in compiled.params.items() if value is None}
         expanded = compiled.construct_expanded_state(unbound)  # IN (...) lists as separate parameters
         sql = expanded.statement.replace(" \n", " ")  # SQLAlchemy's line breaks: only whitespace
-        found = _compiled[statement] = _inline_constants(sql, dict(expanded.parameters))
+        sql, fixed = _inline_constants(sql, dict(expanded.parameters))
+        names: list[str] = []
+
+        def placeholder(match: re.Match) -> str:
+            if match.group(1) is None:
+                return "%"  # a literal percent sign, doubled for the pyformat text
+            if match.group(1) not in names:
+                names.append(match.group(1))
+            return f"${names.index(match.group(1)) + 1}"
+
+        sql = _PLACEHOLDER.sub(placeholder, sql)
+        found = _compiled[statement] = _Compiled(sql.encode(), tuple(names), fixed)
     return found
 
 
@@ -259,13 +289,9 @@ adapters.register_dumper(_IdArray, _IdArrayDumper)
 adapters.register_dumper(_FlagArray, _FlagArrayDumper)
 
 
-def _with_arrays(params: dict) -> dict:
-    """Non-empty lists of plain ints (ids) as _IdArray, of bools as _FlagArray; everything else
-    (an empty list, whose type psycopg leaves to the statement) as given."""
-    return {name: _array_of(value) if type(value) is list and value else value for name, value in params.items()}
-
-
 def _array_of(values: list) -> list:
+    """A non-empty list of plain ints (ids) as _IdArray, of bools as _FlagArray; any other as
+    given. (An empty list is sent as it is: psycopg leaves its type to the statement.)"""
     if all(type(v) is int for v in values):
         return _IdArray(values)
     if all(type(v) is bool for v in values):
@@ -283,10 +309,10 @@ async def rows(session: AsyncSession, statement: ClauseElement, params: dict) ->
     read the same by attribute. Columns come back as psycopg gives them, which for our
     column types (integers, text, booleans, timestamptz, json) is what the models hold.
     Model properties (`Account.acct`) are not there: use the functions they are made of."""
-    sql, fixed = _sql_of(statement)
+    compiled = _sql_of(statement)
     driver = await _driver(session)
-    async with driver.cursor(row_factory=namedtuple_row) as cursor:
-        await cursor.execute(sql, _with_arrays({**fixed, **params}), prepare=True)
+    async with AsyncRawCursor(driver, row_factory=namedtuple_row) as cursor:
+        await cursor.execute(compiled.sql, compiled.args(params), prepare=True)
         return await cursor.fetchall()
 
 
@@ -306,10 +332,10 @@ async def _pipelined(driver, statements: list[tuple[ClauseElement, dict]], *, co
     try:
         async with driver.pipeline():
             for statement, params in statements:
-                sql, fixed = _sql_of(statement)
-                cursor = driver.cursor(row_factory=namedtuple_row)
+                compiled = _sql_of(statement)
+                cursor = AsyncRawCursor(driver, row_factory=namedtuple_row)
                 cursors.append(cursor)
-                await cursor.execute(sql, _with_arrays({**fixed, **params}), prepare=True)
+                await cursor.execute(compiled.sql, compiled.args(params), prepare=True)
             if commit and not driver.autocommit:
                 await driver.commit()
         return [await cursor.fetchall() if _has_rows(cursor) else [] for cursor in cursors]
