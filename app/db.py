@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 _url: str | None = None
@@ -143,7 +144,10 @@ async def reading() -> AsyncIterator[AsyncSession]:
     statements, which belongs in session()."""
     async with _state()[2]() as s:
         yield s
-        await _commit(s)  # flushes an incidental write; no COMMIT round trip in autocommit
+        if s.new or s.dirty or s.deleted or s.info.get("commit_with"):
+            await _commit(s)  # flushes an incidental write; no COMMIT round trip in autocommit
+        # Otherwise there is nothing to commit: every statement committed as it ran, and the
+        # session's close hands the connection back (SQLAlchemy's commit cost ~0.08 ms a read).
         for callback in s.info.pop("after_commit", []):
             await callback()
 
@@ -350,9 +354,23 @@ def _has_rows(cursor) -> bool:
     return cursor.pgresult is not None and cursor.pgresult.status == pq.ExecStatus.TUPLES_OK
 
 
+_DRIVER = "driver_connection"
+
+
 async def _driver(session: AsyncSession):
-    """The psycopg connection under the session (its transaction, if it has one)."""
+    """The psycopg connection under the session (its transaction, if it has one). Kept in the
+    session until its transaction ends: asking SQLAlchemy again costs ~0.05 ms a time, and a
+    timeline read asks twice (the candidates, then the render)."""
     if session.new or session.dirty or session.deleted:
         await session.flush()  # what an ORM query would have seen (autoflush)
-    connection = await session.connection()
-    return (await connection.get_raw_connection()).driver_connection
+    driver = session.info.get(_DRIVER)
+    if driver is None:
+        connection = await session.connection()
+        driver = session.info[_DRIVER] = (await connection.get_raw_connection()).driver_connection
+    return driver
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_driver(session: Session, transaction) -> None:
+    """A commit or rollback may hand the connection back to the pool: ask again next time."""
+    session.info.pop(_DRIVER, None)
