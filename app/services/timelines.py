@@ -272,17 +272,19 @@ async def _tag_ids(session: AsyncSession, names: list[str]) -> dict[str, int]:
     return dict(rows.all())
 
 
+TAGS_PER_MODE = 4  # as Mastodon's TagFeed: the path's tag and any[] together, all[] and none[] each
+
+
 async def tag(session: AsyncSession, viewer: Account | None, name: str, page, options: TagFilter) -> list[Status]:
-    """Public posts with the hashtag or any of `any`, all of `all` and none of `none`.
-    Unknown hashtags simply match nothing; an unknown one in the path, nothing at all (as
-    Mastodon, whatever `any` asks for)."""
-    wanted = await _tag_ids(session, [name, *options.any])
+    """Public posts with the hashtag or any of `any`, all of `all` and none of `none`, as
+    Mastodon's TagFeed: the path's tag and `any` share four places (the path's first), `all` and
+    `none` have four each, and unknown tags there are left out (an unknown one in `all` asks for
+    nothing). An unknown tag in the path gives nothing at all, whatever `any` asks for."""
+    wanted = await _tag_ids(session, list(dict.fromkeys([name, *options.any]))[:TAGS_PER_MODE])
     if clean_tag(name) not in wanted:
         return []
-    required = await _tag_ids(session, options.all)
-    if not wanted or len(required) < len({clean_tag(n) for n in options.all if clean_tag(n)}):
-        return []
-    excluded = await _tag_ids(session, options.none)
+    required = await _tag_ids(session, options.all[:TAGS_PER_MODE])
+    excluded = await _tag_ids(session, options.none[:TAGS_PER_MODE])
     query = _public_query(viewer.id if viewer else None, options).where(
         Status.id.in_(select(StatusTag.status_id).where(StatusTag.tag_id.in_(list(wanted.values())))))
     for tag_id in required.values():

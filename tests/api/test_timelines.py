@@ -767,10 +767,16 @@ async def test_hashtag_timeline_with_any_all_and_none(client):
     assert await tag("CATS", **{"any[]": "dogs"}) == [birds["id"], dogs["id"], both["id"], cats["id"]]
     assert await tag("cats", **{"all[]": "dogs"}) == [both["id"]]
     assert await tag("cats", **{"none[]": ["dogs", "birds"]}) == [cats["id"]]
-    assert await tag("cats", **{"all[]": "unheard"}) == []
-    # As Mastodon, each of any[], all[] and none[] applies its first four tags only.
+    # As Mastodon's TagFeed, a tag nobody used asks for nothing in all[] (or none[])...
+    assert await tag("cats", **{"all[]": "unheard"}) == [birds["id"], both["id"], cats["id"]]
+    assert await tag("cats", **{"all[]": ["unheard", "dogs"]}) == [both["id"]]
+    # ... and only the first four places count: all[] and none[] four each, the path's tag and
+    # any[] four together (the path's tag first).
     assert await tag("cats", **{"none[]": ["a", "b", "c", "d", "dogs"]}) == [birds["id"], both["id"], cats["id"]]
-    assert await tag("cats", **{"any[]": ["a", "b", "c", "d", "dogs"]}) == [birds["id"], both["id"], cats["id"]]
+    assert await tag("cats", **{"all[]": ["a", "b", "c", "d", "dogs"]}) == [birds["id"], both["id"], cats["id"]]
+    assert await tag("cats", **{"any[]": ["a", "b", "c", "dogs"]}) == [birds["id"], both["id"], cats["id"]]
+    assert await tag("cats", **{"any[]": ["a", "b", "dogs", "c"]}) == [birds["id"], dogs["id"], both["id"], cats["id"]]
+    assert await tag("cats", **{"any[]": ["cats", "a", "b", "dogs"]}) == [birds["id"], dogs["id"], both["id"], cats["id"]]
     assert await tag("nosuchtag") == []
     assert await tag("nosuchtag", **{"any[]": "dogs"}) == []  # as Mastodon: the path's tag first
     assert await tag("cats", local="true", limit=1) == [birds["id"]]

@@ -41,15 +41,13 @@ def _readable(request: Request, kind: str, options: PublicFilter) -> PublicFilte
     return dataclasses.replace(options, local=parts.local, remote=parts.remote)
 
 
-TAGS_PER_MODE = 4  # any[], all[] and none[] each apply their first four tags, as Mastodon's TagFeed
-
-
 def _names(params: Params, name: str) -> list[str]:
+    """The tag names of any[], all[] or none[] (app.services.timelines.tag takes the first few)."""
     value = params.get(name)
     if value is None or value == "":
         return []
     values = value if isinstance(value, list) else [value]
-    return [str(v) for v in values if isinstance(v, (str, int))][:TAGS_PER_MODE]
+    return [str(v) for v in values if isinstance(v, (str, int))][:timelines.TAGS_PER_MODE]
 
 
 async def _answer(request: Request, session, statuses, page: Page, viewer) -> Response:
