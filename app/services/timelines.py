@@ -23,7 +23,6 @@ candidates the viewer may see (visibility, blocks, mutes, follows, exclusive lis
 """
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
@@ -165,9 +164,15 @@ async def home(session: AsyncSession, viewer: Account, page) -> list[Status]:
 
 
 def _postgres_home(session: AsyncSession, viewer_id: int, held_back: set[int]) -> Source:
-    """Home entries from PostgreSQL. The boosts among them that the Redis feed would have held
-    back go into `held_back`, so a returning user's first page and pages past the feed show a
-    boosted post once, as the feed does; they are still returned, so the paging stays exact."""
+    """Home entries from PostgreSQL, holding back the boosts the Redis feed would have held back
+    (see _holding_back): a returning user's first page and pages past the feed show a boosted
+    post once, as the feed does."""
+    return _holding_back(lambda window, count: sources.home(session, viewer_id, window, count), held_back)
+
+
+def _holding_back(fetch: Callable[[Window, int], Awaitable[list[sources.Row]]], held_back: set[int]) -> Source:
+    """A source of timeline rows (id, boosted id, author) whose repeated boosts
+    (`sources.repeated_boosts`) go into `held_back`; they are still returned, so the paging stays exact."""
     async def source(window: Window, count: int) -> tuple[list[int], bool]:
         # Whether a boost is held back depends on the entries under it only: the rows returned
         # and up to REBLOG_FALLOFF under them. Scrolling down, those are read with them (rows
@@ -176,37 +181,21 @@ def _postgres_home(session: AsyncSession, viewer_id: int, held_back: set[int]) -
         # to judge.
         below: list = []
         if window.ascending:
-            rows = await sources.home(session, viewer_id, window, count)
+            rows = await fetch(window, count)
             cut = len(rows) >= count
         else:
-            rows = await sources.home(session, viewer_id, window, count + store.REBLOG_FALLOFF)
+            rows = await fetch(window, count + store.REBLOG_FALLOFF)
             cut = len(rows) > count  # rows beyond those returned exist
             rows, below = rows[:count], rows[count:]
         if any(row[1] is not None for row in rows):
             if len(below) < store.REBLOG_FALLOFF and (window.ascending or window.lower):
-                below = await sources.home(session, viewer_id, Window(max_id=min(r[0] for r in rows)),
-                                           store.REBLOG_FALLOFF)
+                below = await fetch(Window(max_id=min(r[0] for r in rows)), store.REBLOG_FALLOFF)
             # Judged only for the rows returned: those under them are judged, with what lies
             # under them in turn, when a later round returns them.
             returned = {r[0] for r in rows}
-            held_back.update(returned & repeated_boosts(rows + below))
+            held_back.update(returned & sources.repeated_boosts(rows + below))
         return [r[0] for r in rows], cut
     return source
-
-
-def repeated_boosts(rows: list[sources.Row]) -> set[int]:
-    """The boosts among `rows` (id, boosted id, author) that the Redis feed would have held
-    back (Mastodon's reblog rule, docs/feeds.md): those with the boosted post, or a boost of it
-    that was shown, among the REBLOG_FALLOFF shown entries right under them. The oldest rows'
-    own entries under them are not known, so they count as shown."""
-    recent: deque[tuple[int, int | None]] = deque(maxlen=store.REBLOG_FALLOFF)  # shown (id, boosted id)
-    held: set[int] = set()
-    for status_id, boosted_id, _ in sorted(set(rows)):
-        if boosted_id is not None and any(boosted_id in entry for entry in recent):
-            held.add(status_id)
-        else:
-            recent.append((status_id, boosted_id))
-    return held
 
 
 def _merge(window: Window, a: list[int], a_cut: bool, b: list[int], b_cut: bool, count: int) -> tuple[list[int], bool]:
@@ -318,4 +307,7 @@ async def listed(session: AsyncSession, viewer: Account, list_id, page) -> list[
         return list((await session.exec(select(Status).where(
             Status.id.in_(ids), visibility.shown_in_lists_of(viewer.id)))).all())
 
-    return await _collect(page, [_rows_source(lambda w, c: sources.listed(session, a_list, w, c))], load)
+    # A list holds back repeated boosts as home does (Mastodon's list feeds follow the same rule).
+    held_back: set[int] = set()
+    source = _holding_back(lambda window, count: sources.listed(session, a_list, window, count), held_back)
+    return await _collect(page, [source], load, held_back)

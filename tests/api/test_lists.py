@@ -145,6 +145,48 @@ async def list_timeline(client, headers, list_id) -> list[str]:
     return [s["id"] for s in response.json()]
 
 
+async def test_a_list_shows_a_boosted_post_once_as_home_does(client):
+    """As Mastodon's list feeds (the home feed's reblog rule): a boost is held back while its
+    post, or a boost of it already shown, is among the 40 entries under it; the held-back
+    entries still count for the paging, so scrolling neither skips nor repeats."""
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
+    carol, carol_h = await signed_in("carol")
+    dave, dave_h = await signed_in("dave")
+    _, erin_h = await signed_in("erin")  # not a member
+    for target in (bob, carol, dave):
+        await follow(alice, target)
+    made = await make_list(client, alice_h)
+    await client.post(f"{LISTS}/{made['id']}/accounts", json={"account_ids": [str(bob.id), str(carol.id), str(dave.id)]},
+                      headers=alice_h)
+
+    async def boost(headers, status) -> str:
+        response = await client.post(f"/api/v1/statuses/{status['id']}/reblog", headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()["id"]
+
+    bobs = (await post_status(client, bob_h, status="bob's post")).json()
+    erins = (await post_status(client, erin_h, status="erin's post")).json()
+    await boost(carol_h, bobs)  # bob's own post is right under it: held back
+    carol_boosts_erin = await boost(carol_h, erins)  # the first of erin's post in the list: shown
+    await boost(dave_h, erins)  # carol's boost of it is right under it: held back
+    daves = (await post_status(client, dave_h, status="dave's post")).json()
+    await settled()
+
+    shown = [daves["id"], carol_boosts_erin, bobs["id"]]
+    assert await list_timeline(client, alice_h, made["id"]) == shown
+    # One entry a page, down through the Link header, then back up: every entry once.
+    paged, url = [], f"/api/v1/timelines/list/{made['id']}?limit=1"
+    while url:
+        response = await client.get(url, headers=alice_h)
+        assert response.status_code == 200, response.text
+        paged += [s["id"] for s in response.json()]
+        url = response.links.get("next", {}).get("url") if response.json() else None
+    assert paged == shown
+    newer = await client.get(f"/api/v1/timelines/list/{made['id']}", params={"min_id": bobs["id"]}, headers=alice_h)
+    assert [s["id"] for s in newer.json()] == shown[:2]
+
+
 async def test_accounts_asked_to_follow_join_at_once_and_show_once_accepted(client):
     """As Mastodon: an account whose follow request is pending can be added; its posts show
     in the list once the request is accepted, and a rejected request takes it out."""

@@ -793,6 +793,35 @@ async def test_list_stream_gets_new_posts_of_its_members_by_its_rules(client, li
         await no_frame(ws, 0.5)
 
 
+async def test_a_boost_the_list_holds_back_is_not_sent_to_its_stream(client, live_server):
+    """As Mastodon's push_to_list: a boost the list's timeline holds back (its post is right
+    under it) is no news on the list's stream either; a first boost of an outside post is."""
+    alice, token = await user_with_token("alice")
+    bob, bob_token = await user_with_token("bob")
+    carol, carol_token = await user_with_token("carol")
+    _, erin_token = await user_with_token("erin")  # not a member
+    for target in (bob, carol):
+        await follow(alice, target)
+    made = await client.post("/api/v1/lists", json={"title": "Friends"}, headers=auth(token))
+    list_id = made.json()["id"]
+    await client.post(f"/api/v1/lists/{list_id}/accounts", json={"account_ids": [str(bob.id), str(carol.id)]},
+                      headers=auth(token))
+    bobs = (await post_status(client, auth(bob_token), status="bob's post")).json()
+    erins = (await post_status(client, auth(erin_token), status="erin's post")).json()
+    await settled()
+    async with socket(live_server, token, f"stream=list&list={list_id}") as ws:
+        await until_listening(ws, streaming.list_channel(int(list_id)))
+        assert (await client.post(f"/api/v1/statuses/{bobs['id']}/reblog", headers=auth(carol_token))).status_code == 200
+        await settled()
+        await no_frame(ws, 0.5)
+        boosted = await client.post(f"/api/v1/statuses/{erins['id']}/reblog", headers=auth(carol_token))
+        update = await frame(ws)
+        assert update["event"] == "update" and assert_status_entity(update["payload"])["id"] == boosted.json()["id"]
+        assert (await client.post(f"/api/v1/statuses/{erins['id']}/reblog", headers=auth(bob_token))).status_code == 200
+        await settled()
+        await no_frame(ws, 0.5)
+
+
 async def test_a_list_stream_is_rendered_for_its_owner_and_hears_edits_and_deletions(client, live_server):
     """As Mastodon: a list stream's events carry its owner's filter matches and flags, an
     edited member's post comes again as `status.update` and a deleted one as `delete`."""

@@ -142,12 +142,21 @@ async def _lists_listened(session: AsyncSession, author_id: int,
 
 async def _lists_showing(session: AsyncSession, status: Status,
                          list_ids: list[int] | None = None) -> list[tuple[str, int]]:
-    """(channel, owner) of the open list streams whose list shows the status by its own rules."""
+    """(channel, owner) of the open list streams whose list shows the status by its own rules
+    (a boost that the list holds back, as home does, is not news there either)."""
     around = Window(max_id=status.id + 1, since_id=status.id - 1)
     return [(streaming.list_channel(a_list.id), a_list.account_id)
             for a_list in await _lists_listened(session, status.account_id, list_ids)
             if await sources.listed(session, a_list, around, 1)
+            and not (status.reblog_of_id is not None and await _held_back_in(session, a_list, status.id))
             and await _shown_to(session, status.id, a_list.account_id)]
+
+
+async def _held_back_in(session: AsyncSession, a_list: List, boost_id: int) -> bool:
+    """Whether the list's timeline holds this boost back (sources.repeated_boosts), judged
+    from the boost and the entries right under it."""
+    rows = await sources.listed(session, a_list, Window(max_id=boost_id + 1), 1 + store.REBLOG_FALLOFF)
+    return boost_id in sources.repeated_boosts(rows)
 
 
 # What the list timeline itself applies when it loads (timelines.listed).

@@ -22,6 +22,7 @@ loading the rows.
 from __future__ import annotations
 
 import time
+from collections import deque
 
 from sqlalchemy import TextClause, text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app import db
 from app.config import get_settings
 from app.models import List
-from app.services.feeds.store import Window
+from app.services.feeds.store import REBLOG_FALLOFF, Window
 from app.refreshed import Refreshed
 from app.services.ids import MAX_ID
 
@@ -228,3 +229,18 @@ async def listed(session: AsyncSession, a_list: List, window: Window, count: int
                   WHERE la.list_id = :list_id AND (f.id IS NOT NULL OR la.account_id = :viewer)"""
     return await _run(session, accounts, _REPLIES.get(a_list.replies_policy, _REPLIES["list"]), window, count,
                       _DIRECT["list"], viewer=a_list.account_id, list_id=a_list.id)
+
+
+def repeated_boosts(rows: list[Row]) -> set[int]:
+    """The boosts among `rows` (id, boosted id, author) that the Redis feed would have held
+    back (Mastodon's reblog rule, docs/feeds.md; list timelines apply it too): those with the boosted post, or a boost of it
+    that was shown, among the REBLOG_FALLOFF shown entries right under them. The oldest rows'
+    own entries under them are not known, so they count as shown."""
+    recent: deque[tuple[int, int | None]] = deque(maxlen=REBLOG_FALLOFF)  # shown (id, boosted id)
+    held: set[int] = set()
+    for status_id, boosted_id, _ in sorted(set(rows)):
+        if boosted_id is not None and any(boosted_id in entry for entry in recent):
+            held.add(status_id)
+        else:
+            recent.append((status_id, boosted_id))
+    return held
