@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Text, UniqueConstraint, event, text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, Index, Text, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import fk, id_field, timestamp
@@ -29,6 +29,9 @@ class Status(SQLModel, table=True):
     # No foreign key: a reply remembers its parent even after the parent is deleted (as Mastodon).
     in_reply_to_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
     in_reply_to_account_id: int | None = fk("accounts.id", nullable=True, ondelete="SET NULL")
+    # Written as a reply, even when its parent is unknown here (a remote post answering one this
+    # server never saw: no in_reply_to_id, yet no top-level post either; Mastodon's `reply`).
+    reply: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false")))
     reblog_of_id: int | None = fk("statuses.id", nullable=True)
     # The id of the thread's root post: muting a conversation and building context use it.
     conversation_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))

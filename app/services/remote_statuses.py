@@ -89,6 +89,7 @@ async def upsert(session: AsyncSession, author: Account, post: RemotePost) -> St
         id=status_id, uri=post.uri, url=post.url or post.uri, local=False, account_id=author.id,
         in_reply_to_id=parent.id if parent else None,
         in_reply_to_account_id=parent.account_id if parent else None,
+        reply=bool(post.in_reply_to_uri),  # a reply even to a post unknown here
         conversation_id=(parent.conversation_id or parent.id) if parent else status_id,
         visibility=post.visibility, text="", content=remote_html.sanitize(post.content_html[:MAX_CONTENT]),
         spoiler_text=summary, sensitive=post.sensitive or bool(summary), language=post.language,

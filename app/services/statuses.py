@@ -227,7 +227,7 @@ async def of_account(session: AsyncSession, viewer: Account | None, account: Acc
         query = query.where(or_(Status.reblog_of_id.is_(None), ~exists().where(
             boosted.id == Status.reblog_of_id, relationships.mutes(viewer_id, boosted.account_id))))
     if filters.exclude_replies:
-        query = query.where(or_(Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == Status.account_id))
+        query = query.where(or_(Status.reply.is_(False), Status.in_reply_to_account_id == Status.account_id))
     if filters.exclude_reblogs:
         query = query.where(Status.reblog_of_id.is_(None))
     if filters.only_media:
@@ -550,6 +550,7 @@ async def _insert(poster: Poster, draft: Draft) -> Status:
             account_id=account.id,
             in_reply_to_id=parent.id if parent else None,
             in_reply_to_account_id=parent.account_id if parent else None,
+            reply=parent is not None,
             conversation_id=(parent.conversation_id or parent.id) if parent else status_id,
             application_id=poster.application_id,
             visibility=visibility_value,

@@ -287,7 +287,7 @@ def status_channels(status: Status, tags: Iterable[str], *, has_media: bool, eve
         channels.append(hashtag_channel(tag))
         if status.local:
             channels.append(hashtag_channel(tag, local=True))
-    reply_to_other = status.in_reply_to_id is not None and status.in_reply_to_account_id != status.account_id
+    reply_to_other = status.reply and status.in_reply_to_account_id != status.account_id  # or to a post unknown here
     if event == "delete" or not reply_to_other:
         channels += [PUBLIC, f"{PUBLIC}:{origin}"]
         if has_media:

@@ -244,7 +244,7 @@ def _public_query(viewer_id: int | None, options: PublicFilter):
 async def public(session: AsyncSession, viewer: Account | None, page, options: PublicFilter) -> list[Status]:
     """Public posts (replies only to oneself, as Mastodon), no boosts."""
     query = _public_query(viewer.id if viewer else None, options).where(
-        or_(Status.in_reply_to_account_id.is_(None), Status.in_reply_to_account_id == Status.account_id))
+        or_(Status.reply.is_(False), Status.in_reply_to_account_id == Status.account_id))
     return page.order(list((await session.exec(page.apply(query, Status.id))).all()))
 
 

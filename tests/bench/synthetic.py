@@ -474,7 +474,8 @@ def generate(database_url: str, params: Params = Params(), *, fresh: bool = True
         def status_rows():
             for index, row in enumerate(statuses):
                 moment = row[12]
-                yield (*row[:12], "", False, "en", replies_count[index], reblogs_count[index], 0, moment, moment)
+                yield (*row[:12], "", False, "en", replies_count[index], reblogs_count[index], 0, moment, moment,
+                       row[5] is not None)  # a reply: it has a parent (in_reply_to_id)
 
         counts.statuses = _copy(conn, "statuses", STATUS_COLUMNS, status_rows())
         _copy(conn, "status_tags", ["status_id", "tag_id"], status_tags)
@@ -512,7 +513,7 @@ FOLLOW_COLUMNS = ["id", "account_id", "target_account_id", "show_reblogs", "noti
 STATUS_COLUMNS = [
     "id", "uri", "url", "local", "account_id", "in_reply_to_id", "in_reply_to_account_id", "reblog_of_id",
     "conversation_id", "visibility", "text", "content", "spoiler_text", "sensitive", "language",
-    "replies_count", "reblogs_count", "favourites_count", "created_at", "updated_at",
+    "replies_count", "reblogs_count", "favourites_count", "created_at", "updated_at", "reply",
 ]
 
 

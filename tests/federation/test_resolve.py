@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from activitypub.actors import parse_actor
 from app import db
-from app.models import Account, Mention, Status
+from app.models import Account, Follow, Mention, Status
 from app.models.base import utcnow
 from app.services.search import resolve as search_resolve
 from federation.resolver import build_resolver
@@ -481,3 +481,37 @@ async def test_resolve_needs_a_signed_in_user(client, remote):
     assert response.status_code == 401
     assert "error" in response.json()
     assert remote.requests == []
+
+
+async def test_a_reply_to_a_post_unknown_here_stays_out_of_public_home_and_lists(client, remote, searcher):
+    """As Mastodon (its `reply` flag; PublicFeed's without_replies, filter_from_home): a remote
+    reply whose parent this server never saw has no parent here, yet it is no top-level post.
+    The public timelines and followers' home and lists leave it out; hashtags still show it."""
+    searching, headers = searcher
+    remote.add_actor("alice")
+    orphan = remote.add_note("alice", 7, inReplyTo=f"{BASE}/users/bob/statuses/1")
+    plain = remote.add_note("alice", 8)
+    found = {}
+    for note in (orphan, plain):
+        [status] = (await search(client, headers, note["id"], resolve="true"))["statuses"]
+        found[note["id"]] = status["id"]
+    assert (await client.get(f"/api/v1/statuses/{found[orphan['id']]}", headers=headers)).json()["in_reply_to_id"] is None
+    async with db.session() as session:
+        alice = (await session.exec(select(Account).where(Account.uri == f"{BASE}/users/alice"))).one()
+        session.add(Follow(account_id=searching.id, target_account_id=alice.id))
+    made = await client.post("/api/v1/lists", json={"title": "Far", "replies_policy": "followed"}, headers=headers)
+    await client.post(f"/api/v1/lists/{made.json()['id']}/accounts", json={"account_ids": [str(alice.id)]},
+                      headers=headers)
+
+    async def ids(path, **params):
+        response = await client.get(path, params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        return [s["id"] for s in response.json()]
+
+    only_plain = [found[plain["id"]]]
+    assert await ids("/api/v1/timelines/public") == only_plain
+    assert await ids("/api/v1/timelines/public", remote="true") == only_plain
+    assert await ids("/api/v1/timelines/home") == only_plain
+    assert await ids(f"/api/v1/timelines/list/{made.json()['id']}") == only_plain
+    assert await ids(f"/api/v1/accounts/{alice.id}/statuses", exclude_replies="true") == only_plain
+    assert await ids("/api/v1/timelines/tag/fediverse") == sorted(found.values(), key=int, reverse=True)

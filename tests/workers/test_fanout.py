@@ -100,6 +100,34 @@ async def test_a_large_fan_out_reaches_every_active_follower_and_skips_the_rest(
     assert await holding(app_redis.feeds(), asleep, status.id) == 0
 
 
+async def test_a_reply_to_a_post_unknown_here_reaches_no_followers_feed(settings):
+    """Mastodon's filter_from_home: a reply without a known parent (`reply` and no parent, as a
+    remote reply to a post this server never saw is stored) goes into no follower's home, while
+    followers of its hashtags still get it; a top-level post reaches both."""
+    star, _ = await make_user("star")
+    fans = await followers_of(star, 20)
+    tagger, tagger_user = await make_user("tagger")
+    await make_live(app_redis.feeds(), fans + [tagger.id])
+    async with db.session() as session:
+        tagger_user.last_active_at = utcnow()  # an active user: feeds go to those only
+        session.add(tagger_user)
+        tag = Tag(name="fediverse")
+        session.add(tag)
+        await session.flush()
+        session.add(TagFollow(account_id=tagger.id, tag_id=tag.id))
+    statuses = {}
+    for name, fields in (("orphan", {"reply": True}), ("plain", {})):
+        status = await write_status(star.id, name, **fields)
+        async with db.session() as session:
+            session.add(StatusTag(status_id=status.id, tag_id=tag.id))
+        statuses[name] = status
+        await fanout.distribute(status.id)
+    assert await holding(app_redis.feeds(), fans, statuses["orphan"].id) == 0
+    assert await holding(app_redis.feeds(), fans, statuses["plain"].id) == len(fans)
+    for status in statuses.values():
+        assert await holding(app_redis.feeds(), [tagger.id], status.id) == 1
+
+
 def sid(n: int) -> int:
     """Realistic ids: one millisecond apart (a double score tells those apart)."""
     return 117_657_833_832_513_537 + n * 65536

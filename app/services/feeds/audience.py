@@ -82,7 +82,11 @@ async def followers(session: AsyncSession, status: Status, batch_size: int, *,
         joined = (await session.execute(_TAG_FOLLOWERS, params)).scalar_one_or_none()
         tagged = set(joined.split(",")) if joined else set()
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
-    if followers_count < STREAMED_FROM:
+    if not is_reblog and status.reply and status.in_reply_to_account_id is None:
+        # A reply to a post unknown here: no follower's home shows it (Mastodon's
+        # filter_from_home); followers of its hashtags still get it, as in Mastodon.
+        pass
+    elif followers_count < STREAMED_FROM:
         joined = (await (await driver.execute(_FOLLOWERS_JOINED, params)).fetchone())[0]
         ids = joined.split(",") if joined else []
         chunks = (ids[start:start + batch_size] for start in range(0, len(ids), batch_size))

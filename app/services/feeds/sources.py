@@ -50,17 +50,18 @@ _SELF = " UNION ALL SELECT CAST(:viewer AS bigint), true"
 
 _REPLIES = {
     # Mastodon's home rule (and replies_policy=followed): replies to others only when the
-    # viewer follows the replied-to account.
-    "followed": """(s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id
+    # viewer follows the replied-to account. A reply to a post unknown here (`reply`, no
+    # parent) shows in no one's home or list but its author's (Mastodon's filter_from_home).
+    "followed": """(NOT s.reply OR s.in_reply_to_account_id = s.account_id
                     OR s.account_id = :viewer OR s.in_reply_to_account_id = :viewer
                     OR EXISTS (SELECT 1 FROM follows g WHERE g.account_id = :viewer
                                AND g.target_account_id = s.in_reply_to_account_id))""",
     # A reply to the list's owner shows whatever the policy (Mastodon's filter_from_list?).
-    "list": """(s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id
+    "list": """(NOT s.reply OR s.in_reply_to_account_id = s.account_id
                 OR s.in_reply_to_account_id = :viewer
                 OR EXISTS (SELECT 1 FROM list_accounts m WHERE m.list_id = :list_id
                            AND m.account_id = s.in_reply_to_account_id))""",
-    "none": """(s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id
+    "none": """(NOT s.reply OR s.in_reply_to_account_id = s.account_id
                 OR s.in_reply_to_account_id = :viewer)""",
 }
 
