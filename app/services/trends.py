@@ -76,7 +76,7 @@ async def trending_statuses(session: AsyncSession, viewer_id: int | None, *, lim
     posts, and pages line up for a given viewer."""
     query = (select(Status).where(text(
         "statuses.id >= :floor AND statuses.visibility = 'public' AND statuses.deleted_at IS NULL"
-        " AND statuses.reblog_of_id IS NULL AND statuses.in_reply_to_id IS NULL"
+        " AND statuses.reblog_of_id IS NULL AND NOT statuses.reply"
         " AND statuses.favourites_count + statuses.reblogs_count + statuses.replies_count > 0"
         " AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = statuses.account_id AND a.discoverable"
         "   AND a.indexable AND a.suspended_at IS NULL AND a.silenced_at IS NULL)"))

@@ -187,6 +187,37 @@ async def test_a_list_shows_a_boosted_post_once_as_home_does(client):
     assert [s["id"] for s in newer.json()] == shown[:2]
 
 
+async def test_a_held_back_boost_is_judged_the_same_however_a_page_is_read(client):
+    """A boost's verdict rests on the 40 entries under it alone: here a boost of an older post,
+    41 entries down, behind a boost that is itself held back. Read downwards (the held-back one
+    judged from further down) or upwards from just under it, the boost shows both times."""
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
+    carol, carol_h = await signed_in("carol")
+    for target in (bob, carol):
+        await follow(alice, target)
+    made = await make_list(client, alice_h)
+    await client.post(f"{LISTS}/{made['id']}/accounts", json={"account_ids": [str(bob.id), str(carol.id)]},
+                      headers=alice_h)
+    z = (await post_status(client, bob_h, status="z")).json()
+    x = (await post_status(client, bob_h, status="x")).json()
+    held = (await client.post(f"/api/v1/statuses/{z['id']}/reblog", headers=carol_h)).json()  # z is right under
+    between = [(await post_status(client, bob_h, status=f"post {n}")).json()["id"] for n in range(39)]
+    boost = (await client.post(f"/api/v1/statuses/{x['id']}/reblog", headers=carol_h)).json()  # x is 41 down
+    await settled()
+
+    down, url = [], f"/api/v1/timelines/list/{made['id']}?limit=40"
+    while url:
+        response = await client.get(url, headers=alice_h)
+        down += [s["id"] for s in response.json()]
+        url = response.links.get("next", {}).get("url") if response.json() else None
+    assert down == [boost["id"], *reversed(between), x["id"], z["id"]]  # the boost of z held back
+    assert held["id"] not in down
+    up = await client.get(f"/api/v1/timelines/list/{made['id']}",
+                          params={"min_id": str(int(boost["id"]) - 1), "limit": 1}, headers=alice_h)
+    assert [s["id"] for s in up.json()] == [boost["id"]]
+
+
 async def test_accounts_asked_to_follow_join_at_once_and_show_once_accepted(client):
     """As Mastodon: an account whose follow request is pending can be added; its posts show
     in the list once the request is accepted, and a rejected request takes it out."""

@@ -777,6 +777,7 @@ async def test_hashtag_timeline_with_any_all_and_none(client):
     assert await tag("cats", **{"any[]": ["a", "b", "c", "dogs"]}) == [birds["id"], both["id"], cats["id"]]
     assert await tag("cats", **{"any[]": ["a", "b", "dogs", "c"]}) == [birds["id"], dogs["id"], both["id"], cats["id"]]
     assert await tag("cats", **{"any[]": ["cats", "a", "b", "dogs"]}) == [birds["id"], dogs["id"], both["id"], cats["id"]]
+    assert await tag("cats", **{"any[]": ["a", "a", "a", "a", "dogs"]}) == [birds["id"], dogs["id"], both["id"], cats["id"]]
     assert await tag("nosuchtag") == []
     assert await tag("nosuchtag", **{"any[]": "dogs"}) == []  # as Mastodon: the path's tag first
     assert await tag("cats", local="true", limit=1) == [birds["id"]]

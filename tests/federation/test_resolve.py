@@ -489,8 +489,9 @@ async def test_a_reply_to_a_post_unknown_here_stays_out_of_public_home_and_lists
     The public timelines and followers' home and lists leave it out; hashtags still show it."""
     searching, headers = searcher
     remote.add_actor("alice")
-    orphan = remote.add_note("alice", 7, inReplyTo=f"{BASE}/users/bob/statuses/1")
-    plain = remote.add_note("alice", 8)
+    recent = (utcnow() - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")  # within the trends' window
+    orphan = remote.add_note("alice", 7, inReplyTo=f"{BASE}/users/bob/statuses/1", published=recent)
+    plain = remote.add_note("alice", 8, published=recent)
     found = {}
     for note in (orphan, plain):
         [status] = (await search(client, headers, note["id"], resolve="true"))["statuses"]
@@ -515,3 +516,7 @@ async def test_a_reply_to_a_post_unknown_here_stays_out_of_public_home_and_lists
     assert await ids(f"/api/v1/timelines/list/{made.json()['id']}") == only_plain
     assert await ids(f"/api/v1/accounts/{alice.id}/statuses", exclude_replies="true") == only_plain
     assert await ids("/api/v1/timelines/tag/fediverse") == sorted(found.values(), key=int, reverse=True)
+    # Nor does it trend (Mastodon's trends leave replies out), however liked.
+    for status_id in found.values():
+        assert (await client.post(f"/api/v1/statuses/{status_id}/favourite", headers=headers)).status_code == 200
+    assert await ids("/api/v1/trends/statuses") == only_plain

@@ -233,15 +233,17 @@ async def listed(session: AsyncSession, a_list: List, window: Window, count: int
 
 
 def repeated_boosts(rows: list[Row]) -> set[int]:
-    """The boosts among `rows` (id, boosted id, author) that the Redis feed would have held
-    back (Mastodon's reblog rule, docs/feeds.md; list timelines apply it too): those with the boosted post, or a boost of it
-    that was shown, among the REBLOG_FALLOFF shown entries right under them. The oldest rows'
-    own entries under them are not known, so they count as shown."""
-    recent: deque[tuple[int, int | None]] = deque(maxlen=REBLOG_FALLOFF)  # shown (id, boosted id)
+    """The boosts among `rows` (id, boosted id, author) held back by Mastodon's reblog rule
+    (docs/feeds.md; home pages read from PostgreSQL and list timelines): those with the boosted
+    post, or another boost of it, among the REBLOG_FALLOFF rows right under them. Held back or
+    not, every row under counts: a verdict then rests on those rows alone, never on verdicts
+    further down, so it is the same however deep a read looks (every page, read either way, and
+    the list stream agree). The Redis feed counts only the entries it kept, a window that may
+    reach a little further down."""
+    recent: deque[tuple[int, int | None]] = deque(maxlen=REBLOG_FALLOFF)  # (id, boosted id) right under
     held: set[int] = set()
     for status_id, boosted_id, _ in sorted(set(rows)):
         if boosted_id is not None and any(boosted_id in entry for entry in recent):
             held.add(status_id)
-        else:
-            recent.append((status_id, boosted_id))
+        recent.append((status_id, boosted_id))
     return held
