@@ -4,6 +4,9 @@ A remote post answering something this server never saw has no parent here (in_r
 and in_reply_to_account_id stay NULL), yet it is a reply: Mastodon keeps its `reply` flag and
 leaves such posts out of the public timelines, home and lists. Rows made before this are
 replies when they have a parent; the parentless ones among them cannot be told apart now.
+Adding the column is instant (a constant default); the backfill rewrites every reply row
+while the migration's transaction holds `statuses` locked, reads included: on a big instance,
+a quiet hour's work.
 
 Revision ID: 0016
 Revises: 0015
