@@ -12,6 +12,12 @@ from app.text import hashtag_key
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 
 
+def replies_to_another(status: "Status") -> bool:
+    """A reply to someone else's post, or to a post unknown here (`reply` with no parent): kept
+    off the public streams and from `notify` subscribers, as in Mastodon."""
+    return status.reply and status.in_reply_to_account_id != status.account_id
+
+
 class Status(SQLModel, table=True):
     __tablename__ = "statuses"
     __table_args__ = (

@@ -46,6 +46,7 @@ from app.errors import NotFound
 from app.models import (Account, Block, ConversationMute, Favourite, Follow, FollowRequest, Marker, Mention, Mute,
                         Poll, PollVote, Status, StatusEdit)
 from app.models.base import utcnow
+from app.models.status import replies_to_another
 from app.models.notification import TYPES, Notification, NotificationSweep
 from app.services import notification_requests, visibility
 from app.services.ids import MAX_ID
@@ -75,17 +76,11 @@ _ANYONE_TO_TELL = text(
     "OR (:subscribers AND EXISTS (SELECT 1 FROM follows WHERE target_account_id = :account_id AND notify IS TRUE))")
 
 
-def _tells_subscribers(status: Status) -> bool:
-    """Mastodon tells `notify` subscribers about posts and self-replies, not replies to others
-    (nor to a post unknown here: a reply with no parent)."""
-    return not status.reply or status.in_reply_to_account_id == status.account_id
-
-
 def anyone_to_tell(status: Status) -> tuple:
     """(statement, params) answering whether `status`, a new post, may notify anyone: for
     db.rows, or to send with other statements (statuses._write_new)."""
     return _ANYONE_TO_TELL, {"status_id": status.id, "account_id": status.account_id,
-                             "subscribers": _tells_subscribers(status)}
+                             "subscribers": not replies_to_another(status)}
 
 
 async def status_posted(session: AsyncSession, status: Status, anyone: bool | None = None) -> None:
@@ -213,7 +208,7 @@ async def _status_posted(session: AsyncSession, status_id: int, _=None) -> _Caus
         return None
     candidates = await _mention_candidates(session, status)
     mentioned = {c.recipient_id for c in candidates}
-    if _tells_subscribers(status):
+    if not replies_to_another(status):  # Mastodon tells subscribers of posts and self-replies only
         subscribers = (await session.exec(select(Follow.account_id).where(
             Follow.target_account_id == status.account_id, Follow.notify.is_(True),
             *_in_subscribers_home(status)))).all()

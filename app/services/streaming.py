@@ -39,6 +39,7 @@ from app import redis as app_redis
 from app.models import AccessToken, Account, Block, Mute, Status, User
 from app.models.base import utcnow
 from app.models.list import List
+from app.models.status import replies_to_another
 from app.services import feed_access, filters, scopes, tokens
 from app.services.ids import parse_id
 from app.services.tokens import TokenOwner
@@ -287,8 +288,7 @@ def status_channels(status: Status, tags: Iterable[str], *, has_media: bool, eve
         channels.append(hashtag_channel(tag))
         if status.local:
             channels.append(hashtag_channel(tag, local=True))
-    reply_to_other = status.reply and status.in_reply_to_account_id != status.account_id  # or to a post unknown here
-    if event == "delete" or not reply_to_other:
+    if event == "delete" or not replies_to_another(status):
         channels += [PUBLIC, f"{PUBLIC}:{origin}"]
         if has_media:
             channels += [f"{PUBLIC}:media", f"{PUBLIC}:{origin}:media"]

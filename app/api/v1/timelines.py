@@ -41,14 +41,13 @@ def _readable(request: Request, kind: str, options: PublicFilter) -> PublicFilte
     return dataclasses.replace(options, local=parts.local, remote=parts.remote)
 
 
-def _names(params: Params, name: str, *, distinct: bool = False) -> list[str]:
-    """The first tag names of any[], all[] or none[]; `distinct`: the first different ones (any[]
-    is joined to the path's tag, without repeats, before its first places are taken)."""
+def _names(params: Params, name: str) -> list[str]:
+    """The tag names of any[], all[] or none[] (timelines.tag takes the first few of each)."""
     value = params.get(name)
     if value is None or value == "":
         return []
-    values = [str(v) for v in (value if isinstance(value, list) else [value]) if isinstance(v, (str, int))]
-    return (list(dict.fromkeys(values)) if distinct else values)[:timelines.TAGS_PER_MODE]
+    values = value if isinstance(value, list) else [value]
+    return [str(v) for v in values if isinstance(v, (str, int))]
 
 
 async def _answer(request: Request, session, statuses, page: Page, viewer) -> Response:
@@ -88,8 +87,7 @@ async def tag(request: Request) -> Response:
     params = await read_params(request)
     page = Page.from_params(params)
     options = _public_filter(params, TagFilter)
-    options.any, options.all, options.none = (_names(params, "any", distinct=True), _names(params, "all"),
-                                              _names(params, "none"))
+    options.any, options.all, options.none = _names(params, "any"), _names(params, "all"), _names(params, "none")
     viewer = _viewer(request)
     options = _readable(request, "topic", options)
     if options is None:

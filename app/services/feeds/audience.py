@@ -82,18 +82,17 @@ async def followers(session: AsyncSession, status: Status, batch_size: int, *,
         joined = (await session.execute(_TAG_FOLLOWERS, params)).scalar_one_or_none()
         tagged = set(joined.split(",")) if joined else set()
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
-    if not is_reblog and status.reply and status.in_reply_to_account_id is None:
-        # A reply to a post unknown here: no follower's home shows it (Mastodon's
-        # filter_from_home); followers of its hashtags still get it, as in Mastodon.
-        pass
-    elif followers_count < STREAMED_FROM:
+    # A reply to a post unknown here goes into no follower's home (Mastodon's filter_from_home);
+    # followers of its hashtags still get it, as in Mastodon.
+    to_followers = is_reblog or not status.reply or status.in_reply_to_account_id is not None
+    if to_followers and followers_count < STREAMED_FROM:
         joined = (await (await driver.execute(_FOLLOWERS_JOINED, params)).fetchone())[0]
         ids = joined.split(",") if joined else []
         chunks = (ids[start:start + batch_size] for start in range(0, len(ids), batch_size))
         for batch in chunks:
             tagged.difference_update(batch)  # followers of the tag who follow the author too: once
             yield batch
-    else:
+    elif to_followers:
         await driver.execute("SET LOCAL cursor_tuple_fraction = 1")
         async with driver.cursor(name="feed_audience") as cursor:
             await cursor.execute(_FOLLOWER_ROWS, params)
