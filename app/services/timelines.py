@@ -133,7 +133,13 @@ async def home(session: AsyncSession, viewer: Account, page) -> list[Status]:
     async def load(ids: list[int]) -> list[Status]:
         if not ids:
             return []
-        return await db.rows(session, _HOME_CANDIDATES, {"ids": ids, "viewer_id": viewer_id})
+        shown = await db.rows(session, _HOME_CANDIDATES, {"ids": ids, "viewer_id": viewer_id})
+        floor = state.get("floor")
+        if floor is not None and any(s.reblog_of_id is not None for s in shown):
+            # Counted as read (the sources returned them) but not shown, as a held-back boost is.
+            repeated = await _repeating_pulled(session, viewer_id, floor, shown)
+            shown = [s for s in shown if s.id not in repeated]
+        return shown
 
     state: dict = {}
     held_back: set[int] = set()
@@ -161,6 +167,35 @@ async def home(session: AsyncSession, viewer: Account, page) -> list[Status]:
             window, count)
 
     return await _collect(page, [redis_source, pulled_source], load, held_back)
+
+
+async def _repeating_pulled(session: AsyncSession, viewer_id: int, floor: int, shown: list) -> set[int]:
+    """The boosts among `shown` (in the Redis feed's part of the timeline) that repeat a post
+    of an account pulled at read time, or that such an account boosted: Mastodon's reblog rule
+    across the two sources, which the fan-out cannot apply because pulled posts never reach the
+    feed. A boost is held back when the post, or another boost of it, is among the REBLOG_FALLOFF
+    entries of the merged timeline right under it. Pairs within the feed were judged by the
+    fan-out; the PostgreSQL part (below the floor) by `_holding_back`, with every follow."""
+    boosts = [s for s in shown if s.reblog_of_id is not None and s.id >= floor]
+    followed = {row[0] for row in await sources.followed_pulled(session, viewer_id)} if boosts else set()
+    if not followed:
+        return set()  # most viewers: no pulled account, no question
+    held = set()
+    for boost in boosts:
+        boosted_id = boost.reblog_of_id
+        pulled_under = await sources.home(session, viewer_id, Window(max_id=boost.id), store.REBLOG_FALLOFF,
+                                          follows="pulled")
+        same = [row[0] for row in pulled_under if boosted_id in (row[0], row[1])]
+        if boost.account_id in followed:  # a pulled boost: the feed may show the post already
+            same += [i for i in await store.showing(viewer_id, boosted_id) if i < boost.id]
+        if not same:
+            continue
+        nearest = max(same)
+        between = (await store.count_between(viewer_id, nearest, boost.id, store.REBLOG_FALLOFF)
+                   + sum(1 for row in pulled_under if nearest < row[0]))
+        if between < store.REBLOG_FALLOFF:
+            held.add(boost.id)
+    return held
 
 
 def _postgres_home(session: AsyncSession, viewer_id: int, held_back: set[int]) -> Source:

@@ -515,6 +515,48 @@ async def test_very_followed_accounts_are_pulled_at_read_time_and_merged_in_orde
         assert await home(client, alice_h, min_id=posted[1]["id"], limit=2) == [posted[3]["id"], posted[2]["id"]]
 
 
+async def test_a_pulled_post_and_a_boost_of_it_in_the_feed_show_once(client):
+    """Mastodon's reblog rule across the feed and the posts pulled at read time: a boost by a
+    followee of a pulled account's post, and a pulled account's boost of a post in the feed,
+    are held back while what they repeat is among the 40 entries under them, on every page."""
+    alice, alice_h = await reader(client, "alice")
+    star, star_h = await signed_in("star")
+    bob, bob_h = await signed_in("bob")
+    fan, _ = await make_user("fan")
+    for follower in (alice, fan):
+        await follow(follower, star)
+    await follow(alice, bob)
+    with tuned(fanout_pull_threshold=1):  # star has 2 followers: pulled, not pushed
+        old = await post(client, star_h, "old news")
+        # 40 entries of bob's feed over it: a boost of it then shows again.
+        base = int(old["id"])
+        async with db.session() as session:
+            for n in range(1, 41):
+                session.add(Status(id=base + n, uri=f"https://example.test/filler/{base + n}",
+                                   account_id=bob.id, text=f"filler {n}", content=f"<p>filler {n}</p>"))
+        await store.fill(alice.id, [(base + n, None, bob.id) for n in range(1, 41)])
+        late_boost = await boost(client, bob_h, old)
+        news = await post(client, star_h, "news")
+        await boost(client, bob_h, news)  # right above the pulled post: held back
+        bobs = await post(client, bob_h, "bob's own")
+        await boost(client, star_h, bobs)  # a pulled boost of a post in the feed: held back
+        await settled()
+        assert set(await store.ids(alice.id)) >= {int(late_boost)}
+        expected = [bobs["id"], news["id"], late_boost, *(str(base + n) for n in range(40, 0, -1)), old["id"]]
+        assert await home(client, alice_h, limit=40) == expected[:40]
+        for limit in (1, 3, 40):
+            seen, max_id = [], None
+            while page := await home(client, alice_h, limit=limit, **({"max_id": max_id} if max_id else {})):
+                seen += page
+                max_id = page[-1]
+            assert seen == expected, limit
+        up, min_id = [], old["id"]
+        while page := await home(client, alice_h, limit=3, min_id=min_id):
+            up = page + up
+            min_id = page[0]
+        assert up == expected[:-1]
+
+
 async def test_paging_past_the_redis_window_reads_postgres(client):
     alice, alice_h = await signed_in("alice")
     bob, bob_h = await signed_in("bob")

@@ -143,6 +143,14 @@ _pulled_follows: dict[int, tuple[float, list]] = {}  # viewer -> (valid until, f
 _PULLED_FOLLOWS_MAX = 100_000  # viewers remembered per process before the memory is cleared
 
 
+async def followed_pulled(session: AsyncSession, viewer_id: int) -> list:
+    """(account id, show_reblogs) of the accounts pulled at read time that the viewer follows."""
+    pulled = await pulled_accounts()
+    if not pulled:
+        return []  # nobody is pulled (most instances): no query at all
+    return await _followed_pulled(session, viewer_id, pulled)
+
+
 async def _followed_pulled(session: AsyncSession, viewer_id: int, pulled: list[int]) -> list:
     now = time.monotonic()
     cached = _pulled_follows.get(viewer_id)
@@ -213,10 +221,7 @@ async def home(session: AsyncSession, viewer_id: int, window: Window, count: int
     those of the accounts they follow."""
     accounts = _FOLLOWED[follows] + ("" if follows in ("pulled", "one") else _SELF)
     if follows == "pulled":
-        pulled = await pulled_accounts()
-        if not pulled:
-            return []  # nobody is pulled (most instances): no query at all
-        accounts = await _followed_pulled(session, viewer_id, pulled)
+        accounts = await followed_pulled(session, viewer_id)
     return await _run(session, accounts, _REPLIES["followed"], window, count, viewer=viewer_id, target=target_id)
 
 

@@ -443,6 +443,24 @@ async def holding(account_ids: list[int], status_id: int) -> list[int]:
     return [a for a, score in zip(account_ids, scores) if score is not None]
 
 
+async def showing(account_id: int, status_id: int) -> list[int]:
+    """The feed's entries that show `status_id`: the status itself and the boost standing for it
+    (the boost's id rounded to its double score), whichever are there."""
+    async with app_redis.feeds().pipeline(transaction=False) as pipe:
+        pipe.zscore(feed_key(account_id), str(status_id))
+        pipe.zscore(reblogs_key(account_id), str(status_id))
+        scores = await pipe.execute()
+    return [int(score) for score in scores if score is not None]
+
+
+async def count_between(account_id: int, low: int, high: int, most: int) -> int:
+    """How many entries the feed holds strictly between two ids, counting up to `most`."""
+    # Inclusive score bounds and a margin, cut exactly by member (see the module docstring).
+    members = await app_redis.feeds().zrangebyscore(feed_key(account_id), low, high, start=0,
+                                                    num=most + 2 * SCORE_MARGIN)
+    return min(most, sum(1 for member in members if low < int(member) < high))
+
+
 async def ids(account_id: int) -> list[int]:
     """Every id in a feed, newest first (tests, rebuild checks)."""
     return [int(i) for i in await app_redis.feeds().zrevrange(feed_key(account_id), 0, -1)]
