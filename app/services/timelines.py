@@ -41,6 +41,10 @@ from app.services.feeds.store import Window
 from app.text import hashtag_key
 
 MAX_ROUNDS = 4  # a page short of visible entries is completed from further down, this many times
+# An empty page ends a client's scrolling, so a page with nothing visible yet (a muted account
+# that posted hundreds of times in a row) goes on, asking each source for twice as many ids each
+# round, up to this many rounds in all (~7,600 entries at the default page size).
+MAX_EMPTY_ROUNDS = 8
 EXTRA = 10  # ids asked of each source beyond the page size, for entries the viewer may not see
 SLACK = 2  # candidates loaded first beyond what the page lacks (see _collect)
 
@@ -61,7 +65,7 @@ async def _collect(page, sources_: list[Source], load: Loader, hidden: set[int] 
     count = page.limit + EXTRA
     found: dict[int, Status] = {}
     frugal = True
-    for _ in range(MAX_ROUNDS):
+    for round_ in range(1, MAX_EMPTY_ROUNDS + 1):
         results = [await source(window, count) for source in sources_]
         cuts = [ids[-1] for ids, cut in results if cut and ids]
         horizon = None
@@ -82,8 +86,10 @@ async def _collect(page, sources_: list[Source], load: Loader, hidden: set[int] 
                 frugal = frugal and len(shown) == len(batch)
                 for status in shown:
                     found[status.id] = status
-        if len(found) >= page.limit or horizon is None:
+        if len(found) >= page.limit or horizon is None or (found and round_ >= MAX_ROUNDS):
             break
+        if not found:
+            count *= 2
         window = (window.narrowed(lower=horizon) if window.ascending else window.narrowed(upper=horizon))
     ordered = sorted(found.values(), key=lambda s: s.id, reverse=not window.ascending)[:page.limit]
     return sorted(ordered, key=lambda s: s.id, reverse=True)

@@ -269,6 +269,40 @@ async def test_held_back_boosts_do_not_depend_on_where_a_page_starts(client):
     assert above == newest_first[:14]
 
 
+async def test_a_muted_account_posting_on_and_on_does_not_end_the_scroll(client):
+    """A page is never empty while something visible lies further down: clients stop
+    scrolling at an empty page. Here a muted account posted 200 times in a row over the rest,
+    from PostgreSQL (no live feed) and from the Redis feed."""
+    bob, bob_h = await signed_in("bob")
+    muted, _ = await signed_in("muted")
+    readers = [await signed_in(name) for name in ("alice", "erin")]
+    for account, headers in readers:
+        for followed in (bob, muted):
+            await follow(account, followed)
+        assert (await client.post(f"/api/v1/accounts/{muted.id}/mute", headers=headers)).status_code == 200
+    older = [await post(client, bob_h, f"older {n}") for n in range(2)]
+    base = int(older[-1]["id"])
+    async with db.session() as session:
+        session.add_all(Status(id=base + n, uri=f"https://example.test/s/{base + n}", account_id=muted.id,
+                               text="x", content="<p>x</p>") for n in range(1, 201))
+    newest = await post(client, bob_h, "newest")
+    (alice, alice_h), (erin, erin_h) = readers
+    await home(client, erin_h)
+    await live_feed(erin)
+    await store.fill(erin.id, [(base + n, None, muted.id) for n in range(1, 201)])
+    assert await store.claim_rebuild(alice.id)  # as if a rebuild were on its way: alice reads PostgreSQL
+    expected = [newest["id"], older[1]["id"], older[0]["id"]]
+    for headers in (alice_h, erin_h):
+        for limit in (1, 2, 20):
+            seen, max_id = [], None
+            while page := await home(client, headers, limit=limit, **({"max_id": max_id} if max_id else {})):
+                seen += page
+                max_id = page[-1]
+            assert seen == expected, limit
+        assert await home(client, headers, limit=1, min_id=older[1]["id"]) == [newest["id"]]
+    assert await store.floor_of(alice.id) is None  # alice's pages came from PostgreSQL
+
+
 async def test_a_held_back_boost_by_someone_since_unfollowed_does_not_take_the_place(client):
     alice, alice_h = await reader(client, "alice")
     boosters = [await signed_in(name) for name in ("bob", "carol", "erin")]

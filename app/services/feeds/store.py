@@ -29,8 +29,10 @@ from app.services.streaming import WATCHING
 
 # A boost is not added when the boosted post is among the newest this many entries (Mastodon's value).
 REBLOG_FALLOFF = 40
-# Ids that can share one double score (2^57 magnitude, 53-bit mantissa): read this many extra.
-SCORE_MARGIN = 16
+# Ids that can share one double score, read this many extra: a double's 53-bit mantissa keeps
+# ids apart to within 16 below 2^57 and 32 below 2^58 (about the year 2100 for ms << 16 ids), and
+# a bound's own double may hold up to 33 of them, rounding half to even from both sides.
+SCORE_MARGIN = 40
 # The floor's value while a rebuild fills the feed: writers add to it, readers do not trust it yet.
 BUILDING = "building"
 
