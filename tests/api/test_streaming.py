@@ -566,6 +566,27 @@ async def test_edits_of_an_account_pulled_at_read_time_reach_its_followers_home_
             assert change["event"] == "status.update" and "after" in json.loads(change["payload"])["content"]
 
 
+async def test_posts_of_an_account_pulled_at_read_time_reach_its_followers_home_streams(client, live_server):
+    """No feed holds a pulled author's post, yet a follower's open home stream hears of it, as
+    in Mastodon; but not of a post their home leaves out (a reply to someone they don't follow)."""
+    alice, token = await user_with_token("alice")
+    star, star_token = await user_with_token("star")
+    _, carol_token = await user_with_token("carol")  # alice follows star, not carol
+    await follow(alice, star)
+    await live_home(client, token, alice)
+    carols = (await post_status(client, auth(carol_token), status="carol speaking")).json()
+    with tuned(fanout_pull_threshold=0):
+        async with socket(live_server, token, "stream=user") as ws:
+            await until_listening(ws, streaming.user_channel(alice.id))
+            reply = await post_status(client, auth(star_token), status="@carol indeed", in_reply_to_id=carols["id"])
+            assert reply.status_code == 200, reply.text
+            posted = (await post_status(client, auth(star_token), status="star speaking")).json()
+            shown = assert_status_entity((await frame(ws))["payload"])
+            assert shown["id"] == posted["id"]
+            await no_frame(ws, 0.5)
+            assert int(posted["id"]) not in await feed_store.ids(alice.id)
+
+
 async def test_a_boost_comes_to_each_home_stream_with_that_viewers_own_flags(client, live_server):
     alice, token = await user_with_token("alice")
     bob, bob_token = await user_with_token("bob")

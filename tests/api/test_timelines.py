@@ -591,6 +591,27 @@ async def test_a_pulled_post_and_a_boost_of_it_in_the_feed_show_once(client):
         assert up == expected[:-1]
 
 
+async def test_followers_of_a_hashtag_get_a_pulled_accounts_post_with_it(client):
+    """An account pulled at read time is not fanned out to its followers, but its public post
+    still reaches the feeds of those who follow one of its hashtags (and only of those)."""
+    alice, alice_h = await reader(client, "alice")
+    erin, erin_h = await reader(client, "erin")
+    star, star_h = await signed_in("star")
+    fan, _ = await make_user("fan")
+    for follower in (alice, fan):
+        await follow(follower, star)
+    followed = await client.post("/api/v1/tags/cats/follow", headers=erin_h)
+    assert followed.status_code == 200, followed.text
+    with tuned(fanout_pull_threshold=1):  # star has 2 followers: pulled, not pushed
+        tagged = await post(client, star_h, "look #cats")
+        plain = await post(client, star_h, "no tag")
+        await settled()
+        assert int(tagged["id"]) in await store.ids(erin.id)
+        assert await home(client, erin_h) == [tagged["id"]]
+        assert await store.ids(alice.id) == []  # a follower reads star's posts at read time
+        assert await home(client, alice_h) == [plain["id"], tagged["id"]]
+
+
 async def test_paging_past_the_redis_window_reads_postgres(client):
     alice, alice_h = await signed_in("alice")
     bob, bob_h = await signed_in("bob")

@@ -60,7 +60,7 @@ def active_since():
 
 
 async def followers(session: AsyncSession, status: Status, batch_size: int, *,
-                    followers_count: int = STREAMED_FROM) -> AsyncIterator[list[str]]:
+                    followers_count: int = STREAMED_FROM, pushed: bool = True) -> AsyncIterator[list[str]]:
     """Batches of the receivers' account ids, as digit strings (what the Redis script takes).
 
     For an author with many followers (`followers_count`), as PostgreSQL finds them: a
@@ -69,22 +69,18 @@ async def followers(session: AsyncSession, status: Status, batch_size: int, *,
     150 ms or more). The cursor is planned for the whole result (cursor_tuple_fraction = 1):
     by default PostgreSQL plans cursors for their first rows, which for a big account meant
     100,000 index lookups instead of one hash join. Otherwise one query returns them all as
-    one comma-separated value (rows through the driver cost more than the query)."""
-    is_reblog = status.reblog_of_id is not None
-    reply_to = None
-    if not is_reblog and status.in_reply_to_account_id not in (None, status.account_id):
-        reply_to = status.in_reply_to_account_id
-    params = dict(author=status.account_id, active_since=active_since(), is_reblog=is_reblog,
-                  language=None if is_reblog else status.language, reply_to=reply_to,
-                  direct=status.visibility == "direct", status_id=status.id)
+    one comma-separated value (rows through the driver cost more than the query).
+
+    `pushed=False`: an author pulled at read time (hybrid push/pull), whose followers read
+    their posts from PostgreSQL; only the followers of the post's hashtags get it in their
+    feed (a follower of both finds it in both sources, which the read merges)."""
+    params = _params(status)
     tagged: set[str] = set()
-    if status.visibility == "public" and not is_reblog:
+    if status.visibility == "public" and status.reblog_of_id is None:
         joined = (await session.execute(_TAG_FOLLOWERS, params)).scalar_one_or_none()
         tagged = set(joined.split(",")) if joined else set()
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
-    # A reply to a post unknown here goes into no follower's home (Mastodon's filter_from_home);
-    # followers of its hashtags still get it, as in Mastodon.
-    to_followers = is_reblog or not status.reply or status.in_reply_to_account_id is not None
+    to_followers = pushed and _to_followers(status)
     if to_followers and followers_count < STREAMED_FROM:
         joined = (await (await driver.execute(_FOLLOWERS_JOINED, params)).fetchone())[0]
         ids = joined.split(",") if joined else []
@@ -103,3 +99,32 @@ async def followers(session: AsyncSession, status: Status, batch_size: int, *,
                 yield batch
     if tagged:
         yield sorted(tagged)
+
+
+async def followers_among(session: AsyncSession, status: Status, account_ids: list[int]) -> list[int]:
+    """Those of `account_ids` among the followers the same rules would give the status (for an
+    author pulled at read time: whose open home stream is told of it, as if it were fanned out)."""
+    if not account_ids or not _to_followers(status):
+        return []
+    driver = (await (await session.connection()).get_raw_connection()).driver_connection
+    rows = await (await driver.execute(_FOLLOWERS_AMONG, dict(_params(status), among=account_ids))).fetchall()
+    return [row[0] for row in rows]
+
+
+_FOLLOWERS_AMONG = "SELECT f.account_id" + _AUDIENCE + " AND f.account_id = ANY(%(among)s)"
+
+
+def _params(status: Status) -> dict:
+    is_reblog = status.reblog_of_id is not None
+    reply_to = None
+    if not is_reblog and status.in_reply_to_account_id not in (None, status.account_id):
+        reply_to = status.in_reply_to_account_id
+    return dict(author=status.account_id, active_since=active_since(), is_reblog=is_reblog,
+                language=None if is_reblog else status.language, reply_to=reply_to,
+                direct=status.visibility == "direct", status_id=status.id)
+
+
+def _to_followers(status: Status) -> bool:
+    # A reply to a post unknown here goes into no follower's home (Mastodon's filter_from_home);
+    # followers of its hashtags still get it, as in Mastodon.
+    return status.reblog_of_id is not None or not status.reply or status.in_reply_to_account_id is not None

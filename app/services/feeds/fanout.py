@@ -89,13 +89,14 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
             nonlocal audience_size
             if author.domain is None:
                 yield [author.id], True  # the author's own feed: their posts always go in
-            if pushed:
-                # Closed with this generator (an abandoned `async for` would leave it to the GC).
-                async with contextlib.aclosing(audience.followers(
-                        session, status, settings.fanout_batch_size, followers_count=author.followers_count)) as found:
-                    async for batch in found:
-                        audience_size += len(batch)
-                        yield batch, False
+            # Closed with this generator (an abandoned `async for` would leave it to the GC).
+            # A pulled author's post still goes to the followers of its hashtags.
+            async with contextlib.aclosing(audience.followers(
+                    session, status, settings.fanout_batch_size, followers_count=author.followers_count,
+                    pushed=pushed)) as found:
+                async for batch in found:
+                    audience_size += len(batch)
+                    yield batch, False
 
         redis_ms = 0.0
 
@@ -110,6 +111,10 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
 
         # Feeds are written while the database still streams the rest of the audience.
         received = sum(await _overlapped(batches(), one))
+        if not pushed:
+            # No follower's feed holds it, but those with a home stream open hear of it as of a
+            # post in their feed (Mastodon tells every follower's open stream).
+            await announcer.tell(await audience.followers_among(session, status, await store.everyone_watching()))
         await announcer.tell_lists(await _lists_showing(session, status, [list_id for list_id, _, _ in lists_of_author]))
     if audience_size >= LOGGED_AUDIENCE:
         # How long the post waited for a worker, and how long the batches' scripts took in all
@@ -197,12 +202,15 @@ class _Announcer:
         self.for_filters = for_filters  # a receiver with filters: rendered for them (`filtered`)
         self.hidden_for = hidden_for  # home streams not to tell (the author is in an exclusive list of theirs)
         self._message: asyncio.Task | None = None
+        self._told: set[int] = set()
 
     async def tell(self, account_ids: list) -> None:
         """Best effort, like every stream event: a failure here is logged, never a reason to
-        retry the fan-out (a retry finds the feeds written and would tell nobody anyway)."""
+        retry the fan-out (a retry finds the feeds written and would tell nobody anyway).
+        Each receiver once, whichever ways it was found."""
         # (audience batches may carry ids as text: compared as numbers)
-        receivers = [int(a) for a in account_ids if int(a) not in self.hidden_for]
+        receivers = [a for a in map(int, account_ids) if a not in self.hidden_for and a not in self._told]
+        self._told.update(receivers)
         if receivers:
             hidden = await self._blocked_or_muted(receivers)
             receivers = [a for a in receivers if a not in hidden]

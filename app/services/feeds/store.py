@@ -434,6 +434,11 @@ async def watching(account_ids: list[int]) -> list[int]:
     return [a for a, until in zip(account_ids, scores) if until is not None and until >= now]
 
 
+async def everyone_watching() -> list[int]:
+    """Every account with a home stream open somewhere now."""
+    return [int(a) for a in await app_redis.feeds().zrangebyscore(WATCHING, int(time.time()), "+inf")]
+
+
 async def holding(account_ids: list[int], status_id: int) -> list[int]:
     """Those of `account_ids` whose feed holds `status_id`."""
     if not account_ids:
