@@ -32,7 +32,9 @@ from app.services.tokens import TokenOwner
 from app.streaming.hub import Hub
 
 log = logging.getLogger("starling.streaming")
-MAX_SUBSCRIPTIONS = 32  # per connection; Mastodon has no limit, we keep one socket from pinning hundreds
+# Per connection. Mastodon has no limit; a multi-column client puts every column (and every tag
+# of a hashtag column) on one socket, so this only stops one socket from pinning thousands.
+MAX_SUBSCRIPTIONS = 256
 QUEUE_LIMIT = 1000  # events waiting to be written before a connection is considered too slow
 FILTER_TTL = 30.0  # seconds before a viewer's blocks, mutes and filters are read again
 TOKEN_RECHECK_SECONDS = 60.0  # a revoked token's open streams end within this long

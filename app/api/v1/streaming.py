@@ -31,7 +31,7 @@ HEARTBEAT_SECONDS = 15.0  # SSE keep-alive comment (WebSockets get uvicorn's pin
 TRUE_VALUES = {"1", "true", "t", "on", "yes"}
 UNEXPECTED = "An unexpected error occurred"
 UNSUBSCRIBE_FAILED = "Error unsubscribing from channel"
-MALFORMED = "Malformed message: expected a JSON object with a type of subscribe or unsubscribe"
+BINARY = "The streaming server does not support binary messages"
 
 
 def _credentials(conn: HTTPConnection) -> tuple[str | None, str | None]:
@@ -83,14 +83,17 @@ async def _receive(websocket: WebSocket, session: StreamSession) -> None:
         if message["type"] == "websocket.disconnect":
             return
         raw = message.get("text")
-        if raw is None and message.get("bytes") is not None:
-            raw = message["bytes"].decode("utf-8", "replace")
+        if raw is None:
+            session.end(BINARY)  # closed with 1003, as Mastodon's streaming server does
+            return
         try:
-            data = json.loads(raw or "")
+            data = json.loads(raw)
         except ValueError:
             data = None
         if not isinstance(data, dict) or data.get("type") not in ("subscribe", "unsubscribe"):
-            session.notify(StreamError(MALFORMED, 400))
+            # Ignored, as Mastodon ignores them: an error frame here would end every subscription
+            # of a client library that treats any error frame as fatal (masto.js), for a keep-alive.
+            log.debug("streaming: ignored a message that is neither subscribe nor unsubscribe")
             continue
         params = {k: v for k, v in data.items() if k not in ("type", "stream")}
         await _apply(session, data["type"], data.get("stream"), params)
@@ -136,7 +139,7 @@ def socket(default_stream: str | None = None):
             with contextlib.suppress(Exception):
                 await websocket.close(code=1011, reason=UNEXPECTED)
         elif session.end_reason not in ("", "closed"):
-            code = 1013 if session.end_reason.startswith("Too slow") else 1008
+            code = {BINARY: 1003}.get(session.end_reason, 1013 if session.end_reason.startswith("Too slow") else 1008)
             with contextlib.suppress(Exception):
                 await websocket.close(code=code, reason=session.end_reason)
 
