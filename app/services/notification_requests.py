@@ -22,7 +22,8 @@ categories, as Mastodon's:
 - limited_accounts: the sender was limited (silenced) by a moderator, and is not followed.
 Never filtered: notifications from oneself, from senders whose request the recipient
 accepted (NotificationPermission), and mentions by staff whose role outranks the
-recipient's (a moderator's message to a user).
+recipient's (a moderator's message to a user; `outranked_by`, which app.services.notifications
+also asks: such a mention passes mutes too).
 
 A filtered mention opens (or adds to) the request of its sender, which counts and shows the
 filtered mentions still there (not dismissed, their posts not deleted): accepting it lets the
@@ -44,7 +45,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app import jobs
 from app.errors import ApiError, NotFound
 from app.models import (Account, Notification, NotificationPermission, NotificationPolicy, NotificationRequest,
-                        Status)
+                        Status, User)
 from app.models.base import utcnow
 from app.models.notification import POLICY_ACTIONS
 from app.services.admin_accounts import ROLES
@@ -126,6 +127,16 @@ async def decide(session: AsyncSession, recipient_id: int, sender: Account, type
 
 def _rank(role: str | None) -> int:
     return ROLES.index(role) if role in ROLES else 0  # ROLES is in rising order: user, moderator, admin
+
+
+async def outranked_by(session: AsyncSession, sender_id: int, recipient_ids: set[int]) -> set[int]:
+    """The recipients whose role the sender's outranks (a moderator or admin over a user, an
+    admin over a moderator; Mastodon's UserRole#bypass_block?): staff reaching someone they
+    moderate. Remote accounts have no role, so they outrank nobody."""
+    roles = dict((await session.execute(select(User.account_id, User.role).where(
+        User.account_id.in_(recipient_ids | {sender_id})))).all())
+    sender_rank = _rank(roles.get(sender_id))
+    return {recipient for recipient in recipient_ids if sender_rank > _rank(roles.get(recipient))}
 
 
 async def _answers_own_private_mention(session: AsyncSession, recipient_id: int, sender_id: int,
@@ -277,3 +288,8 @@ async def forget_all(session: AsyncSession, account_id: int) -> None:
     """POST /api/v1/notifications/clear took every notification: no request holds any."""
     await session.execute(delete(NotificationRequest).where(NotificationRequest.account_id == account_id))
 
+
+async def forget_sender(session: AsyncSession, account_id: int, sender_id: int) -> None:
+    """The account dropped every notification from the sender (a block): their request goes too."""
+    await session.execute(delete(NotificationRequest).where(NotificationRequest.account_id == account_id,
+                                                            NotificationRequest.from_account_id == sender_id))

@@ -20,7 +20,8 @@ a job twice creates nothing the second time.
 Nobody is notified (Mastodon's rules) who is not a local, active account; about
 their own doing (except their poll ending); by an account they block, or mute
 with hide_notifications; about a status they may not see or whose conversation
-they muted; of a mention that replies to or mentions someone they block or mute.
+they muted; of a mention that replies to or mentions someone they block or mute. A
+mention from staff who outrank the recipient passes all of these but a block of the sender.
 Then the recipient's notification policy (app.services.notification_requests) accepts,
 filters (kept, held back from lists, counts and streams) or drops each one.
 
@@ -227,8 +228,10 @@ async def told_of_mentions(session: AsyncSession, status: Status) -> set[int]:
     cause = _Cause(sender, status, await _mention_candidates(session, status),
                    reply_mentions=await _reply_mentions(session, status))
     told = set()
-    for recipient in await _allowed(session, cause) - {sender.id}:
-        if await _mention_filtered(session, {recipient}, [a for a in cause.reply_mentions if a != recipient]):
+    from_staff = await _messaged_by_staff(session, cause)
+    for recipient in (await _allowed(session, cause) | from_staff) - {sender.id}:
+        if recipient not in from_staff and await _mention_filtered(
+                session, {recipient}, [a for a in cause.reply_mentions if a != recipient]):
             continue
         if await notification_requests.decide(session, recipient, sender, "mention", status) == "accept":
             told.add(recipient)  # a filtered mention's post joins the conversation once accepted
@@ -342,20 +345,22 @@ def _muting(account_ids, target_ids) -> object:
                 Mute.hide_notifications.is_(True), or_(Mute.expires_at.is_(None), Mute.expires_at > utcnow()))
 
 
-def _allowed_query(*, about_status: bool, in_conversation: bool):
+def _allowed_query(*, about_status: bool, in_conversation: bool, despite_mutes: bool = False):
     """May recipient `recipient_id` be told about something `sender_id` did (with about_status:
     about status `status_id`; with in_conversation: in conversation `conversation_id`)? All
-    the rules in one query, built once per shape (building it costs more than running it)."""
+    the rules in one query, built once per shape (building it costs more than running it).
+    despite_mutes: a staff member's message, which mutes do not stop (_messaged_by_staff)."""
     recipient = bindparam("recipient_id", type_=BigInteger)
     sender = bindparam("sender_id", type_=BigInteger)
     conditions = [
         exists().where(Account.id == recipient, Account.domain.is_(None), Account.suspended_at.is_(None)),
         ~exists().where(Block.account_id == recipient, Block.target_account_id == sender),
-        ~exists().where(Mute.account_id == recipient, Mute.target_account_id == sender,
-                        Mute.hide_notifications.is_(True),
-                        or_(Mute.expires_at.is_(None), Mute.expires_at > bindparam("now"))),
     ]
-    if in_conversation:
+    if not despite_mutes:
+        conditions.append(~exists().where(Mute.account_id == recipient, Mute.target_account_id == sender,
+                                          Mute.hide_notifications.is_(True),
+                                          or_(Mute.expires_at.is_(None), Mute.expires_at > bindparam("now"))))
+    if in_conversation and not despite_mutes:
         conditions.append(~exists().where(
             ConversationMute.account_id == recipient,
             ConversationMute.conversation_id == bindparam("conversation_id", type_=BigInteger)))
@@ -366,6 +371,7 @@ def _allowed_query(*, about_status: bool, in_conversation: bool):
 
 
 _ALLOWED = {(s, c): _allowed_query(about_status=s, in_conversation=c) for s in (False, True) for c in (False, True)}
+_ALLOWED_FROM_STAFF = _allowed_query(about_status=True, in_conversation=False, despite_mutes=True)
 
 
 async def _allowed(session: AsyncSession, cause: _Cause) -> set[int]:
@@ -381,11 +387,32 @@ async def _allowed(session: AsyncSession, cause: _Cause) -> set[int]:
     query = _ALLOWED[(status is not None, conversation is not None)]
     params = dict(sender_id=cause.sender.id, now=utcnow(), status_id=status.id if status is not None else None,
                   conversation_id=conversation)
-    allowed = set()
-    for recipient_id in sorted(ids):
+    return await _passing(session, query, ids, params)
+
+
+async def _passing(session: AsyncSession, query, recipient_ids: set[int], params: dict) -> set[int]:
+    passed = set()
+    for recipient_id in sorted(recipient_ids):
         if (await session.execute(query, {**params, "recipient_id": recipient_id})).first() is not None:
-            allowed.add(recipient_id)
-    return allowed
+            passed.add(recipient_id)
+    return passed
+
+
+async def _messaged_by_staff(session: AsyncSession, cause: _Cause) -> set[int]:
+    """Recipients of the cause's mentions whom its sender outranks as staff. As Mastodon (its
+    NotifyService lets a staff member's message through before looking at mutes), such a mention
+    reaches them even if they mute the sender or the conversation, or block someone else the post
+    involves, and their policy lets it in (notification_requests.decide). Not if they block the
+    sender: here a block hides the sender's posts from them (docs/statuses.md), so the mention
+    would show a post they may not open."""
+    mentioned = {c.recipient_id for c in cause.candidates if c.type == "mention"}
+    if not mentioned or cause.status is None or cause.sender.domain is not None:
+        return set()
+    outranked = await notification_requests.outranked_by(session, cause.sender.id, mentioned)
+    if not outranked:
+        return set()
+    return await _passing(session, _ALLOWED_FROM_STAFF, outranked,
+                          dict(sender_id=cause.sender.id, status_id=cause.status.id))
 
 
 async def _mention_filtered(session: AsyncSession, recipient_ids: set[int], others: list[int]) -> set[int]:
@@ -417,12 +444,14 @@ async def _group_key(session: AsyncSession, recipient_id: int, cause: _Cause) ->
 
 async def _create(session: AsyncSession, cause: _Cause) -> list[Notification]:
     allowed = await _allowed(session, cause)
+    from_staff = await _messaged_by_staff(session, cause)
     created = []
     for candidate in cause.candidates:
         recipient = candidate.recipient_id
-        if recipient not in allowed or (recipient == cause.sender.id and candidate.type != "poll"):
+        staff_message = candidate.type == "mention" and recipient in from_staff
+        if not (recipient in allowed or staff_message) or (recipient == cause.sender.id and candidate.type != "poll"):
             continue
-        if candidate.type == "mention" and await _mention_filtered(
+        if candidate.type == "mention" and not staff_message and await _mention_filtered(
                 session, {recipient}, [a for a in cause.reply_mentions if a != recipient]):
             continue
         if candidate.type == "update" and await _replaces_update(session, recipient, candidate):
@@ -538,6 +567,15 @@ async def dismiss(session: AsyncSession, viewer: Account, notification_id) -> No
 async def clear(session: AsyncSession, viewer: Account) -> None:
     await session.execute(delete(Notification).where(Notification.account_id == viewer.id))
     await notification_requests.forget_all(session, viewer.id)
+
+
+async def clear_from(session: AsyncSession, account_id: int, sender_id: int) -> None:
+    """Every notification the account has from the sender goes, held-back ones and the request they
+    opened too: called when the account blocks the sender (Mastodon's AfterBlockService), so none
+    comes back if the block is lifted. Later ones are not made while the block lasts (_allowed)."""
+    await session.execute(delete(Notification).where(Notification.account_id == account_id,
+                                                     Notification.from_account_id == sender_id))
+    await notification_requests.forget_sender(session, account_id, sender_id)
 
 
 async def last_read_id(session: AsyncSession, viewer: Account) -> int | None:

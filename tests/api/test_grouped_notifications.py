@@ -159,6 +159,27 @@ async def test_one_group_its_accounts_and_dismissing_it(client):
     assert (await client.get("/api/v1/notifications", headers=alice_h)).json() == []
 
 
+async def test_clearing_through_v2_takes_everything_of_ones_own(client):
+    """Mastodon routes POST /api/v2/notifications/clear too (Api::V2::NotificationsController#clear):
+    "clear" is not taken for a group key."""
+    alice, alice_h = await person("alice")
+    bob, bob_h = await person("bob")
+    posted = (await post_status(client, alice_h, status="like me")).json()
+    await liked_by(client, posted["id"], ["carol", "dave"])
+    await post_status(client, bob_h, status="@alice a private word", visibility="direct")  # held back: a request
+    await post_status(client, alice_h, status="@bob hi")
+    await settled()
+    assert len((await grouped(client, alice_h, include_filtered="true"))["notification_groups"]) == 2
+
+    reader = bearer(await token_for(alice, "read:notifications"))
+    assert (await client.post("/api/v2/notifications/clear", headers=reader)).status_code == 403
+    cleared = await client.post("/api/v2/notifications/clear", headers=alice_h)
+    assert cleared.status_code == 200 and cleared.json() == {}
+    assert (await grouped(client, alice_h, include_filtered="true"))["notification_groups"] == []
+    assert (await client.get("/api/v1/notifications/requests", headers=alice_h)).json() == []
+    assert len((await grouped(client, bob_h))["notification_groups"]) == 1  # only one's own are cleared
+
+
 async def test_unread_group_count_and_policy(client):
     alice, alice_h = await person("alice")
     posted = (await post_status(client, alice_h, status="count me")).json()

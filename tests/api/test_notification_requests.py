@@ -1,6 +1,7 @@
-"""Filtering notifications (Mastodon 4.3): the policy (GET/PATCH /api/v2/notifications/policy),
-what it holds back or drops, and the requests of held-back senders (/api/v1/notifications/requests),
-accepted or dismissed. Notifications come from the `notify` worker in the test process."""
+"""Filtering notifications (Mastodon 4.3): the policy (GET/PATCH /api/v2/notifications/policy, and
+/api/v1/notifications/policy as booleans), what it holds back or drops, and the requests of
+held-back senders (/api/v1/notifications/requests), accepted or dismissed. Notifications come
+from the `notify` worker in the test process."""
 from __future__ import annotations
 
 import json
@@ -20,6 +21,7 @@ from tests.support.polling import eventually, settled
 from tests.support.world import bearer, follow, post_status, token_for
 
 POLICY = "/api/v2/notifications/policy"
+V1_POLICY = "/api/v1/notifications/policy"  # not in Mastodon's OpenAPI description: no spec to check against
 REQUESTS = "/api/v1/notifications/requests"
 
 
@@ -73,6 +75,56 @@ async def test_the_policy_has_mastodons_defaults_and_changes_field_by_field(clie
     assert (await client.patch(POLICY, json={"for_not_following": "accept"}, headers=reader)).status_code == 403
     assert (await client.get(POLICY)).status_code == 401
     assert await policy(client, headers) == now
+
+
+async def test_the_v1_policy_is_the_v2_policy_as_booleans(client):
+    """Older apps use /api/v1/notifications/policy (Mastodon's REST::V1::NotificationPolicySerializer):
+    a field is true unless its v2 setting is accept; true sets filter, false sets accept."""
+    alice, alice_h = await person("alice")
+    _, bob_h = await person("bob")
+    await direct(client, bob_h, "@alice hello")  # held back: one request
+    await settled()
+
+    shown = await client.get(V1_POLICY, headers=alice_h)
+    assert shown.status_code == 200, shown.text
+    assert shown.json() == {
+        "filter_not_following": False, "filter_not_followers": False, "filter_new_accounts": False,
+        "filter_private_mentions": True, "summary": {"pending_requests_count": 1, "pending_notifications_count": 1}}
+    # drop filters too: it reads true.
+    assert (await client.patch(POLICY, json={"for_new_accounts": "drop"}, headers=alice_h)).status_code == 200
+
+    # As apps send them: JSON booleans, or form words.
+    changed = await client.patch(V1_POLICY, json={"filter_not_following": True, "filter_private_mentions": False},
+                                 headers=alice_h)
+    assert changed.status_code == 200, changed.text
+    expected = {"filter_not_following": True, "filter_not_followers": False, "filter_new_accounts": True,
+                "filter_private_mentions": False, "summary": {"pending_requests_count": 1,
+                                                             "pending_notifications_count": 1}}
+    assert changed.json() == expected
+    v2 = await policy(client, alice_h)
+    assert (v2["for_not_following"], v2["for_new_accounts"], v2["for_private_mentions"]) == ("filter", "drop", "accept")
+    put = await client.put(V1_POLICY, data={"filter_not_followers": "1", "filter_not_following": "false"},
+                           headers=alice_h)
+    assert put.status_code == 200, put.text
+    expected = {**expected, "filter_not_followers": True, "filter_not_following": False}
+    assert put.json() == expected
+    assert (await policy(client, alice_h))["for_not_followers"] == "filter"
+
+    # Not a boolean: a 422 naming the field, and nothing changes, even beside a good field.
+    before = await policy(client, alice_h)
+    for bad in ({"filter_new_accounts": "maybe"}, {"filter_not_following": True, "filter_new_accounts": [1]},
+                {"filter_private_mentions": 2}):
+        refused = await client.patch(V1_POLICY, json=bad, headers=alice_h)
+        assert refused.status_code == 422, (bad, refused.text)
+        assert set(refused.json()["details"]) <= set(bad) and "boolean" in refused.json()["error"]
+    assert await policy(client, alice_h) == before
+    assert (await client.get(V1_POLICY, headers=alice_h)).json() == expected
+
+    reader = bearer(await token_for(alice, "read:notifications"))
+    assert (await client.get(V1_POLICY, headers=reader)).status_code == 200
+    assert (await client.patch(V1_POLICY, json={"filter_not_following": True}, headers=reader)).status_code == 403
+    assert (await client.get(V1_POLICY)).status_code == 401
+    assert await policy(client, alice_h) == before
 
 
 async def test_a_private_mention_from_a_stranger_waits_in_a_request(client, live_server):

@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import update
 
 from app import db
-from app.models import Favourite, Marker, Notification, OutboxJob, Poll
+from app.models import Favourite, Marker, Notification, OutboxJob, Poll, User
 from app.models.base import utcnow
 from app.services import notifications, streaming
 from tests.api.test_streaming import frame, no_frame, socket, until_listening
@@ -244,6 +244,45 @@ async def test_a_mention_from_a_blocked_account_creates_nothing(client):
     await nothing_for(client, alice_h)
 
 
+async def test_blocking_removes_what_the_blocked_account_caused_for_good(client):
+    """As Mastodon's AfterBlockService: the blocker's notifications from the blocked account go,
+    of every type, held-back ones (and so their request) too; lifting the block brings none back."""
+    alice, alice_h = await person("alice")
+    bob, bob_h = await person("bob")
+    carol, carol_h = await person("carol")
+    posted = (await post_status(client, alice_h, status="like me")).json()
+    assert (await client.post(f"/api/v1/statuses/{posted['id']}/favourite", headers=bob_h)).status_code == 200
+    await post_status(client, bob_h, status="@alice hello")
+    await post_status(client, bob_h, status="@alice a private word", visibility="direct")  # held back: a request
+    assert (await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob_h)).status_code == 200
+    await post_status(client, carol_h, status="@alice from carol")
+    await settled()
+
+    async def seen() -> dict:
+        v2 = await client.get("/api/v2/notifications", headers=alice_h)
+        assert v2.status_code == 200
+        assert_matches_spec(v2, "GET", "/api/v2/notifications")
+        counts = [(await client.get(f"/api/{version}/notifications/unread_count", headers=alice_h)).json()["count"]
+                  for version in ("v1", "v2")]
+        requests = (await client.get("/api/v1/notifications/requests", headers=alice_h)).json()
+        names = {a["id"]: a["username"] for a in v2.json()["accounts"]}
+        senders = [names[i] for g in v2.json()["notification_groups"] for i in g["sample_account_ids"]]
+        return {"v1": sorted(n["account"]["username"] for n in await listing(client, alice_h)),
+                "v2": sorted(senders), "counts": counts,
+                "requests": [r["account"]["username"] for r in requests]}
+
+    assert await seen() == {"v1": ["bob", "bob", "bob", "carol"], "v2": ["bob", "bob", "bob", "carol"],
+                            "counts": [4, 4],
+                            "requests": ["bob"]}
+    assert (await client.post(f"/api/v1/accounts/{bob.id}/block", headers=alice_h)).status_code == 200
+    after_block = {"v1": ["carol"], "v2": ["carol"], "counts": [1, 1], "requests": []}
+    assert await seen() == after_block
+    assert (await client.post(f"/api/v1/accounts/{bob.id}/unblock", headers=alice_h)).status_code == 200
+    assert await seen() == after_block
+    assert await listing(client, alice_h, include_filtered="true", account_id=str(bob.id)) == []
+    assert len(await listing(client, bob_h)) == 0  # the blocked account's own notifications are theirs
+
+
 async def test_a_mute_hides_notifications_only_when_asked_to(client):
     alice, alice_h = await person("alice")
     bob, bob_h = await person("bob")
@@ -254,6 +293,46 @@ async def test_a_mute_hides_notifications_only_when_asked_to(client):
     await post_status(client, carol_h, status="@alice hey")
     await settled()
     assert [n["account"]["id"] for n in await listing(client, alice_h)] == [str(carol.id)]
+
+
+async def test_a_mention_from_staff_who_outrank_you_passes_mutes_but_not_a_block(client):
+    """As Mastodon's NotifyService: a moderator's message reaches a user who mutes them, or the
+    thread, or someone else in the post. Likes are not messages; and a moderator does not
+    outrank an admin. A block still stops it here (blocks hide posts both ways)."""
+    bob, bob_h = await person("bob")
+    mallory, mallory_h = await person("mallory")
+    carol, carol_h = await person("carol")
+    dora, dora_h = await person("dora")
+    mona, mona_h = await person("mona")
+    async with db.session() as session:
+        for account, role in ((dora, "admin"), (mona, "moderator")):
+            await session.execute(update(User).where(User.account_id == account.id).values(role=role))
+    for muted in (dora, mona):
+        assert (await client.post(f"/api/v1/accounts/{muted.id}/mute", headers=bob_h)).status_code == 200
+    assert (await client.post(f"/api/v1/accounts/{mona.id}/mute", headers=dora_h)).status_code == 200
+    assert (await client.post(f"/api/v1/accounts/{mallory.id}/block", headers=bob_h)).status_code == 200
+    assert (await client.post(f"/api/v1/accounts/{dora.id}/block", headers=carol_h)).status_code == 200
+    thread = (await post_status(client, bob_h, status="my thread")).json()
+    assert (await client.post(f"/api/v1/statuses/{thread['id']}/mute", headers=bob_h)).status_code == 200
+    flamebait = (await post_status(client, mallory_h, status="flamebait")).json()
+
+    by_dora = [(await post_status(client, dora_h, **data)).json()["id"] for data in (
+        {"status": "@bob a word from the moderators"},
+        {"status": "@bob in your muted thread", "in_reply_to_id": thread["id"]},
+        {"status": "@bob about this", "in_reply_to_id": flamebait["id"]},
+        {"status": "@bob privately", "visibility": "direct"})]
+    assert (await client.post(f"/api/v1/statuses/{thread['id']}/favourite", headers=dora_h)).status_code == 200
+    by_mona = (await post_status(client, mona_h, status="@bob @dora @carol from a moderator")).json()["id"]
+    await post_status(client, dora_h, status="@carol you blocked me")
+    await settled()
+
+    told = await listing(client, bob_h)
+    assert [(n["type"], n["status"]["id"]) for n in told] == [("mention", by_mona)] + [
+        ("mention", status_id) for status_id in reversed(by_dora)]
+    [conversation] = (await client.get("/api/v1/conversations", headers=bob_h)).json()
+    assert conversation["last_status"]["id"] == by_dora[-1]
+    assert await listing(client, dora_h) == []
+    assert [n["status"]["id"] for n in await listing(client, carol_h)] == [by_mona]
 
 
 async def test_a_private_post_mentioning_someone_who_may_not_see_it_creates_nothing(client):

@@ -1,5 +1,5 @@
-"""Notifications API v1: list, one, dismiss, clear, unread count, and the requests of filtered
-senders. See docs/notifications.md."""
+"""Notifications API v1: list, one, dismiss, clear, unread count, the filtering policy as
+booleans, and the requests of filtered senders. See docs/notifications.md."""
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -82,6 +82,39 @@ async def unread_count(request: Request) -> Response:
     return json_response({"count": count})
 
 
+# The v1 policy (deprecated by Mastodon 4.3, still used by older apps): the v2 policy seen as
+# booleans, each true unless its v2 field is accept (so drop reads true), as Mastodon's
+# REST::V1::NotificationPolicySerializer. for_limited_accounts has no v1 field.
+V1_POLICY_FIELDS = {"filter_not_following": "for_not_following", "filter_not_followers": "for_not_followers",
+                    "filter_new_accounts": "for_new_accounts", "filter_private_mentions": "for_private_mentions"}
+
+
+def v1_policy_json(values: dict[str, str], summary: dict[str, int]) -> dict:
+    return {**{name: values[field] != "accept" for name, field in V1_POLICY_FIELDS.items()}, "summary": summary}
+
+
+@authenticated("read:notifications")
+async def policy(request: Request) -> Response:
+    account_id = request.state.auth.account.id
+    async with db.session() as session:
+        values = await notification_requests.policy_of(session, account_id)
+        return json_response(v1_policy_json(values, await notification_requests.summary(session, account_id)))
+
+
+@authenticated("write:notifications")
+async def update_policy(request: Request) -> Response:
+    """true sets the v2 field to filter, false to accept (Mastodon's NotificationPolicy#filter_*=).
+    Every value is read before anything is written: one that is not a boolean is a 422 that
+    changes nothing."""
+    params = await read_params(request)
+    flags = {field: params.bool(name) for name, field in V1_POLICY_FIELDS.items()}
+    changes = {field: "filter" if flag else "accept" for field, flag in flags.items() if flag is not None}
+    account_id = request.state.auth.account.id
+    async with db.session() as session:
+        values = await notification_requests.update_policy(session, account_id, changes)
+        return json_response(v1_policy_json(values, await notification_requests.summary(session, account_id)))
+
+
 # Requests: the filtered mentions of one sender each (app.services.notification_requests).
 @authenticated("read:notifications")
 async def requests(request: Request) -> Response:
@@ -134,6 +167,8 @@ routes = [
     Route("/api/v1/notifications", index, methods=["GET"]),
     Route("/api/v1/notifications/unread_count", unread_count, methods=["GET"]),
     Route("/api/v1/notifications/clear", clear, methods=["POST"]),
+    Route("/api/v1/notifications/policy", policy, methods=["GET"]),
+    Route("/api/v1/notifications/policy", update_policy, methods=["PATCH", "PUT"]),
     Route("/api/v1/notifications/requests", requests, methods=["GET"]),
     Route("/api/v1/notifications/requests/merged", request_merged, methods=["GET"]),
     Route("/api/v1/notifications/requests/accept", act_on_requests, methods=["POST"]),

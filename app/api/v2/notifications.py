@@ -12,7 +12,7 @@ from app.api.entities.notification import render_groups
 from app.api.pagination import Page
 from app.api.params import read_params
 from app.api.responses import json_response
-from app.api.v1.notifications import COUNT_DEFAULT, COUNT_MAX, string_list, filters_from
+from app.api.v1.notifications import COUNT_DEFAULT, COUNT_MAX, clear, string_list, filters_from
 from app.errors import ApiError
 from app.services import notification_requests, notifications
 
@@ -99,6 +99,7 @@ routes = [
     Route("/api/v2/notifications/unread_count", unread_count, methods=["GET"]),
     Route("/api/v2/notifications/policy", policy, methods=["GET"]),
     Route("/api/v2/notifications/policy", update_policy, methods=["PATCH", "PUT"]),
+    Route("/api/v2/notifications/clear", clear, methods=["POST"]),  # Mastodon routes v1's clear on v2 too
     Route("/api/v2/notifications/{group_key}", show, methods=["GET"]),
     Route("/api/v2/notifications/{group_key}/accounts", accounts, methods=["GET"]),
     Route("/api/v2/notifications/{group_key}/dismiss", dismiss, methods=["POST"]),
