@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.errors import ApiError
 from app.models import Account, Block, Mute
 from app.models.base import utcnow
-from app.services import feeds, follows, notifications, relationships
+from app.services import feeds, follows, notifications, relationships, streaming
 from app.services.relationships import Relationship
 
 MAX_MUTE_SECONDS = 100 * 365 * 24 * 3600  # beyond this a date is meaningless; use 0 for forever
@@ -40,12 +40,14 @@ async def block(session: AsyncSession, account_id: int, target_id: int) -> Relat
     await follows.sever(session, account_id, target.id)
     feeds.hidden(session, account_id, target.id, severed=followed)
     await notifications.clear_from(session, account_id, target.id)
+    streaming.viewer_changed_after_commit(session, account_id, target.id)  # a block hides both ways
     return await relationships.for_account(session, account_id, target.id)
 
 
 async def unblock(session: AsyncSession, account_id: int, target_id: int) -> Relationship:
     target = await relationships.find_target(session, target_id, allow_suspended=True)
     await session.execute(delete(Block).where(Block.account_id == account_id, Block.target_account_id == target.id))
+    streaming.viewer_changed_after_commit(session, account_id, target.id)
     return await relationships.for_account(session, account_id, target.id)
 
 
@@ -62,12 +64,14 @@ async def mute(session: AsyncSession, account_id: int, target_id: int, *, notifi
     await session.execute(insert(Mute).values(account_id=account_id, target_account_id=target.id, **values)
                           .on_conflict_do_update(index_elements=["account_id", "target_account_id"], set_=values))
     feeds.hidden(session, account_id, target.id)
+    streaming.viewer_changed_after_commit(session, account_id)
     return await relationships.for_account(session, account_id, target.id)
 
 
 async def unmute(session: AsyncSession, account_id: int, target_id: int) -> Relationship:
     target = await relationships.find_target(session, target_id, allow_suspended=True)
     await session.execute(delete(Mute).where(Mute.account_id == account_id, Mute.target_account_id == target.id))
+    streaming.viewer_changed_after_commit(session, account_id)
     return await relationships.for_account(session, account_id, target.id)
 
 

@@ -220,7 +220,9 @@ def _changed(session: AsyncSession, owner: Account) -> None:
     """Once the change commits, the owner's apps reload their filters (Mastodon's filters_changed)."""
     async def announce() -> None:
         try:
-            await streaming.publish_to_user(owner.id, "filters_changed")
+            # The apps reload theirs; every open stream (not only `user` ones) matches afresh.
+            await streaming.publish_many([streaming.user_channel(owner.id), streaming.system_channel(owner.id)],
+                                         "filters_changed")
         except Exception:  # the change has committed; a missed event only delays the reload
             log.exception("filters_changed for account %s not published", owner.id)
 

@@ -81,6 +81,16 @@ def token_channel(token_id: int) -> str:
     return f"timeline:access_token:{token_id}"
 
 
+def system_channel(account_id: int) -> str:
+    """System channel of one account, which every stream of theirs listens to: its blocks, mutes
+    or filters changed (VIEWER_CHANGED, or Mastodon's filters_changed), to be read again at once.
+    Never written to a client."""
+    return f"timeline:system:{account_id}"
+
+
+VIEWER_CHANGED = "relationships_changed"
+
+
 # -- publishing ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -150,6 +160,18 @@ async def publish_to_user(account_id: int, event: str, payload: Any = None, *, s
 
 async def publish_to_list(list_id: int, event: str, payload: Any = None) -> None:
     await publish(list_channel(list_id), event, payload)
+
+
+def viewer_changed_after_commit(session: AsyncSession, *account_ids: int) -> None:
+    """Blocks or mutes of these accounts change in this transaction: once it commits, their open
+    streams read them again before the next status (instead of up to a FILTER_TTL later)."""
+    async def tell() -> None:
+        try:
+            await publish_many([system_channel(a) for a in account_ids], VIEWER_CHANGED)
+        except Exception:  # the change has committed; the streams catch up within FILTER_TTL
+            log.exception("streams of accounts %s not told of new blocks or mutes", account_ids)
+
+    db.after_commit(session, tell)
 
 
 async def disconnect_token(token_id: int) -> None:

@@ -36,7 +36,9 @@ log = logging.getLogger("starling.streaming")
 # of a hashtag column) on one socket, so this only stops one socket from pinning thousands.
 MAX_SUBSCRIPTIONS = 256
 QUEUE_LIMIT = 1000  # events waiting to be written before a connection is considered too slow
-FILTER_TTL = 30.0  # seconds before a viewer's blocks, mutes and filters are read again
+# Seconds before a viewer's blocks, mutes and filters are read again; their changes are also
+# announced on the account's system channel, which makes the next status read them at once.
+FILTER_TTL = 30.0
 TOKEN_RECHECK_SECONDS = 60.0  # a revoked token's open streams end within this long
 TOO_MANY = f"Too many subscriptions on this connection (at most {MAX_SUBSCRIPTIONS})"
 
@@ -88,14 +90,15 @@ class StreamSession:
         self._queue: asyncio.Queue = asyncio.Queue(QUEUE_LIMIT)
         self._filter: ViewerFilter | None = None
         self._filter_at = 0.0
-        self._system_channel = streaming.token_channel(owner.token.id)
+        self._system_channels = [streaming.token_channel(owner.token.id), streaming.system_channel(owner.account.id)]
         # `filtered` tells which of the viewer's filters a status trips: only for tokens that may
         # read filters (Mastodon adds it for any token; a write-only one would learn them here).
         self._shows_filters = scopes.covers(owner.scopes, "read:filters")
         self._closed = False
 
     async def open(self) -> None:
-        await self.hub.add(self._system_channel, self._on_system)
+        for channel in self._system_channels:
+            await self.hub.add(channel, self._on_system)
 
     async def subscribe(self, name: Any, params: dict[str, Any]) -> None:
         stream = await streaming.resolve(self.owner, name, params)
@@ -136,8 +139,6 @@ class StreamSession:
                 return None
             if isinstance(item, Notice):
                 return item
-            if item.message.event == "filters_changed":
-                self._filter = None  # read again at the next status, not FILTER_TTL later
             payload = item.message.payload
             if item.stream.filtered and item.message.event in streaming.FILTERED_EVENTS:
                 viewer = await self._viewer_filter()
@@ -168,7 +169,8 @@ class StreamSession:
             for channel in subscription.stream.channels:
                 await self.hub.remove(channel, subscription.deliver)
         self.subscriptions.clear()
-        await self.hub.remove(self._system_channel, self._on_system)
+        for channel in self._system_channels:
+            await self.hub.remove(channel, self._on_system)
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -181,6 +183,8 @@ class StreamSession:
     def _on_system(self, message: Message) -> None:
         if message.event == "kill":
             self.end("Access token revoked")
+        elif message.event in ("filters_changed", streaming.VIEWER_CHANGED):
+            self._filter = None  # read again at the next status, not FILTER_TTL later
 
     async def _viewer_filter(self) -> ViewerFilter:
         now = time.monotonic()

@@ -7,6 +7,7 @@ process boundaries through Redis pub/sub.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from contextlib import asynccontextmanager
@@ -222,6 +223,51 @@ async def test_public_stream_hides_authors_the_viewer_blocks_mutes_or_is_blocked
         received = await frame(ws)
         assert json.loads(received["payload"])["id"] == shown["id"]
         await no_frame(ws, 0.5)
+
+
+async def test_blocks_mutes_and_filters_apply_at_once_to_streams_already_open(client, live_server):
+    """A stream keeps the viewer's blocks, mutes and filters for a while; changing them tells
+    every open stream of theirs (and a block, the blocked account's too), whatever it listens
+    to, so the next post already follows the change, as Mastodon's streaming server does."""
+    viewer, token = await user_with_token("viewer")
+    carol, carol_token = await user_with_token("carol")
+    _, friend_token = await user_with_token("friend")
+
+    async def shown(*sockets) -> list[list[str]]:
+        """Carol, the viewer and the friend post: whose posts each socket shows."""
+        for author_token in (carol_token, token, friend_token):
+            await post_status(client, auth(author_token), status="here")
+        await settled()  # every event published
+        seen = []
+        for ws in sockets:
+            names = []
+            with contextlib.suppress(asyncio.TimeoutError):
+                while True:
+                    names.append(json.loads((await frame(ws, deadline=0.3))["payload"])["account"]["username"])
+            seen.append(sorted(names))
+        return seen
+
+    async with socket(live_server, token, "stream=public") as ws, \
+            socket(live_server, carol_token, "stream=public:local") as carols_ws:
+        await until_listening(ws, streaming.PUBLIC)
+        await until_listening(carols_ws, streaming.PUBLIC_STREAMS["public:local"])
+        everyone = ["carol", "friend", "viewer"]
+        assert await shown(ws, carols_ws) == [everyone, everyone]  # blocks and mutes are loaded now
+        assert (await client.post(f"/api/v1/accounts/{carol.id}/block", headers=auth(token))).status_code == 200
+        # Neither sees the other's posts any more.
+        assert await shown(ws, carols_ws) == [["friend", "viewer"], ["carol", "friend"]]
+        assert (await client.post(f"/api/v1/accounts/{carol.id}/unblock", headers=auth(token))).status_code == 200
+        assert await shown(ws, carols_ws) == [everyone, everyone]
+        assert (await client.post(f"/api/v1/accounts/{carol.id}/mute", headers=auth(token))).status_code == 200
+        assert await shown(ws, carols_ws) == [["friend", "viewer"], everyone]
+        assert (await client.post(f"/api/v1/accounts/{carol.id}/unmute", headers=auth(token))).status_code == 200
+        assert await shown(ws) == [everyone]
+        # A new filter applies at once on a socket without the user stream too.
+        made = await client.post("/api/v2/filters", headers=auth(token), json={
+            "title": "Carol", "context": ["public"], "keywords_attributes": [{"keyword": "carol"}]})
+        assert made.status_code == 200, made.text
+        await post_status(client, auth(carol_token), status="carol again")
+        assert [f["filter"]["title"] for f in json.loads((await frame(ws))["payload"])["filtered"]] == ["Carol"]
 
 
 async def test_public_and_hashtag_streams_carry_the_viewers_filter_results(client, live_server):
