@@ -2,6 +2,7 @@
 
     rel = await blocks.block(session, me.id, target_id)        # also ends follows and requests both ways,
                                                                # and drops my notifications from them
+                                                               # and my conversations with them
     rel = await blocks.unblock(session, me.id, target_id)
     rel = await blocks.mute(session, me.id, target_id, notifications=True, duration=3600)
     rel = await blocks.unmute(session, me.id, target_id)
@@ -23,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.errors import ApiError
 from app.models import Account, Block, Mute
 from app.models.base import utcnow
-from app.services import feeds, follows, notifications, relationships, streaming
+from app.services import conversations, feeds, follows, notifications, relationships, streaming
 from app.services.relationships import Relationship
 
 MAX_MUTE_SECONDS = 100 * 365 * 24 * 3600  # beyond this a date is meaningless; use 0 for forever
@@ -40,6 +41,7 @@ async def block(session: AsyncSession, account_id: int, target_id: int) -> Relat
     await follows.sever(session, account_id, target.id)
     feeds.hidden(session, account_id, target.id, severed=followed)
     await notifications.clear_from(session, account_id, target.id)
+    await conversations.clear_with(session, account_id, target.id)
     streaming.viewer_changed_after_commit(session, account_id, target.id)  # a block hides both ways
     return await relationships.for_account(session, account_id, target.id)
 

@@ -5,6 +5,7 @@
     rows = await page_of(session, account_id, page)   # [AccountConversation], newest first
     row = await mark_read(session, account_id, raw_id)
     await remove(session, account_id, raw_id)
+    await clear_with(session, account_id, blocked_id)   # a block: the conversations with them go
 
 As Mastodon's AccountConversation: a direct post belongs, for its author and each local
 account it mentions, to the conversation of its thread with the other participants (the
@@ -126,3 +127,12 @@ async def mark_read(session: AsyncSession, account_id: int, raw_id) -> AccountCo
 async def remove(session: AsyncSession, account_id: int, raw_id) -> None:
     """Out of the owner's list (the posts stay; a new one brings the conversation back)."""
     await session.delete(await _own(session, account_id, raw_id))
+
+
+async def clear_with(session: AsyncSession, account_id: int, participant_id: int) -> None:
+    """Every conversation of the account that the participant is in goes (the account blocks
+    them, as Mastodon's AfterBlockService): a block hides their posts, which left such a
+    conversation showing no last status."""
+    await session.execute(AccountConversation.__table__.delete().where(
+        AccountConversation.account_id == account_id,
+        AccountConversation.participant_account_ids.any(participant_id)))
