@@ -71,7 +71,7 @@ async def _collect(page, sources_: list[Source], load: Loader, hidden: set[int] 
         horizon = None
         if cuts:
             horizon = min(cuts) if window.ascending else max(cuts)
-        candidates = {i for ids, _ in results for i in ids if window.contains(i) and i not in hidden}
+        candidates = {i for ids, _ in results for i in window.within(ids) if i not in hidden}
         if horizon is not None:
             candidates = {i for i in candidates if (i <= horizon if window.ascending else i >= horizon)}
         # Loaded nearest first, only a few beyond what the page still lacks: for most viewers
