@@ -11,12 +11,12 @@ oldest first (so scrolling up never skips). Results are always returned newest f
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 
 from app.api.params import whole_number
+from app.config import get_settings
 from app.errors import invalid
 from app.services.ids import MAX_ID
 
@@ -72,9 +72,11 @@ class Page:
         if not ids:
             return {}
         # The path as a URI again (a hashtag timeline's path may hold any letter, and a header
-        # only Latin-1): request.url carries it decoded.
+        # only Latin-1): request.url carries it decoded. On the instance's own base URL, not the
+        # request's scheme and Host: behind a proxy those may be http:// or an internal name,
+        # which https apps refuse to follow (mixed content, app transport security).
         path = request.scope.get("root_path", "") + request.scope["path"]  # decoded, as the router saw it
-        base = str(request.url.replace(path=quote(path, safe="/:@!$&'()*+,;=-._~"), query=""))
+        base = get_settings().base_url + quote(path, safe="/:@!$&'()*+,;=-._~")
         kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("max_id", "since_id", "min_id")]
 
         def url(key: str, value: int) -> str:

@@ -3,7 +3,7 @@ follow, and the owner).
 
     a_list = await lists.create(session, me, ListDraft(title="Friends"))
     await lists.add_accounts(session, me, a_list.id, [alice.id, bob.id])
-    rows = await lists.accounts(session, me, a_list.id, page)          # (row id, Account) pairs
+    accounts = await lists.accounts(session, me, a_list.id, page)      # newest account first
 
 Membership hangs on the owner's follow of the member (list_accounts.follow_id), or on their
 pending request to follow (follow_request_id, moved to the follow when it is accepted:
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,6 +29,7 @@ from app.services.ids import MAX_ID
 from app.services.statuses import parse_id
 
 MAX_TITLE = 255
+PER_ACCOUNT = 50  # lists an account may have (Mastodon's List::PER_ACCOUNT_LIMIT)
 
 
 @dataclass
@@ -73,6 +74,9 @@ async def all_of(session: AsyncSession, owner: Account) -> list[List]:
 
 async def create(session: AsyncSession, owner: Account, draft: ListDraft) -> List:
     draft = _checked(draft, creating=True)
+    held = (await session.exec(select(func.count()).select_from(List).where(List.account_id == owner.id))).one()
+    if held >= PER_ACCOUNT:
+        raise ApiError("Validation failed: You have reached the maximum number of lists", 422)
     a_list = List(account_id=owner.id, title=draft.title, replies_policy=draft.replies_policy or "list",
                   exclusive=bool(draft.exclusive))
     session.add(a_list)
@@ -100,23 +104,20 @@ async def remove(session: AsyncSession, owner: Account, list_id) -> None:
     await session.delete(a_list)
 
 
-async def accounts(session: AsyncSession, owner: Account, list_id, page) -> list[tuple[int, Account]]:
-    """Members as (membership id, account), paginated by membership like Mastodon;
+async def accounts(session: AsyncSession, owner: Account, list_id, page) -> list[Account]:
+    """Members, newest account first and paginated by account id, as Mastodon's
+    `paginate_by_max_id` on the list's accounts (a client pages on with the last account's id);
     `page` None means all of them. Suspended members are not listed (Mastodon's without_suspended)."""
     a_list = await find_list(session, owner, list_id)
-    query = (select(ListAccount.id, Account).join(Account, Account.id == ListAccount.account_id)
+    query = (select(Account).join(ListAccount, ListAccount.account_id == Account.id)
              .where(ListAccount.list_id == a_list.id, Account.suspended_at.is_(None)))
     if page is None:
-        rows = (await session.exec(query.order_by(ListAccount.id.desc()))).all()
-        return [(row_id, account) for row_id, account in rows]
-    rows = (await session.exec(page.apply(query, ListAccount.id))).all()
-    return page.order([(row_id, account) for row_id, account in rows], key=lambda pair: pair[0])
+        return list((await session.exec(query.order_by(Account.id.desc()))).all())
+    return page.order(list((await session.exec(page.apply(query, Account.id))).all()))
 
 
 def _account_ids(raw_ids: list) -> list[int]:
     ids = [parse_id(r) if isinstance(r, (str, int)) else None for r in raw_ids]
-    if not ids:
-        raise ApiError("account_ids must list at least one account", 422)
     if any(i is None for i in ids):
         raise NotFound()
     return list(dict.fromkeys(ids))
@@ -140,6 +141,8 @@ async def add_accounts(session: AsyncSession, owner: Account, list_id, raw_ids: 
     # is never tied to a row that is gone.
     a_list = await find_list(session, owner, list_id, lock=True)
     ids = _account_ids(raw_ids)
+    if not ids:
+        return  # nothing to add: fine, as Mastodon (a client saving a list with no change)
     for account_id in sorted(i for i in ids if i != owner.id):
         await relationships.pair_lock(session, owner.id, account_id)
     follows, requests = await _ties(session, owner.id, ids)

@@ -1,6 +1,8 @@
 """GET /api/v1/accounts/:id/statuses: filters, pagination, visibility and blocks."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import update
 
 from app import db
@@ -65,6 +67,20 @@ async def test_pagination_with_link_headers(client):
     assert await listed(client, alice, limit=2, max_id=ids[3]) == [ids[2], ids[1]]
     assert await listed(client, alice, since_id=ids[2]) == [ids[4], ids[3]]
     assert await listed(client, alice, limit=2, min_id=ids[0]) == [ids[2], ids[1]]
+
+
+async def test_link_headers_are_on_the_instances_own_base_url_whatever_host_was_asked(client, settings):
+    """Behind a proxy the request may come as http:// or to an internal name: the Link still
+    leads to the instance's own address, which https apps can follow."""
+    alice, alice_h = await signed_in("alice")
+    for n in range(3):
+        await post_status(client, alice_h, status=f"n{n}")
+    page = await client.get(f"http://upstream.internal:3000/api/v1/accounts/{alice.id}/statuses",
+                            params={"limit": 2})
+    assert page.status_code == 200
+    targets = re.findall(r"<([^>]+)>", page.headers["link"])
+    assert len(targets) == 2
+    assert all(t.startswith(f"{settings.base_url}/api/v1/accounts/{alice.id}/statuses?") for t in targets)
 
 
 async def test_visibility_levels_per_viewer(client):

@@ -57,6 +57,17 @@ async def test_bad_titles_and_replies_policies_are_refused(client):
     assert (await client.get(LISTS, headers=alice_h)).json() == [made]
 
 
+async def test_an_account_may_have_50_lists(client):
+    alice, alice_h = await signed_in("alice")
+    for n in range(50):
+        assert (await client.post(LISTS, json={"title": f"list {n}"}, headers=alice_h)).status_code == 200
+    refused = await client.post(LISTS, json={"title": "one more"}, headers=alice_h)
+    assert refused.status_code == 422 and "maximum number of lists" in refused.json()["error"]
+    assert len((await client.get(LISTS, headers=alice_h)).json()) == 50
+    _, bob_h = await signed_in("bob")  # a limit per account
+    assert (await client.post(LISTS, json={"title": "bob's"}, headers=bob_h)).status_code == 200
+
+
 async def test_someone_elses_list_is_not_found(client):
     alice, alice_h = await signed_in("alice")
     bob, bob_h = await signed_in("bob")
@@ -90,7 +101,8 @@ async def test_members_must_be_followed_and_are_added_all_or_nothing(client):
     assert_matches_spec(refused, "POST", "/api/v1/lists/{id}/accounts")
     assert await count(ListAccount) == 0
     assert (await client.post(members, json={"account_ids": ["nope"]}, headers=alice_h)).status_code == 404
-    assert (await client.post(members, json={}, headers=alice_h)).status_code == 422
+    nobody = await client.post(members, json={}, headers=alice_h)  # nobody to add: fine, as Mastodon
+    assert (nobody.status_code, nobody.json()) == (200, {}) and await count(ListAccount) == 0
 
     added = await client.post(members, json={"account_ids": [str(bob.id), str(carol.id)]}, headers=alice_h)
     assert added.status_code == 200 and added.json() == {}
@@ -137,6 +149,31 @@ async def test_members_are_paged_40_by_default_up_to_80_without_suspended_ones(c
         await session.execute(update(Account).where(Account.id == people[0].id).values(suspended_at=utcnow()))
     listed = (await client.get(members, params={"limit": 500}, headers=alice_h)).json()
     assert len(listed) == 41 and str(people[0].id) not in {a["id"] for a in listed}
+
+
+async def test_members_come_newest_account_first_and_page_by_account_id(client):
+    """As Mastodon (paginate_by_max_id on the list's accounts): whatever order they were added
+    in, and a client that pages on with the last account's id gets the rest; adding or
+    removing nobody is fine."""
+    alice, alice_h = await signed_in("alice")
+    people = [(await signed_in(name))[0] for name in ("bob", "carol", "dave", "erin")]
+    for person in people:
+        await follow(alice, person)
+    made = (await client.post("/api/v1/lists", json={"title": "Friends"}, headers=alice_h)).json()
+    members = f"/api/v1/lists/{made['id']}/accounts"
+    for person in (people[1], people[3], people[0], people[2]):  # added out of account order
+        added = await client.post(members, json={"account_ids": [str(person.id)]}, headers=alice_h)
+        assert added.status_code == 200, added.text
+    newest_first = [str(p.id) for p in sorted(people, key=lambda p: p.id, reverse=True)]
+    first = await client.get(members, params={"limit": 2}, headers=alice_h)
+    assert [a["id"] for a in first.json()] == newest_first[:2]
+    assert f"max_id={newest_first[1]}" in first.headers["link"]
+    rest = await client.get(members, params={"limit": 2, "max_id": newest_first[1]}, headers=alice_h)
+    assert [a["id"] for a in rest.json()] == newest_first[2:]
+    for method in ("POST", "DELETE"):
+        nobody = await client.request(method, members, json={"account_ids": []}, headers=alice_h)
+        assert (nobody.status_code, nobody.json()) == (200, {})
+    assert [a["id"] for a in (await client.get(members, headers=alice_h)).json()] == newest_first
 
 
 async def list_timeline(client, headers, list_id) -> list[str]:

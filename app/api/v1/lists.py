@@ -65,8 +65,8 @@ async def accounts(request: Request) -> Response:
     page = None if str(params.get("limit", "")).strip() == "0" else Page.from_params(params, default=40, maximum=80)
     async with db.session() as session:
         rows = await lists.accounts(session, request.state.auth.account, request.path_params["id"], page)
-    headers = page.link_header(request, [row_id for row_id, _ in rows]) if page is not None else {}
-    return json_response([account_json(account) for _, account in rows], headers=headers)
+    headers = page.link_header(request, [account.id for account in rows]) if page is not None else {}
+    return json_response([account_json(account) for account in rows], headers=headers)
 
 
 @authenticated("write:lists")
