@@ -186,20 +186,27 @@ async def _repeating_pulled(session: AsyncSession, viewer_id: int, floor: int, s
     followed = {row[0] for row in await sources.followed_pulled(session, viewer_id)} if boosts else set()
     if not followed:
         return set()  # most viewers: no pulled account, no question
+    falloff = store.REBLOG_FALLOFF
+    # The pulled entries under every boost of the page, read once for all (a pulled account's
+    # posts are sparse among the rest): twice the falloff under the newest boost, and again
+    # for a boost whose falloff that does not cover.
+    read = await sources.home(session, viewer_id, Window(max_id=max(b.id for b in boosts) + 1), 2 * falloff,
+                              follows="pulled")
     held = set()
     for boost in boosts:
         boosted_id = boost.reblog_of_id
-        pulled_under = await sources.home(session, viewer_id, Window(max_id=boost.id), store.REBLOG_FALLOFF,
-                                          follows="pulled")
+        pulled_under = [row for row in read if row[0] < boost.id][:falloff]
+        if len(pulled_under) < falloff and len(read) >= 2 * falloff:
+            pulled_under = await sources.home(session, viewer_id, Window(max_id=boost.id), falloff, follows="pulled")
         same = [row[0] for row in pulled_under if boosted_id in (row[0], row[1])]
         if boost.account_id in followed:  # a pulled boost: the feed may show the post already
             same += [i for i in await store.showing(viewer_id, boosted_id) if i < boost.id]
         if not same:
             continue
         nearest = max(same)
-        between = (await store.count_between(viewer_id, nearest, boost.id, store.REBLOG_FALLOFF)
+        between = (await store.count_between(viewer_id, nearest, boost.id, falloff)
                    + sum(1 for row in pulled_under if nearest < row[0]))
-        if between < store.REBLOG_FALLOFF:
+        if between < falloff:
             held.add(boost.id)
     return held
 

@@ -591,6 +591,29 @@ async def test_a_pulled_post_and_a_boost_of_it_in_the_feed_show_once(client):
         assert up == expected[:-1]
 
 
+async def test_boosts_of_pulled_posts_far_apart_on_one_page_are_each_judged(client, monkeypatch):
+    """The pulled entries under a page's boosts are read once for all, and again for a boost
+    lower on the page that this read does not reach (here with a falloff of 2 entries)."""
+    monkeypatch.setattr(store, "REBLOG_FALLOFF", 2)  # the read's rule only (the feed script keeps 40)
+    alice, alice_h = await reader(client, "alice")
+    star, star_h = await signed_in("star")
+    bob, bob_h = await signed_in("bob")
+    _, dave_h = await signed_in("dave")  # alice follows none of dave
+    fan, _ = await make_user("fan")
+    for follower in (alice, fan):
+        await follow(follower, star)
+    await follow(alice, bob)
+    with tuned(fanout_pull_threshold=1):  # star has 2 followers: pulled, not pushed
+        quoted = await post(client, star_h, "worth a boost")
+        await boost(client, bob_h, quoted)  # right above it: held back
+        later = [await post(client, star_h, f"later {n}") for n in range(4)]
+        daves = await post(client, dave_h, "dave's")
+        shown_boost = await boost(client, bob_h, daves)
+        await settled()
+        expected = [shown_boost, *(s["id"] for s in reversed(later)), quoted["id"]]
+        assert await home(client, alice_h) == expected
+
+
 async def test_followers_of_a_hashtag_get_a_pulled_accounts_post_with_it(client):
     """An account pulled at read time is not fanned out to its followers, but its public post
     still reaches the feeds of those who follow one of its hashtags (and only of those)."""
