@@ -204,9 +204,14 @@ async def _repeating_pulled(session: AsyncSession, viewer_id: int, floor: int, s
         if not same:
             continue
         nearest = max(same)
-        between = (await store.count_between(viewer_id, nearest, boost.id, falloff)
-                   + sum(1 for row in pulled_under if nearest < row[0]))
-        if between < falloff:
+        # The entries in between, each once (a pulled post with a hashtag the viewer follows is
+        # in the feed too): the feed's, the pulled ones, and PostgreSQL's under the feed's floor.
+        between = await store.between(viewer_id, nearest, boost.id, falloff)
+        between.update(row[0] for row in pulled_under if nearest < row[0])
+        if nearest < floor and len(between) < falloff:
+            below = await sources.home(session, viewer_id, Window(max_id=floor, since_id=nearest), falloff)
+            between.update(row[0] for row in below)
+        if len(between) < falloff:
             held.add(boost.id)
     return held
 

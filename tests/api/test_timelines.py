@@ -591,6 +591,44 @@ async def test_a_pulled_post_and_a_boost_of_it_in_the_feed_show_once(client):
         assert up == expected[:-1]
 
 
+async def test_entries_between_a_boost_and_a_pulled_post_count_once_and_under_the_floor_too(client):
+    """What lies between a followee's boost and the pulled post it repeats counts each entry
+    once (a pulled post with a followed hashtag is in the feed too) and counts the entries
+    under the feed's floor, read from PostgreSQL: 25 entries between hold the boost back,
+    60 do not, wherever the floor is."""
+    alice, alice_h = await reader(client, "alice")
+    star, star_h = await signed_in("star")
+    bob, bob_h = await signed_in("bob")
+    fan, _ = await make_user("fan")
+    for follower in (alice, fan):
+        await follow(follower, star)
+    await follow(alice, bob)
+    assert (await client.post("/api/v1/tags/cats/follow", headers=alice_h)).status_code == 200
+    with tuned(fanout_pull_threshold=1):  # star has 2 followers: pulled, not pushed
+        near = await post(client, star_h, "near")
+        tagged = [await post(client, star_h, f"#cats {n}") for n in range(25)]
+        await settled()
+        assert int(tagged[-1]["id"]) in await store.ids(alice.id)  # in the feed and pulled
+        held = await boost(client, bob_h, near)
+        await settled()
+        assert held not in await home(client, alice_h, limit=40)
+
+        far = await post(client, star_h, "far")
+        base = int(far["id"])
+        async with db.session() as session:
+            session.add_all(Status(id=base + n, uri=f"https://example.test/f/{base + n}", account_id=bob.id,
+                                   text=f"f{n}", content=f"<p>f{n}</p>") for n in range(1, 61))
+        await store.fill(alice.id, [(base + n, None, bob.id) for n in range(1, 61)])
+        shown = await boost(client, bob_h, far)
+        await settled()
+        assert (await home(client, alice_h, limit=40))[0] == shown
+        # The feed cut back to the boost (its floor: every entry under it from PostgreSQL).
+        feeds = app_redis.feeds()
+        await feeds.set(store.floor_key(alice.id), shown, keepttl=True)
+        await feeds.zremrangebyscore(store.feed_key(alice.id), "-inf", f"({shown}")
+        assert (await home(client, alice_h, limit=40))[0] == shown
+
+
 async def test_boosts_of_pulled_posts_far_apart_on_one_page_are_each_judged(client, monkeypatch):
     """The pulled entries under a page's boosts are read once for all, and again for a boost
     lower on the page that this read does not reach (here with a falloff of 2 entries)."""

@@ -468,12 +468,13 @@ async def showing(account_id: int, status_id: int) -> list[int]:
     return [int(score) for score in scores if score is not None]
 
 
-async def count_between(account_id: int, low: int, high: int, most: int) -> int:
-    """How many entries the feed holds strictly between two ids, counting up to `most`."""
+async def between(account_id: int, low: int, high: int, most: int) -> set[int]:
+    """The feed's entries strictly between two ids, the oldest `most` of them at least (all
+    of them when there are fewer)."""
     # Inclusive score bounds and a margin, cut exactly by member (see the module docstring).
     members = await app_redis.feeds().zrangebyscore(feed_key(account_id), low, high, start=0,
                                                     num=most + 2 * SCORE_MARGIN)
-    return min(most, sum(1 for member in members if low < int(member) < high))
+    return {i for i in map(int, members) if low < i < high}
 
 
 async def ids(account_id: int) -> list[int]:
