@@ -76,16 +76,21 @@ async def _collect(page, sources_: list[Source], load: Loader, hidden: set[int] 
             candidates = {i for i in candidates if (i <= horizon if window.ascending else i >= horizon)}
         # Loaded nearest first, only a few beyond what the page still lacks: for most viewers
         # every candidate is shown. Once some were not (mutes, blocks and exclusive lists apply
-        # only here), every candidate is loaded at once, as the rest of this round's are: one
-        # load more per read at most, however many are hidden.
+        # only here), the rest are loaded in batches of a whole round's worth (so a usual round
+        # at once: one load more per read at most), each twice the last: a page deep in hidden
+        # entries (rounds of thousands of ids, MAX_EMPTY_ROUNDS) loads only what fills it.
         nearest = sorted(candidates, reverse=not window.ascending)
-        take = page.limit - len(found) + SLACK if frugal else len(nearest)
-        for batch in (nearest[:take], nearest[take:]):
-            if batch and len(found) < page.limit:
-                shown = await load(batch)
-                frugal = frugal and len(shown) == len(batch)
-                for status in shown:
-                    found[status.id] = status
+        whole = 2 * (page.limit + EXTRA)
+        take = page.limit - len(found) + SLACK if frugal else whole
+        start = 0
+        while start < len(nearest) and len(found) < page.limit:
+            batch = nearest[start:start + take]
+            start += take
+            shown = await load(batch)
+            frugal = frugal and len(shown) == len(batch)
+            for status in shown:
+                found[status.id] = status
+            take = max(2 * take, whole)
         if len(found) >= page.limit or horizon is None or (found and round_ >= MAX_ROUNDS):
             break
         if not found:
