@@ -90,6 +90,7 @@ class StreamSession:
         self._queue: asyncio.Queue = asyncio.Queue(QUEUE_LIMIT)
         self._filter: ViewerFilter | None = None
         self._filter_at = 0.0
+        self._filter_changes = 0  # notices of a change heard: a load they overlap is not kept
         self._system_channels = [streaming.token_channel(owner.token.id), streaming.system_channel(owner.account.id)]
         # `filtered` tells which of the viewer's filters a status trips: only for tokens that may
         # read filters (Mastodon adds it for any token; a write-only one would learn them here).
@@ -185,12 +186,21 @@ class StreamSession:
             self.end("Access token revoked")
         elif message.event in ("filters_changed", streaming.VIEWER_CHANGED):
             self._filter = None  # read again at the next status, not FILTER_TTL later
+            self._filter_changes += 1
 
     async def _viewer_filter(self) -> ViewerFilter:
         now = time.monotonic()
         if self._filter is None or now - self._filter_at > FILTER_TTL:
-            self._filter = await streaming.load_filter(self.owner.account.id)
-            self._filter_at = now
+            # A change announced while a load ran may be missing from it: read once more, and
+            # keep only a load no notice overlapped (under a stream of changes, the next status
+            # reads again).
+            for _ in range(2):
+                heard = self._filter_changes
+                loaded = await streaming.load_filter(self.owner.account.id)
+                if heard == self._filter_changes:
+                    self._filter, self._filter_at = loaded, now
+                    break
+            return loaded
         return self._filter
 
 

@@ -26,8 +26,9 @@ from app.models.list import List
 from app.services import blocks, filters, streaming, tokens
 from app.services.feeds import fanout
 from app.services.feeds import store as feed_store
+from app.services.streaming import ViewerFilter
 from app.services.tokens import lookup
-from app.streaming.session import MAX_SUBSCRIPTIONS, with_filter_results
+from app.streaming.session import MAX_SUBSCRIPTIONS, StreamSession, with_filter_results
 from tests.api import test_oauth as oauth_flow
 from tests.api.test_timelines import tuned
 from tests.app.test_notices import listening_here
@@ -268,6 +269,33 @@ async def test_blocks_mutes_and_filters_apply_at_once_to_streams_already_open(cl
         assert made.status_code == 200, made.text
         await post_status(client, auth(carol_token), status="carol again")
         assert [f["filter"]["title"] for f in json.loads((await frame(ws))["payload"])["filtered"]] == ["Carol"]
+
+
+async def test_a_block_announced_while_a_stream_loads_the_viewers_blocks_is_not_lost(client, monkeypatch):
+    """The notice of a block that commits while a stream is reading the viewer's blocks and
+    mutes (which may then miss it) makes it read them again, rather than keep the old ones for
+    FILTER_TTL."""
+    alice, token = await user_with_token("alice")
+    async with db.session() as session:
+        owner = await lookup(session, token)
+    stream = StreamSession(owner)
+    before, after = ViewerFilter(), ViewerFilter(hidden={12345})
+    loads = [before, after]
+    reading = asyncio.Event()
+
+    async def load_filter(account_id: int) -> ViewerFilter:
+        loaded = loads.pop(0)
+        if loaded is before:
+            reading.set()
+            await asyncio.sleep(0.05)  # the block commits and is announced meanwhile
+        return loaded
+
+    monkeypatch.setattr(streaming, "load_filter", load_filter)
+    loading = asyncio.create_task(stream._viewer_filter())
+    await reading.wait()
+    stream._on_system(streaming.Message(streaming.VIEWER_CHANGED))
+    assert await loading is after
+    assert await stream._viewer_filter() is after  # kept: no notice overlapped the second read
 
 
 async def test_public_and_hashtag_streams_carry_the_viewers_filter_results(client, live_server):
