@@ -75,7 +75,7 @@ class Page:
         # only Latin-1): request.url carries it decoded. On the instance's own base URL, not the
         # request's scheme and Host: behind a proxy those may be http:// or an internal name,
         # which https apps refuse to follow (mixed content, app transport security).
-        path = request.scope.get("root_path", "") + request.scope["path"]  # decoded, as the router saw it
+        path = request.scope["path"]  # decoded; with any root_path in it already (ASGI 2.3, uvicorn)
         base = get_settings().base_url + quote(path, safe="/:@!$&'()*+,;=-._~")
         kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("max_id", "since_id", "min_id")]
 

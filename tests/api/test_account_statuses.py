@@ -4,8 +4,10 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import update
+from starlette.requests import Request
 
 from app import db
+from app.api.pagination import Page
 from app.models import Account, User
 from tests.support.openapi import assert_matches_spec
 from tests.support.world import block, follow, make_media, post_status, signed_in
@@ -81,6 +83,15 @@ async def test_link_headers_are_on_the_instances_own_base_url_whatever_host_was_
     targets = re.findall(r"<([^>]+)>", page.headers["link"])
     assert len(targets) == 2
     assert all(t.startswith(f"{settings.base_url}/api/v1/accounts/{alice.id}/statuses?") for t in targets)
+
+
+def test_link_headers_keep_a_mount_prefix_once():
+    """Mounted under a prefix, the server puts it in the path as well as in root_path (ASGI 2.3):
+    the Link carries it once."""
+    scope = {"type": "http", "method": "GET", "root_path": "/social", "path": "/social/api/v1/timelines/home",
+             "query_string": b"limit=2", "headers": []}
+    link = Page(limit=2).link_header(Request(scope), [5, 9])["Link"]
+    assert "/social/api/v1/timelines/home?limit=2&max_id=5" in link and "/social/social/" not in link
 
 
 async def test_visibility_levels_per_viewer(client):
