@@ -638,6 +638,18 @@ async def test_edits_of_an_account_pulled_at_read_time_reach_its_followers_home_
             assert edited.status_code == 200, edited.text
             change = await frame(ws)
             assert change["event"] == "status.update" and "after" in json.loads(change["payload"])["content"]
+            # A reply to someone alice does not follow never reached her stream: nor does its edit.
+            _, carol_token = await user_with_token("carol")
+            carols = (await post_status(client, auth(carol_token), status="carol speaking")).json()
+            reply = (await post_status(client, auth(star_token), status="@carol yes",
+                                       in_reply_to_id=carols["id"])).json()
+            await settled()
+            await no_frame(ws, 0.3)
+            edited = await client.put(f"/api/v1/statuses/{reply['id']}", json={"status": "@carol no"},
+                                      headers=auth(star_token))
+            assert edited.status_code == 200, edited.text
+            await settled()
+            await no_frame(ws, 0.5)
 
 
 async def test_posts_of_an_account_pulled_at_read_time_reach_its_followers_home_streams(client, live_server):

@@ -367,9 +367,9 @@ async def withdraw(status_id: int) -> int:
 
 async def announce_edit(status_id: int, announcement: ViewerAnnouncement) -> int:
     """`status.update` for an edited status on the open home streams that show it: those whose
-    feed holds it (followers', and followers' of its hashtags), or, for an author pulled at read
-    time (whose posts no feed holds), every follower's (a direct post's: those it mentions);
-    and on the open list streams whose list shows it. Rendered for each such receiver (a
+    feed holds it (followers', and followers' of its hashtags), and for an author pulled at read
+    time (whose posts no follower's feed holds) the followers the fan-out's rules give it to
+    (as its new post was told); and on the open list streams whose list shows it. Rendered for each such receiver (a
     list's owner), and only if there is one. How many were told."""
     async with db.session() as session:
         status = await session.get(Status, status_id)
@@ -378,13 +378,12 @@ async def announce_edit(status_id: int, announcement: ViewerAnnouncement) -> int
         author = await session.get(Account, status.account_id)
         watching = await store.watching(await _feed_owners(session, status))
         pulled = author is not None and author.followers_count > get_settings().fanout_pull_threshold
-        if not pulled:
-            holders = await store.holding(watching, status.id)
-        elif status.visibility == "direct":  # no feed to ask: only who may see it
-            allowed = {status.account_id, *await _mentioned_locals(session, status.id)}
-            holders = [a for a in watching if a in allowed]
-        else:
-            holders = watching
+        holders = await store.holding(watching, status.id)  # the author's own feed too
+        if pulled:
+            # No follower's feed holds it (followers of its hashtags' may): also those whose open
+            # stream the fan-out told of it, by the same rules (a direct post: the followers it
+            # mentions; a reply: those who follow whom it answers too).
+            holders += await audience.followers_among(session, status, [a for a in watching if a not in holders])
         lists = await _lists_showing(session, status)
     announcer = _Announcer(status, _silent, per_viewer=announcement)
     await announcer.tell(holders)
