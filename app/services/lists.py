@@ -74,6 +74,9 @@ async def all_of(session: AsyncSession, owner: Account) -> list[List]:
 
 async def create(session: AsyncSession, owner: Account, draft: ListDraft) -> List:
     draft = _checked(draft, creating=True)
+    # One owner's creates one at a time (the lock of the pair of the owner with themselves,
+    # which nothing else takes), so two at once cannot both pass the count.
+    await relationships.pair_lock(session, owner.id, owner.id)
     held = (await session.exec(select(func.count()).select_from(List).where(List.account_id == owner.id))).one()
     if held >= PER_ACCOUNT:
         raise ApiError("Validation failed: You have reached the maximum number of lists", 422)
