@@ -69,6 +69,50 @@ async def reader(client, name: str) -> tuple[Account, dict]:
     return account, headers
 
 
+async def scrolled_down(client, headers, limit: int) -> list[str]:
+    """Every page from the top, following max_id as an app scrolling down does."""
+    seen, max_id = [], None
+    while page := await home(client, headers, limit=limit, **({"max_id": max_id} if max_id else {})):
+        seen += page
+        max_id = page[-1]
+    return seen
+
+
+async def scrolled_up(client, headers, limit: int, min_id: str) -> list[str]:
+    """Every page above `min_id`, following min_id as an app catching up does; newest first."""
+    seen = []
+    while page := await home(client, headers, limit=limit, min_id=min_id):
+        seen = page + seen
+        min_id = page[0]
+    return seen
+
+
+async def fillers(author: Account, above: int, count: int, *, into_feed_of: Account | None = None) -> list[str]:
+    """`count` posts by `author` with the ids right above `above`, written straight in (and into
+    a live feed): a test's worth of time for what would take that many posts. Newest first."""
+    ids = [above + n for n in range(1, count + 1)]
+    async with db.session() as session:
+        session.add_all(Status(id=i, uri=f"https://example.test/filler/{i}", account_id=author.id,
+                               text=f"filler {i}", content=f"<p>filler {i}</p>") for i in ids)
+    if into_feed_of is not None:
+        await store.fill(into_feed_of.id, [(i, None, author.id) for i in ids])
+    return [str(i) for i in reversed(ids)]
+
+
+async def star_world(client) -> tuple:
+    """alice (a live feed) follows bob and star; star has one more follower, so with
+    `tuned(fanout_pull_threshold=1)` star's posts are pulled at read time, bob's pushed.
+    (alice, alice_h, star_h, bob, bob_h)."""
+    alice, alice_h = await reader(client, "alice")
+    star, star_h = await signed_in("star")
+    bob, bob_h = await signed_in("bob")
+    fan, _ = await make_user("fan")
+    for follower in (alice, fan):
+        await follow(follower, star)
+    await follow(alice, bob)
+    return alice, alice_h, star_h, bob, bob_h
+
+
 # -- home -------------------------------------------------------------------------------
 
 async def test_home_shows_own_and_followed_posts_newest_first(client):
@@ -192,36 +236,21 @@ async def test_pages_from_postgres_hold_back_the_boosts_the_feed_would(client):
     await boost(client, bob_h, own)  # the post itself is right under it: held back
     old = await post(client, dave_h, "old news")
     # 40 entries later that post is no longer near the top: a boost of it shows again.
-    base = int(old["id"])
-    async with db.session() as session:
-        for n in range(1, 41):
-            session.add(Status(id=base + n, uri=f"https://example.test/filler/{base + n}", account_id=dave.id,
-                               text=f"filler {n}", content=f"<p>filler {n}</p>"))
+    between = await fillers(dave, int(old["id"]), 40)
     late_boost = await boost(client, carol_h, old)
-    expected = [late_boost, *(str(base + n) for n in range(40, 0, -1)), old["id"], own["id"], first_boost]
-
-    async def scrolled(headers, limit: int) -> list[str]:
-        seen, max_id = [], None
-        while page := await home(client, headers, limit=limit, **({"max_id": max_id} if max_id else {})):
-            seen += page
-            max_id = page[-1]
-        return seen
+    expected = [late_boost, *between, old["id"], own["id"], first_boost]
 
     (alice, alice_h), (erin, erin_h) = readers
     assert await store.floor_of(alice.id) is None
-    assert await scrolled(alice_h, 40) == expected  # from PostgreSQL: no live feed yet
+    assert await scrolled_down(client, alice_h, 40) == expected  # from PostgreSQL: no live feed yet
     await live_feed(alice)
-    assert await scrolled(alice_h, 40) == expected  # the rebuilt feed shows the same
+    assert await scrolled_down(client, alice_h, 40) == expected  # the rebuilt feed shows the same
 
     with tuned(feed_max_items=3):  # past a feed of three entries, both ways
         await home(client, erin_h)
         await live_feed(erin)
-        assert await scrolled(erin_h, 4) == expected
-        up, min_id = [], shared["id"]
-        while page := await home(client, erin_h, limit=4, min_id=min_id):
-            up = page + up
-            min_id = page[0]
-        assert up == expected
+        assert await scrolled_down(client, erin_h, 4) == expected
+        assert await scrolled_up(client, erin_h, 4, shared["id"]) == expected
 
 
 async def test_held_back_boosts_do_not_depend_on_where_a_page_starts(client):
@@ -281,24 +310,16 @@ async def test_a_muted_account_posting_on_and_on_does_not_end_the_scroll(client)
             await follow(account, followed)
         assert (await client.post(f"/api/v1/accounts/{muted.id}/mute", headers=headers)).status_code == 200
     older = [await post(client, bob_h, f"older {n}") for n in range(2)]
-    base = int(older[-1]["id"])
-    async with db.session() as session:
-        session.add_all(Status(id=base + n, uri=f"https://example.test/s/{base + n}", account_id=muted.id,
-                               text="x", content="<p>x</p>") for n in range(1, 201))
-    newest = await post(client, bob_h, "newest")
     (alice, alice_h), (erin, erin_h) = readers
     await home(client, erin_h)
     await live_feed(erin)
-    await store.fill(erin.id, [(base + n, None, muted.id) for n in range(1, 201)])
+    await fillers(muted, int(older[-1]["id"]), 200, into_feed_of=erin)
+    newest = await post(client, bob_h, "newest")
     assert await store.claim_rebuild(alice.id)  # as if a rebuild were on its way: alice reads PostgreSQL
     expected = [newest["id"], older[1]["id"], older[0]["id"]]
     for headers in (alice_h, erin_h):
         for limit in (1, 2, 20):
-            seen, max_id = [], None
-            while page := await home(client, headers, limit=limit, **({"max_id": max_id} if max_id else {})):
-                seen += page
-                max_id = page[-1]
-            assert seen == expected, limit
+            assert await scrolled_down(client, headers, limit) == expected, limit
         assert await home(client, headers, limit=1, min_id=older[1]["id"]) == [newest["id"]]
     assert await store.floor_of(alice.id) is None  # alice's pages came from PostgreSQL
 
@@ -523,13 +544,7 @@ async def test_exclusive_lists_take_their_members_out_of_home(client):
 
 
 async def test_very_followed_accounts_are_pulled_at_read_time_and_merged_in_order(client):
-    alice, alice_h = await reader(client, "alice")
-    star, star_h = await signed_in("star")
-    bob, bob_h = await signed_in("bob")
-    fan, _ = await make_user("fan")
-    for follower in (alice, fan):
-        await follow(follower, star)
-    await follow(alice, bob)
+    alice, alice_h, star_h, bob, bob_h = await star_world(client)
     with tuned(fanout_pull_threshold=1):  # star has 2 followers: pulled, not pushed
         posted = []
         for n in range(6):
@@ -538,14 +553,7 @@ async def test_very_followed_accounts_are_pulled_at_read_time_and_merged_in_orde
         assert set(await store.ids(alice.id)) == {int(s["id"]) for s in posted[0::2]}  # bob's only
         expected = [s["id"] for s in reversed(posted)]
         assert await home(client, alice_h) == expected
-        pages, max_id = [], None
-        while True:
-            page = await home(client, alice_h, limit=2, **({"max_id": max_id} if max_id else {}))
-            if not page:
-                break
-            pages += page
-            max_id = page[-1]
-        assert pages == expected
+        assert await scrolled_down(client, alice_h, 2) == expected
         assert await home(client, alice_h, min_id=posted[1]["id"], limit=2) == [posted[3]["id"], posted[2]["id"]]
 
 
@@ -553,22 +561,10 @@ async def test_a_pulled_post_and_a_boost_of_it_in_the_feed_show_once(client):
     """Mastodon's reblog rule across the feed and the posts pulled at read time: a boost by a
     followee of a pulled account's post, and a pulled account's boost of a post in the feed,
     are held back while what they repeat is among the 40 entries under them, on every page."""
-    alice, alice_h = await reader(client, "alice")
-    star, star_h = await signed_in("star")
-    bob, bob_h = await signed_in("bob")
-    fan, _ = await make_user("fan")
-    for follower in (alice, fan):
-        await follow(follower, star)
-    await follow(alice, bob)
-    with tuned(fanout_pull_threshold=1):  # star has 2 followers: pulled, not pushed
+    alice, alice_h, star_h, bob, bob_h = await star_world(client)
+    with tuned(fanout_pull_threshold=1):
         old = await post(client, star_h, "old news")
-        # 40 entries of bob's feed over it: a boost of it then shows again.
-        base = int(old["id"])
-        async with db.session() as session:
-            for n in range(1, 41):
-                session.add(Status(id=base + n, uri=f"https://example.test/filler/{base + n}",
-                                   account_id=bob.id, text=f"filler {n}", content=f"<p>filler {n}</p>"))
-        await store.fill(alice.id, [(base + n, None, bob.id) for n in range(1, 41)])
+        between = await fillers(bob, int(old["id"]), 40, into_feed_of=alice)  # a boost of it shows again
         late_boost = await boost(client, bob_h, old)
         news = await post(client, star_h, "news")
         await boost(client, bob_h, news)  # right above the pulled post: held back
@@ -576,19 +572,11 @@ async def test_a_pulled_post_and_a_boost_of_it_in_the_feed_show_once(client):
         await boost(client, star_h, bobs)  # a pulled boost of a post in the feed: held back
         await settled()
         assert set(await store.ids(alice.id)) >= {int(late_boost)}
-        expected = [bobs["id"], news["id"], late_boost, *(str(base + n) for n in range(40, 0, -1)), old["id"]]
+        expected = [bobs["id"], news["id"], late_boost, *between, old["id"]]
         assert await home(client, alice_h, limit=40) == expected[:40]
         for limit in (1, 3, 40):
-            seen, max_id = [], None
-            while page := await home(client, alice_h, limit=limit, **({"max_id": max_id} if max_id else {})):
-                seen += page
-                max_id = page[-1]
-            assert seen == expected, limit
-        up, min_id = [], old["id"]
-        while page := await home(client, alice_h, limit=3, min_id=min_id):
-            up = page + up
-            min_id = page[0]
-        assert up == expected[:-1]
+            assert await scrolled_down(client, alice_h, limit) == expected, limit
+        assert await scrolled_up(client, alice_h, 3, old["id"]) == expected[:-1]
 
 
 async def test_entries_between_a_boost_and_a_pulled_post_count_once_and_under_the_floor_too(client):
@@ -596,15 +584,9 @@ async def test_entries_between_a_boost_and_a_pulled_post_count_once_and_under_th
     once (a pulled post with a followed hashtag is in the feed too) and counts the entries
     under the feed's floor, read from PostgreSQL: 25 entries between hold the boost back,
     60 do not, wherever the floor is."""
-    alice, alice_h = await reader(client, "alice")
-    star, star_h = await signed_in("star")
-    bob, bob_h = await signed_in("bob")
-    fan, _ = await make_user("fan")
-    for follower in (alice, fan):
-        await follow(follower, star)
-    await follow(alice, bob)
+    alice, alice_h, star_h, bob, bob_h = await star_world(client)
     assert (await client.post("/api/v1/tags/cats/follow", headers=alice_h)).status_code == 200
-    with tuned(fanout_pull_threshold=1):  # star has 2 followers: pulled, not pushed
+    with tuned(fanout_pull_threshold=1):
         near = await post(client, star_h, "near")
         tagged = [await post(client, star_h, f"#cats {n}") for n in range(25)]
         await settled()
@@ -614,11 +596,7 @@ async def test_entries_between_a_boost_and_a_pulled_post_count_once_and_under_th
         assert held not in await home(client, alice_h, limit=40)
 
         far = await post(client, star_h, "far")
-        base = int(far["id"])
-        async with db.session() as session:
-            session.add_all(Status(id=base + n, uri=f"https://example.test/f/{base + n}", account_id=bob.id,
-                                   text=f"f{n}", content=f"<p>f{n}</p>") for n in range(1, 61))
-        await store.fill(alice.id, [(base + n, None, bob.id) for n in range(1, 61)])
+        await fillers(bob, int(far["id"]), 60, into_feed_of=alice)
         shown = await boost(client, bob_h, far)
         await settled()
         assert (await home(client, alice_h, limit=40))[0] == shown
@@ -633,15 +611,9 @@ async def test_boosts_of_pulled_posts_far_apart_on_one_page_are_each_judged(clie
     """The pulled entries under a page's boosts are read once for all, and again for a boost
     lower on the page that this read does not reach (here with a falloff of 2 entries)."""
     monkeypatch.setattr(store, "REBLOG_FALLOFF", 2)  # the read's rule only (the feed script keeps 40)
-    alice, alice_h = await reader(client, "alice")
-    star, star_h = await signed_in("star")
-    bob, bob_h = await signed_in("bob")
+    alice, alice_h, star_h, bob, bob_h = await star_world(client)
     _, dave_h = await signed_in("dave")  # alice follows none of dave
-    fan, _ = await make_user("fan")
-    for follower in (alice, fan):
-        await follow(follower, star)
-    await follow(alice, bob)
-    with tuned(fanout_pull_threshold=1):  # star has 2 followers: pulled, not pushed
+    with tuned(fanout_pull_threshold=1):
         quoted = await post(client, star_h, "worth a boost")
         await boost(client, bob_h, quoted)  # right above it: held back
         later = [await post(client, star_h, f"later {n}") for n in range(4)]
@@ -724,16 +696,8 @@ async def test_postgres_reads_widen_their_time_slice_until_the_page_is_full(clie
     with tuned(feed_max_items=2):
         await home(client, alice_h)
         await live_feed(alice)  # two in Redis, the rest below the floor
-        seen, max_id = [], None
-        while page := await home(client, alice_h, limit=3, **({"max_id": max_id} if max_id else {})):
-            seen += page
-            max_id = page[-1]
-        assert seen == expected
-        up, min_id = [], posted[0]["id"]
-        while page := await home(client, alice_h, limit=3, min_id=min_id):
-            up = page + up
-            min_id = page[0]
-        assert up == expected[:-1]
+        assert await scrolled_down(client, alice_h, 3) == expected
+        assert await scrolled_up(client, alice_h, 3, posted[0]["id"]) == expected[:-1]
 
 
 async def test_pagination_parameters_are_exact(client):
