@@ -673,23 +673,63 @@ async def test_posts_of_an_account_pulled_at_read_time_reach_its_followers_home_
             assert int(posted["id"]) not in await feed_store.ids(alice.id)
 
 
-async def test_a_boost_comes_to_each_home_stream_with_that_viewers_own_flags(client, live_server):
+async def test_a_new_poll_reaches_followers_not_voted_and_its_author_voted(client, live_server):
+    """As Mastodon renders a poll for each viewer: a follower has not voted in a new poll, its
+    author counts as having voted."""
     alice, token = await user_with_token("alice")
     bob, bob_token = await user_with_token("bob")
-    _, carol_token = await user_with_token("carol")
     await follow(alice, bob)
-    await live_home(client, token, alice)
-    carols = (await post_status(client, auth(carol_token), status="worth a boost")).json()
+    for reader, reader_token in ((alice, token), (bob, bob_token)):
+        await live_home(client, reader_token, reader)
+    async with socket(live_server, token, "stream=user") as ws, socket(live_server, bob_token, "stream=user") as bobs_ws:
+        for account, open_ws in ((alice, ws), (bob, bobs_ws)):
+            await until_listening(open_ws, streaming.user_channel(account.id))
+        posted = await post_status(client, auth(bob_token), status="which?",
+                                   poll={"options": ["this", "that"], "expires_in": 3600})
+        assert posted.status_code == 200, posted.text
+        alices = assert_status_entity((await frame(ws))["payload"])["poll"]
+        assert (alices["voted"], alices["own_votes"]) == (False, [])
+        bobs = assert_status_entity((await frame(bobs_ws))["payload"])["poll"]
+        assert bobs["voted"] is True
+
+
+async def test_a_boost_comes_to_each_home_stream_with_that_viewers_own_flags(client, live_server):
+    """A boost is rendered once for the receivers who never touched the boosted post, and for
+    each of the others on their own: their likes, bookmarks and poll votes show, and the
+    booster's own stream says they boosted it."""
+    alice, token = await user_with_token("alice")
+    bob, bob_token = await user_with_token("bob")
+    erin, erin_token = await user_with_token("erin")
+    _, carol_token = await user_with_token("carol")
+    for reader in (alice, erin):
+        await follow(reader, bob)
+    for reader, reader_token in ((alice, token), (erin, erin_token), (bob, bob_token)):
+        await live_home(client, reader_token, reader)
+    carols = (await post_status(client, auth(carol_token), status="worth a boost",
+                                poll={"options": ["yes", "no"], "expires_in": 3600})).json()
     for action in ("favourite", "bookmark"):
         assert (await client.post(f"/api/v1/statuses/{carols['id']}/{action}", headers=auth(token))).status_code == 200
-    async with socket(live_server, token, "stream=user") as ws:
-        await until_listening(ws, streaming.user_channel(alice.id))
+    voted = await client.post(f"/api/v1/polls/{carols['poll']['id']}/votes", json={"choices": ["1"]},
+                              headers=auth(token))
+    assert voted.status_code == 200, voted.text
+    async with socket(live_server, token, "stream=user") as ws, \
+            socket(live_server, erin_token, "stream=user") as erins_ws, \
+            socket(live_server, bob_token, "stream=user") as bobs_ws:
+        for account, open_ws in ((alice, ws), (erin, erins_ws), (bob, bobs_ws)):
+            await until_listening(open_ws, streaming.user_channel(account.id))
         boosted = await client.post(f"/api/v1/statuses/{carols['id']}/reblog", headers=auth(bob_token))
         assert boosted.status_code == 200, boosted.text
         shown = assert_status_entity((await frame(ws))["payload"])
         assert shown["id"] == boosted.json()["id"] and shown["reblog"]["id"] == carols["id"]
         assert shown["favourited"] is True and shown["bookmarked"] is True  # alice's own, as Mastodon renders
         assert shown["reblog"]["favourited"] is True and shown["reblog"]["bookmarked"] is True
+        assert shown["reblog"]["poll"]["voted"] is True and shown["reblog"]["poll"]["own_votes"] == [1]
+        erins = assert_status_entity((await frame(erins_ws))["payload"])
+        assert erins["id"] == shown["id"] and erins["reblog"]["content"] == shown["reblog"]["content"]
+        assert not any(erins["reblog"][flag] for flag in ("favourited", "bookmarked", "reblogged", "muted"))
+        assert erins["reblog"]["poll"]["voted"] is False and erins["reblog"]["poll"]["own_votes"] == []
+        bobs = assert_status_entity((await frame(bobs_ws))["payload"])
+        assert bobs["reblogged"] is True and bobs["reblog"]["reblogged"] is True
 
 
 async def test_token_in_query_or_subprotocol_is_accepted_and_the_protocol_echoed(live_server):

@@ -192,6 +192,23 @@ _HIDDEN_FROM = text("""
 """)
 
 
+# Of the viewers, those for whom a boost of :target renders differently from everyone else: they
+# favourited, boosted (the booster too), bookmarked, pinned or voted in it, muted its thread, or
+# wrote it (a poll counts its author as having voted).
+_TOUCHED = text("""
+    SELECT account_id FROM favourites WHERE status_id = :target AND account_id = ANY(CAST(:viewers AS bigint[]))
+    UNION SELECT account_id FROM bookmarks WHERE status_id = :target AND account_id = ANY(CAST(:viewers AS bigint[]))
+    UNION SELECT account_id FROM status_pins WHERE status_id = :target AND account_id = ANY(CAST(:viewers AS bigint[]))
+    UNION SELECT account_id FROM statuses WHERE reblog_of_id = :target AND deleted_at IS NULL
+                                            AND account_id = ANY(CAST(:viewers AS bigint[]))
+    UNION SELECT account_id FROM statuses WHERE id = :target AND account_id = ANY(CAST(:viewers AS bigint[]))
+    UNION SELECT m.account_id FROM conversation_mutes m JOIN statuses s ON s.conversation_id = m.conversation_id
+          WHERE s.id = :target AND m.account_id = ANY(CAST(:viewers AS bigint[]))
+    UNION SELECT v.account_id FROM poll_votes v JOIN polls p ON p.id = v.poll_id
+          WHERE p.status_id = :target AND v.account_id = ANY(CAST(:viewers AS bigint[]))
+""")
+
+
 class _Announcer:
     """Renders the announcement when the first receiver with an open stream turns up (most
     fan-outs have none: nothing is rendered), and publishes it to each such receiver."""
@@ -214,14 +231,22 @@ class _Announcer:
         if receivers:
             hidden = await self._blocked_or_muted(receivers)
             receivers = [a for a in receivers if a not in hidden]
-        if self.per_viewer is not None:
-            await self._tell_each([(streaming.user_channel(a), a) for a in receivers], self.per_viewer)
-            return
         # One rendering for all, but a receiver with filters gets theirs matched, as Mastodon's
-        # streaming server does (few: receivers with a home stream open and a filter).
-        personal = await self._with_filters(receivers) if self.for_filters is not None and receivers else set()
+        # streaming server does, and a boost comes rendered for each receiver whose flags it
+        # shows differently (few of those with a home stream open right now: a big account's
+        # boost rendered once per watching follower held its fan-out for seconds).
+        render = self.per_viewer or self.for_filters
+        personal = set()
+        if receivers and render is not None:
+            personal = await self._with_filters(receivers)
+            if self.status.account_id in receivers:
+                personal.add(self.status.account_id)  # their own post: pinned, their poll voted
+            if self.per_viewer is not None:
+                # (with no announcement for all, as for an edit: every receiver's own)
+                personal |= (await self._touched(receivers) if self.announcement is not _silent
+                             and self.status.reblog_of_id is not None else set(receivers))
         await self.tell_channels([streaming.user_channel(a) for a in receivers if a not in personal])
-        await self._tell_each([(streaming.user_channel(a), a) for a in receivers if a in personal], self.for_filters)
+        await self._tell_each([(streaming.user_channel(a), a) for a in receivers if a in personal], render)
 
     async def tell_lists(self, listeners: list[tuple[str, int]]) -> None:
         """Open list streams, (channel, the list's owner): each rendered for its owner, whose
@@ -242,6 +267,16 @@ class _Announcer:
                 return {row[0] for row in await db.rows(session, _HIDDEN_FROM, {"viewers": receivers, "ids": ids})}
         except Exception:
             log.exception("status %s: receivers' blocks and mutes not read; telling nobody", self.status.id)
+            return set(receivers)
+
+    async def _touched(self, receivers: list[int]) -> set[int]:
+        """Of the receivers of a boost, those it is rendered for one by one (_TOUCHED)."""
+        try:
+            async with db.reading() as session:
+                return {row[0] for row in await db.rows(
+                    session, _TOUCHED, {"target": self.status.reblog_of_id, "viewers": receivers})}
+        except Exception:
+            log.exception("status %s: receivers' flags not read; rendering for each", self.status.id)
             return set(receivers)
 
     async def _with_filters(self, receivers: list[int]) -> set[int]:
