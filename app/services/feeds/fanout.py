@@ -111,9 +111,10 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
 
         # Feeds are written while the database still streams the rest of the audience.
         received = sum(await _overlapped(batches(), one))
-        if not pushed:
+        if not pushed and await store.first_telling(status.id):
             # No follower's feed holds it, but those with a home stream open hear of it as of a
-            # post in their feed (Mastodon tells every follower's open stream).
+            # post in their feed (Mastodon tells every follower's open stream); once, as a feed
+            # entry is added once, should the fan-out be run again.
             await announcer.tell(await audience.followers_among(session, status, await store.everyone_watching()))
         await announcer.tell_lists(await _lists_showing(session, status, [list_id for list_id, _, _ in lists_of_author]))
     if audience_size >= LOGGED_AUDIENCE:

@@ -8,6 +8,8 @@ Per local account three keys (four while it is rebuilt), all expiring feed_activ
     feed:home:<id>:cut      while the feed is rebuilt, where a writer last cut it back (FINISH)
     feed:home:<id>:floor    the feed is "live": writers add to it, and it holds every entry
                             with id >= floor (0: everything since the beginning)
+and per status, for a day after a fan-out of an author pulled at read time told open streams:
+    feed:told:<id>          (first_telling) so that a fan-out run again does not tell them twice
 and per boosted status, for feed_active_days after its last boost reached a feed:
     feed:boosted:<id>       some boost of it is (or was) in a feed, so its own fan-out must
                             check each feed's reblog tracking (see FAN_OUT)
@@ -445,6 +447,12 @@ async def watching(account_ids: list[int]) -> list[int]:
 async def everyone_watching() -> list[int]:
     """Every account with a home stream open somewhere now."""
     return [int(a) for a in await app_redis.feeds().zrangebyscore(WATCHING, int(time.time()), "+inf")]
+
+
+async def first_telling(status_id: int) -> bool:
+    """True the first time a pulled author's post is announced to its followers' open streams
+    (the fan-out may run again; a feed entry is only added once, this marks the same)."""
+    return bool(await app_redis.feeds().set(f"feed:told:{status_id}", "1", nx=True, ex=86400))
 
 
 async def holding(account_ids: list[int], status_id: int) -> list[int]:
