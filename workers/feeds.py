@@ -20,12 +20,12 @@ RETRIES = dict(max_retries=10, min_backoff=1_000, max_backoff=300_000, priority=
 async def announcement(session: AsyncSession, status: Status) -> str:
     """The `update` event for the home stream of each receiver that has one open, encoded once
     for all of them: the per-viewer flags of a status nobody has interacted with yet are all
-    false, and its poll not voted in (the fan-out renders for each receiver who did, and for
-    the author, whom a poll counts as having voted)."""
+    false, it trips no filter and its poll is not voted in (the fan-out renders for each
+    receiver who did interact, who has filters, or who wrote it)."""
     data = await render_status(session, status, None)
     for shown in (data, data.get("reblog")):
         if shown is not None:
-            shown.update(favourited=False, reblogged=False, muted=False, bookmarked=False)
+            shown.update(favourited=False, reblogged=False, muted=False, bookmarked=False, filtered=[])
             if shown.get("poll") is not None:
                 shown["poll"].update(voted=False, own_votes=[])
     return streaming.encode("update", data, _authors(status, data))

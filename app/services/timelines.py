@@ -65,6 +65,8 @@ async def _collect(page, sources_: list[Source], load: Loader, hidden: set[int] 
     count = page.limit + EXTRA
     found: dict[int, Status] = {}
     frugal = True
+    whole = 2 * (page.limit + EXTRA)
+    take = whole
     for round_ in range(1, MAX_EMPTY_ROUNDS + 1):
         results = [await source(window, count) for source in sources_]
         cuts = [ids[-1] for ids, cut in results if cut and ids]
@@ -80,8 +82,8 @@ async def _collect(page, sources_: list[Source], load: Loader, hidden: set[int] 
         # at once: one load more per read at most), each twice the last: a page deep in hidden
         # entries (rounds of thousands of ids, MAX_EMPTY_ROUNDS) loads only what fills it.
         nearest = sorted(candidates, reverse=not window.ascending)
-        whole = 2 * (page.limit + EXTRA)
-        take = page.limit - len(found) + SLACK if frugal else whole
+        # (batch sizes keep growing across rounds: a round deep in hidden entries is one load)
+        take = page.limit - len(found) + SLACK if frugal else max(take, whole)
         start = 0
         while start < len(nearest) and len(found) < page.limit:
             batch = nearest[start:start + take]

@@ -678,9 +678,9 @@ async def test_posts_of_an_account_pulled_at_read_time_reach_its_followers_home_
             await no_frame(ws, 0.5)
 
 
-async def test_a_new_poll_reaches_followers_not_voted_and_its_author_voted(client, live_server):
-    """As Mastodon renders a poll for each viewer: a follower has not voted in a new poll, its
-    author counts as having voted."""
+async def test_a_new_post_reaches_each_home_stream_with_that_viewers_own_flags(client, live_server):
+    """As Mastodon renders a status for each viewer: a follower has not voted in a new poll, its
+    author counts as having voted; a reply in a thread the follower muted shows as muted."""
     alice, token = await user_with_token("alice")
     bob, bob_token = await user_with_token("bob")
     await follow(alice, bob)
@@ -696,6 +696,14 @@ async def test_a_new_poll_reaches_followers_not_voted_and_its_author_voted(clien
         assert (alices["voted"], alices["own_votes"]) == (False, [])
         bobs = assert_status_entity((await frame(bobs_ws))["payload"])["poll"]
         assert bobs["voted"] is True
+        # A reply in a thread alice muted reaches her marked so; trips none of her filters.
+        assert (await client.post(f"/api/v1/statuses/{posted.json()['id']}/mute",
+                                  headers=auth(token))).status_code == 200
+        reply = await post_status(client, auth(bob_token), status="more", in_reply_to_id=posted.json()["id"])
+        assert reply.status_code == 200, reply.text
+        shown = assert_status_entity((await frame(ws))["payload"])
+        assert (shown["id"], shown["muted"], shown["filtered"]) == (reply.json()["id"], True, [])
+        assert assert_status_entity((await frame(bobs_ws))["payload"])["muted"] is False
 
 
 async def test_a_boost_comes_to_each_home_stream_with_that_viewers_own_flags(client, live_server):
@@ -732,6 +740,7 @@ async def test_a_boost_comes_to_each_home_stream_with_that_viewers_own_flags(cli
         erins = assert_status_entity((await frame(erins_ws))["payload"])
         assert erins["id"] == shown["id"] and erins["reblog"]["content"] == shown["reblog"]["content"]
         assert not any(erins["reblog"][flag] for flag in ("favourited", "bookmarked", "reblogged", "muted"))
+        assert erins["filtered"] == [] and erins["reblog"]["filtered"] == []
         assert erins["reblog"]["poll"]["voted"] is False and erins["reblog"]["poll"]["own_votes"] == []
         bobs = assert_status_entity((await frame(bobs_ws))["payload"])
         assert bobs["reblogged"] is True and bobs["reblog"]["reblogged"] is True

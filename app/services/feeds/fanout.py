@@ -111,11 +111,14 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
 
         # Feeds are written while the database still streams the rest of the audience.
         received = sum(await _overlapped(batches(), one))
-        if not pushed and await store.first_telling(status.id):
+        if not pushed:
             # No follower's feed holds it, but those with a home stream open hear of it as of a
             # post in their feed (Mastodon tells every follower's open stream); once, as a feed
-            # entry is added once, should the fan-out be run again.
-            await announcer.tell(await audience.followers_among(session, status, await store.everyone_watching()))
+            # entry is added once, should the fan-out be run again (marked once they are known:
+            # a failure before then leaves the retry to tell them).
+            watchers = await audience.followers_among(session, status, await store.everyone_watching())
+            if await store.first_telling(status.id):
+                await announcer.tell(watchers)
         await announcer.tell_lists(await _lists_showing(session, status, [list_id for list_id, _, _ in lists_of_author]))
     if audience_size >= LOGGED_AUDIENCE:
         # How long the post waited for a worker, and how long the batches' scripts took in all
@@ -193,9 +196,9 @@ _HIDDEN_FROM = text("""
 """)
 
 
-# Of the viewers, those for whom a boost of :target renders differently from everyone else: they
-# favourited, boosted (the booster too), bookmarked, pinned or voted in it, muted its thread, or
-# wrote it (a poll counts its author as having voted).
+# Of the viewers, those for whom :target (a new post, or the post a boost boosts) renders
+# differently from everyone else: they favourited, boosted (the booster too), bookmarked, pinned
+# or voted in it, muted its thread, or wrote it (a poll counts its author as having voted).
 _TOUCHED = text("""
     SELECT account_id FROM favourites WHERE status_id = :target AND account_id = ANY(CAST(:viewers AS bigint[]))
     UNION SELECT account_id FROM bookmarks WHERE status_id = :target AND account_id = ANY(CAST(:viewers AS bigint[]))
@@ -239,13 +242,10 @@ class _Announcer:
         render = self.per_viewer or self.for_filters
         personal = set()
         if receivers and render is not None:
-            personal = await self._with_filters(receivers)
-            if self.status.account_id in receivers:
-                personal.add(self.status.account_id)  # their own post: pinned, their poll voted
-            if self.per_viewer is not None:
-                # (with no announcement for all, as for an edit: every receiver's own)
-                personal |= (await self._touched(receivers) if self.announcement is not _silent
-                             and self.status.reblog_of_id is not None else set(receivers))
+            if self.announcement is _silent:
+                personal = set(receivers)  # no render for all (an edit): each receiver's own
+            else:
+                personal = await self._with_filters(receivers) | await self._touched(receivers)
         await self.tell_channels([streaming.user_channel(a) for a in receivers if a not in personal])
         await self._tell_each([(streaming.user_channel(a), a) for a in receivers if a in personal], render)
 
@@ -271,11 +271,12 @@ class _Announcer:
             return set(receivers)
 
     async def _touched(self, receivers: list[int]) -> set[int]:
-        """Of the receivers of a boost, those it is rendered for one by one (_TOUCHED)."""
+        """The receivers whose flags show on the status (the boosted post, for a boost), rendered
+        one by one (_TOUCHED): for a new post, its author and those who muted its thread."""
+        target = self.status.reblog_of_id or self.status.id
         try:
             async with db.reading() as session:
-                return {row[0] for row in await db.rows(
-                    session, _TOUCHED, {"target": self.status.reblog_of_id, "viewers": receivers})}
+                return {row[0] for row in await db.rows(session, _TOUCHED, {"target": target, "viewers": receivers})}
         except Exception:
             log.exception("status %s: receivers' flags not read; rendering for each", self.status.id)
             return set(receivers)
