@@ -263,31 +263,30 @@ class _Announcer:
         """The receivers whose home timeline leaves the status out (blocks and mutes apply at
         read time, after the fan-out), so that their stream does not show it either."""
         ids = [self.status.id] + ([self.status.reblog_of_id] if self.status.reblog_of_id else [])
-        try:
-            async with db.reading() as session:
-                return {row[0] for row in await db.rows(session, _HIDDEN_FROM, {"viewers": receivers, "ids": ids})}
-        except Exception:
-            log.exception("status %s: receivers' blocks and mutes not read; telling nobody", self.status.id)
-            return set(receivers)
+        return await self._picked(_HIDDEN_FROM, {"viewers": receivers, "ids": ids},
+                                  "blocks and mutes not read; telling nobody", set(receivers))
 
     async def _touched(self, receivers: list[int]) -> set[int]:
         """The receivers whose flags show on the status (the boosted post, for a boost), rendered
         one by one (_TOUCHED): for a new post, its author and those who muted its thread."""
         target = self.status.reblog_of_id or self.status.id
-        try:
-            async with db.reading() as session:
-                return {row[0] for row in await db.rows(session, _TOUCHED, {"target": target, "viewers": receivers})}
-        except Exception:
-            log.exception("status %s: receivers' flags not read; rendering for each", self.status.id)
-            return set(receivers)
+        return await self._picked(_TOUCHED, {"target": target, "viewers": receivers},
+                                  "flags not read; rendering for each", set(receivers))
 
     async def _with_filters(self, receivers: list[int]) -> set[int]:
+        return await self._picked(filters.owners_with_filters, receivers, "filters not read", set())
+
+    async def _picked(self, query, params, failing: str, otherwise: set[int]) -> set[int]:
+        """The receivers a query finds: a statement's first column (with `params`), or what a
+        function of (session, params) returns; `otherwise` when they cannot be read."""
         try:
             async with db.reading() as session:
-                return await filters.owners_with_filters(session, receivers)
+                if callable(query):
+                    return await query(session, params)
+                return {row[0] for row in await db.rows(session, query, params)}
         except Exception:
-            log.exception("status %s: receivers' filters not read", self.status.id)
-            return set()
+            log.exception("status %s: receivers' %s", self.status.id, failing)
+            return otherwise
 
     async def _tell_each(self, listeners: list[tuple[str, int]], render: ViewerAnnouncement) -> None:
         """(channel, viewer): the event rendered for each viewer, on their channel."""

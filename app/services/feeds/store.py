@@ -324,9 +324,6 @@ class Window:
     def upper(self) -> int | None:
         return self.max_id
 
-    def contains(self, status_id: int) -> bool:
-        return status_id > self.lower and (self.max_id is None or status_id < self.max_id)
-
     def within(self, ids) -> list[int]:
         """Those of `ids` inside the window, in their order (bounds worked out once: a page
         filters a hundred ids or more)."""
