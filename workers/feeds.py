@@ -17,7 +17,7 @@ from workers.runtime import claim, finish, still_pending
 RETRIES = dict(max_retries=10, min_backoff=1_000, max_backoff=300_000, priority=10)
 
 
-async def announcement(session: AsyncSession, status: Status) -> str:
+async def announcement(session: AsyncSession, status: Status, event: str = "update") -> str:
     """The `update` event for the home stream of each receiver that has one open, encoded once
     for all of them: the per-viewer flags of a status nobody has interacted with yet are all
     false, it trips no filter and its poll is not voted in (the fan-out renders for each
@@ -28,7 +28,12 @@ async def announcement(session: AsyncSession, status: Status) -> str:
             shown.update(favourited=False, reblogged=False, muted=False, bookmarked=False, filtered=[])
             if shown.get("poll") is not None:
                 shown["poll"].update(voted=False, own_votes=[])
-    return streaming.encode("update", data, _authors(status, data))
+    return streaming.encode(event, data, _authors(status, data))
+
+
+async def edit_shared_announcement(session: AsyncSession, status: Status) -> str:
+    """An edit's `status.update`, once for the receivers who never touched the post, as above."""
+    return await announcement(session, status, "status.update")
 
 
 async def viewer_announcement(session: AsyncSession, status: Status, viewer_id: int,
@@ -72,7 +77,7 @@ async def withdraw(status_id: int, outbox_id: int | None = None) -> None:
 async def announce_edit(status_id: int, outbox_id: int | None = None) -> None:
     if not await still_pending(outbox_id):
         return
-    await fanout.announce_edit(status_id, edit_announcement)
+    await fanout.announce_edit(status_id, edit_shared_announcement, edit_announcement)
     await finish(outbox_id)
 
 

@@ -746,6 +746,56 @@ async def test_a_boost_comes_to_each_home_stream_with_that_viewers_own_flags(cli
         assert bobs["reblogged"] is True and bobs["reblog"]["reblogged"] is True
 
 
+async def test_an_edit_comes_to_each_home_stream_with_that_viewers_own_flags_and_filters(client, live_server):
+    """An edit's `status.update` is rendered once for the followers who never touched the post,
+    and on its own for those whose flags or votes show on it, for its author, and for those
+    with filters, whose matches of the new text it carries."""
+    alice, token = await user_with_token("alice")
+    bob, bob_token = await user_with_token("bob")
+    erin, erin_token = await user_with_token("erin")
+    frank, frank_token = await user_with_token("frank")
+    for reader in (alice, erin, frank):
+        await follow(reader, bob)
+    for reader, reader_token in ((alice, token), (erin, erin_token), (frank, frank_token), (bob, bob_token)):
+        await live_home(client, reader_token, reader)
+    made = await client.post("/api/v2/filters", headers=auth(frank_token), json={
+        "title": "Weather", "context": ["home"], "keywords_attributes": [{"keyword": "rain"}]})
+    assert made.status_code == 200, made.text
+    poll = {"options": ["yes", "no"], "expires_in": 3600}
+    bobs = (await post_status(client, auth(bob_token), status="sunny all week?", poll=poll)).json()
+    for action in ("favourite", "bookmark"):
+        assert (await client.post(f"/api/v1/statuses/{bobs['id']}/{action}", headers=auth(token))).status_code == 200
+    voted = await client.post(f"/api/v1/polls/{bobs['poll']['id']}/votes", json={"choices": ["0"]},
+                              headers=auth(token))
+    assert voted.status_code == 200, voted.text
+    await settled()
+    readers = ((alice, token), (erin, erin_token), (frank, frank_token), (bob, bob_token))
+    async with contextlib.AsyncExitStack() as stack:
+        streams = {}
+        for reader, reader_token in readers:
+            streams[reader.id] = await stack.enter_async_context(socket(live_server, reader_token, "stream=user"))
+            await until_listening(streams[reader.id], streaming.user_channel(reader.id))
+        edited = await client.put(f"/api/v1/statuses/{bobs['id']}", headers=auth(bob_token),
+                                  json={"status": "sunny all week? no, rain", "poll": poll})
+        assert edited.status_code == 200, edited.text
+        shown = {}
+        for reader, _ in readers:
+            event = await frame(streams[reader.id])
+            assert event["event"] == "status.update"
+            shown[reader.id] = assert_status_entity(event["payload"])
+            assert shown[reader.id]["id"] == bobs["id"] and "rain" in shown[reader.id]["content"]
+    alices, erins, franks = shown[alice.id], shown[erin.id], shown[frank.id]
+    assert alices["favourited"] is True and alices["bookmarked"] is True  # rendered for alice
+    assert alices["poll"]["voted"] is True and alices["poll"]["own_votes"] == [0]
+    for untouched in (erins, franks):
+        assert not any(untouched[flag] for flag in ("favourited", "bookmarked", "reblogged", "muted"))
+        assert untouched["poll"]["voted"] is False and untouched["poll"]["own_votes"] == []
+    assert erins["filtered"] == [] and alices["filtered"] == []
+    [result] = franks["filtered"]
+    assert result["filter"]["title"] == "Weather" and result["keyword_matches"] == ["rain"]
+    assert shown[bob.id]["poll"]["voted"] is True  # its author, as Mastodon shows a poll to its author
+
+
 async def test_token_in_query_or_subprotocol_is_accepted_and_the_protocol_echoed(live_server):
     alice, token = await user_with_token("alice")
     async with socket(live_server, None, f"stream=user&access_token={token}") as ws:

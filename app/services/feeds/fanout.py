@@ -3,7 +3,7 @@ running it again adds or removes nothing more.
 
     await fanout.distribute(status_id)              # a new post or boost -> followers' feeds
     await fanout.withdraw(status_id)                # a deleted post (and its boosts) -> out of feeds
-    await fanout.announce_edit(status_id, render)   # an edit -> the open home streams holding it
+    await fanout.announce_edit(status_id, render, render_for)  # an edit -> the open home streams holding it
     await fanout.merge(account_id, target_id)       # just followed: their recent posts come in
     await fanout.unmerge(account_id, target_id)     # unfollowed: their posts go
     await fanout.rebuild(account_id)                # a feed rebuilt from PostgreSQL
@@ -58,10 +58,10 @@ async def _unclaimed(session: AsyncSession) -> bool:
 async def distribute(status_id: int, announcement: Announcement = _silent, claim: Claim = _unclaimed,
                      announcement_for: ViewerAnnouncement | None = None) -> int:
     """Fan a status out to its author's feed and its followers' live feeds, and announce it on
-    the home streams of those receivers who have one open (a boost rendered for each of them
-    with `announcement_for`: they may have favourited or bookmarked the boosted post already;
-    a new post once for all, except for receivers with filters, whose matches it must carry).
-    Returns how many feeds got it."""
+    the home streams of those receivers who have one open: rendered once (`announcement`) for
+    all but those with filters, whose matches it must carry, and those who touched the post (or
+    the boosted post): they favourited, bookmarked or boosted it already..., rendered for each
+    with `announcement_for`. Returns how many feeds got it."""
     settings = get_settings()
     started, started_at = time.perf_counter(), utcnow()
     async with db.session() as session:
@@ -79,8 +79,7 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
         # (One's own posts stay at home even in an exclusive list of one's own, as in Mastodon.)
         announcer = _Announcer(status, announcement, hidden_for={owner for _, owner, exclusive in lists_of_author
                                                                  if exclusive and owner != status.account_id},
-                               per_viewer=announcement_for if status.reblog_of_id is not None else None,
-                               for_filters=announcement_for)
+                               per_viewer=announcement_for)
         # Hybrid push/pull: a very followed account is read at read time instead (docs/feeds.md).
         pushed = author.followers_count <= settings.fanout_pull_threshold
         audience_size = 0
@@ -218,9 +217,11 @@ class _Announcer:
     fan-outs have none: nothing is rendered), and publishes it to each such receiver."""
 
     def __init__(self, status: Status, announcement: Announcement, hidden_for: set[int] = frozenset(),
-                 per_viewer: ViewerAnnouncement | None = None, for_filters: ViewerAnnouncement | None = None):
-        self.status, self.announcement, self.per_viewer = status, announcement, per_viewer
-        self.for_filters = for_filters  # a receiver with filters: rendered for them (`filtered`)
+                 per_viewer: ViewerAnnouncement | None = None):
+        self.status, self.announcement = status, announcement
+        # Rendered for one receiver: one with filters (`filtered`), one whose flags show on the
+        # status (_TOUCHED), a list's owner. None: everyone gets the one rendering.
+        self.per_viewer = per_viewer
         self.hidden_for = hidden_for  # home streams not to tell (the author is in an exclusive list of theirs)
         self._message: asyncio.Task | None = None
         self._told: set[int] = set()
@@ -236,16 +237,13 @@ class _Announcer:
             hidden = await self._blocked_or_muted(receivers)
             receivers = [a for a in receivers if a not in hidden]
         # One rendering for all, but a receiver with filters gets theirs matched, as Mastodon's
-        # streaming server does, and a boost comes rendered for each receiver whose flags it
-        # shows differently (few of those with a home stream open right now: a big account's
-        # boost rendered once per watching follower held its fan-out for seconds).
-        render = self.per_viewer or self.for_filters
+        # streaming server does, and a post, boost or edit comes rendered for each receiver whose
+        # flags it shows differently (few of those with a home stream open right now: a big
+        # account's boost or edit rendered once per watching follower held its job for seconds).
+        render = self.per_viewer
         personal = set()
         if receivers and render is not None:
-            if self.announcement is _silent:
-                personal = set(receivers)  # no render for all (an edit): each receiver's own
-            else:
-                personal = await self._with_filters(receivers) | await self._touched(receivers)
+            personal = await self._with_filters(receivers) | await self._touched(receivers)
         await self.tell_channels([streaming.user_channel(a) for a in receivers if a not in personal])
         await self._tell_each([(streaming.user_channel(a), a) for a in receivers if a in personal], render)
 
@@ -253,7 +251,7 @@ class _Announcer:
         """Open list streams, (channel, the list's owner): each rendered for its owner, whose
         filters apply to lists as to home and whose flags the boosted post shows (few: lists
         holding the author with a stream open right now)."""
-        render = self.per_viewer or self.for_filters
+        render = self.per_viewer
         if render is None:
             await self.tell_channels([channel for channel, _ in listeners])
         else:
@@ -401,12 +399,14 @@ async def withdraw(status_id: int) -> int:
         return removed
 
 
-async def announce_edit(status_id: int, announcement: ViewerAnnouncement) -> int:
+async def announce_edit(status_id: int, announcement: Announcement, announcement_for: ViewerAnnouncement) -> int:
     """`status.update` for an edited status on the open home streams that show it: those whose
     feed holds it (followers', and followers' of its hashtags), and for an author pulled at read
     time (whose posts no follower's feed holds) the followers the fan-out's rules give it to
-    (as its new post was told); and on the open list streams whose list shows it. Rendered for each such receiver (a
-    list's owner), and only if there is one. How many were told."""
+    (as its new post was told); and on the open list streams whose list shows it. Rendered once
+    (`announcement`) for the receivers who never touched the post, and for each of the others,
+    of those with filters and of the lists' owners on their own (`announcement_for`), as a new
+    post is; nothing is rendered if no stream is open. How many were told."""
     async with db.session() as session:
         status = await session.get(Status, status_id)
         if status is None or status.deleted_at is not None:
@@ -421,7 +421,7 @@ async def announce_edit(status_id: int, announcement: ViewerAnnouncement) -> int
             # mentions; a reply: those who follow whom it answers too).
             holders += await audience.followers_among(session, status, [a for a in watching if a not in holders])
         lists = await _lists_showing(session, status)
-    announcer = _Announcer(status, _silent, per_viewer=announcement)
+    announcer = _Announcer(status, announcement, per_viewer=announcement_for)
     await announcer.tell(holders)
     await announcer.tell_lists(lists)
     return len(holders) + len(lists)
