@@ -78,6 +78,10 @@ def acct_of(account) -> str:
     return account.username if account.domain is None else f"{account.username}@{account.domain}"
 
 
+ROLES = ("user", "moderator", "admin")  # in rising order: an admin outranks a moderator
+STAFF_ROLES = ("moderator", "admin")  # who may manage users (Mastodon's default roles)
+
+
 class User(SQLModel, table=True):
     """Sign-in data of a local account."""
 
@@ -89,7 +93,7 @@ class User(SQLModel, table=True):
     email: str = Field(max_length=320)
     password_hash: str = Field(sa_type=Text)
     locale: str = Field(default="en", max_length=16)
-    role: str = Field(default="user", max_length=32)  # user | moderator | admin
+    role: str = Field(default="user", max_length=32)  # one of ROLES
     reason: str = Field(default="", sa_type=Text)  # why they want to join (approval mode)
 
     confirmed_at: datetime | None = timestamp()

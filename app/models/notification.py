@@ -19,7 +19,7 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import fk, id_field, timestamp
 
-TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update")
+TYPES = ("mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update", "admin.sign_up")
 
 
 def _cascading(target: str):

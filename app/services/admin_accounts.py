@@ -18,11 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app import db
 from app.errors import ApiError, Forbidden, NotFound
 from app.models import Account, User
+from app.models.account import ROLES, STAFF_ROLES as STAFF
 from app.models.base import utcnow
-from app.services import accounts, mail
-
-ROLES = ("user", "moderator", "admin")
-STAFF = ("moderator", "admin")
+from app.services import accounts, mail, notifications
 
 
 class NotPending(Forbidden):
@@ -58,6 +56,8 @@ async def _approve(session: AsyncSession, account: Account, user: User) -> None:
     user.approved = True
     session.add(user)
     mail.approved(session, user, account)
+    if user.confirmed:
+        await notifications.signed_up(session, account.id)
 
 
 async def _reject(session: AsyncSession, account: Account, user: User) -> None:
@@ -91,6 +91,8 @@ async def confirm(username: str) -> str:
             return f"@{account.username} had already confirmed {user.email}."
         user.confirmed_at = utcnow()
         session.add(user)
+        if user.approved:
+            await notifications.signed_up(session, account.id)
     return f"Confirmed the e-mail address of @{account.username} ({user.email})."
 
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.config import get_settings
+from app.models.account import STAFF_ROLES
 
-STAFF_ROLES = ("moderator", "admin")
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from app.models import (Account, Notification, NotificationPermission, Notificat
                         Status, User)
 from app.models.base import utcnow
 from app.models.notification import POLICY_ACTIONS
-from app.services.admin_accounts import ROLES
+from app.models.account import ROLES
 from app.services.ids import parse_id
 
 FIELDS = ("for_not_following", "for_not_followers", "for_new_accounts", "for_private_mentions", "for_limited_accounts")

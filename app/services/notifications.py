@@ -10,6 +10,7 @@ favourite and the promise to notify commit together and nothing is lost:
     await notifications.follow_requested(session, request_id)
     await notifications.favourited(session, favourite)
     await notifications.reblogged(session, reblog)
+    await notifications.signed_up(session, account_id)      # `admin.sign_up` to staff
     await notifications.defer_ended_polls()                  # the worker's periodic check
 
 The `notify` actor (workers/notifications.py) then calls `create(session, event, id)`
@@ -45,7 +46,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app import db, jobs
 from app.errors import NotFound
 from app.models import (Account, Block, ConversationMute, Favourite, Follow, FollowRequest, Marker, Mention, Mute,
-                        Poll, PollVote, Status, StatusEdit)
+                        Poll, PollVote, Status, StatusEdit, User)
+from app.models.account import STAFF_ROLES
 from app.models.base import utcnow
 from app.models.status import replies_to_another
 from app.models.notification import TYPES, Notification, NotificationSweep
@@ -55,9 +57,9 @@ from app.services.ids import MAX_ID
 log = logging.getLogger("starling.notifications")
 ACTOR = "notify"
 # Every type Mastodon knows: filters intersect with these (unknown ones are ignored).
-MASTODON_TYPES = TYPES + ("admin.sign_up", "admin.report", "severed_relationships", "moderation_warning",
+MASTODON_TYPES = TYPES + ("admin.report", "severed_relationships", "moderation_warning",
                           "quote", "quoted_update", "annual_report")
-GROUPABLE = ("favourite", "reblog", "follow")
+GROUPABLE = ("favourite", "reblog", "follow", "admin.sign_up")  # Mastodon's GROUPABLE_NOTIFICATION_TYPES
 GROUP_SPAN_HOURS = 12  # Mastodon: a group keeps collecting for up to 12 hours
 SAMPLE_ACCOUNTS = 8
 STATUS_TYPES = ("favourite", "reblog", "status", "mention", "poll", "update")
@@ -118,6 +120,13 @@ async def favourited(session: AsyncSession, favourite: Favourite) -> None:
 async def reblogged(session: AsyncSession, reblog: Status) -> None:
     """`reblog` is the boost (its reblog_of_id is the boosted post)."""
     jobs.defer(session, ACTOR, event="reblog", id=reblog.id)
+
+
+async def signed_up(session: AsyncSession, account_id: int) -> None:
+    """A local user just became able to use their account (confirmed their address and, where
+    sign-ups wait for approval, was approved: whichever came last), as Mastodon tells its staff
+    then, not at sign-up (a pending account reaches them as the approval queue instead)."""
+    jobs.defer(session, ACTOR, event="admin.sign_up", id=account_id)
 
 
 async def defer_ended_polls(now: datetime | None = None) -> int:
@@ -320,6 +329,17 @@ async def _poll(session: AsyncSession, poll_id: int, _=None) -> _Cause | None:
     return _Cause(sender, status, [_Candidate(a, "poll", poll.id, columns) for a in sorted(voters | {poll.account_id})])
 
 
+async def _sign_up(session: AsyncSession, account_id: int, _=None) -> _Cause | None:
+    """Every moderator and admin (Mastodon's roles that may manage users) is told, grouped by
+    the hour the account was made, as Mastodon groups sign-ups."""
+    sender = await _account(session, account_id)
+    if sender is None or sender.domain is not None:
+        return None
+    staff = (await session.exec(select(User.account_id).where(User.role.in_(STAFF_ROLES), User.disabled.is_(False)))).all()
+    return _Cause(sender, None, [_Candidate(a, "admin.sign_up", sender.id) for a in sorted(staff)],
+                  group_prefix="admin.sign_up", group_time=sender.created_at)
+
+
 _CAUSES = {
     "status_posted": _status_posted,
     "status_edited": _status_edited,
@@ -328,6 +348,7 @@ _CAUSES = {
     "favourite": _favourite,
     "reblog": _reblog,
     "poll": _poll,
+    "admin.sign_up": _sign_up,
 }
 
 

@@ -29,7 +29,7 @@ from app.errors import ApiError, Forbidden, Validation
 from app.models import Account, Rule, User
 from app.models.base import utcnow
 from app.security import LinkError, LinkExpired, hash_password, read_link, sign_link
-from app.services import accounts, mail, streaming, tokens
+from app.services import accounts, mail, notifications, streaming, tokens
 from app.services.tokens import IssuedToken
 
 REASON_MAX = 1000
@@ -188,6 +188,8 @@ async def confirm_email(token: str) -> tuple[str, User]:
             return "already_confirmed", user
         user.confirmed_at = utcnow()
         session.add(user)
+        if user.approved:
+            await notifications.signed_up(session, user.account_id)
         return "confirmed", user
 
 
