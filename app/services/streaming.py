@@ -138,8 +138,13 @@ async def publish_many(channels: Iterable[str], event: str, payload: Any = None,
 
 async def publish_encoded(channels: Iterable[str], message: str) -> None:
     """An event already encoded with `encode` on several channels, in one round trip."""
+    await publish_each((channel, message) for channel in channels)
+
+
+async def publish_each(messages: Iterable[tuple[str, str]]) -> None:
+    """(channel, encoded event) pairs, published in order, in one round trip."""
     async with app_redis.client().pipeline(transaction=False) as pipe:
-        for channel in channels:
+        for channel, message in messages:
             pipe.publish(app_redis.channel(channel), message)
         await pipe.execute()
 

@@ -516,8 +516,13 @@ async def hide(account_id: int, target_id: int, severed: bool = False) -> int:
         hidden = [row[0] for row in await db.rows(session, _HIDDEN_BY_TARGET, {
             "ids": await store.ids(account_id), "target": target_id, "theirs": severed or pulled, "floor": floor,
             "most": settings.feed_max_items})]
-    for status_id in hidden:
-        await _publish(channels, streaming.encode("delete", str(status_id)), status_id)
+    if hidden:
+        # Up to a feed's worth of deletes: one round trip, not one per post.
+        try:
+            await streaming.publish_each((channel, streaming.encode("delete", str(status_id)))
+                                         for status_id in hidden for channel in channels)
+        except Exception:  # best effort, like every stream event: the reads already leave them out
+            log.exception("account %s: deletes of %d posts of %s not published", account_id, len(hidden), target_id)
     return len(hidden)
 
 
