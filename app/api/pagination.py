@@ -7,6 +7,12 @@
 
 max_id: older than; since_id: newer than (newest first); min_id: newer than,
 oldest first (so scrolling up never skips). Results are always returned newest first.
+
+The Link header follows each Mastodon controller: timelines and notifications give next
+whenever the page holds anything; the other lists only when it is full (records_continue?),
+and account lists give prev by since_id where the rest give min_id:
+
+    page.link_header(request, ids, continues=page.full(rows), prev_key="since_id")
 """
 from __future__ import annotations
 
@@ -67,8 +73,18 @@ class Page:
         """Rows fetched with `apply`, newest first (min_id fetches oldest first)."""
         return sorted(rows, key=key, reverse=True) if self.min_id is not None else rows
 
-    def link_header(self, request: Request, ids: list[int]) -> dict[str, str]:
-        """`Link` with next (older) and prev (newer) pages; empty when there is nothing."""
+    def full(self, rows) -> bool:
+        """As many rows as asked for (Mastodon's records_continue?): there may be more. Count
+        what the query returned, before anything is dropped from it."""
+        return len(rows) >= self.limit
+
+    def link_header(self, request: Request, ids: list[int], *, continues: bool = True,
+                    prev_key: str = "min_id") -> dict[str, str]:
+        """`Link` with next (older) and prev (newer) pages; empty when there is nothing.
+        continues=False leaves next out (a short page is the last); prev_key is the cursor the
+        prev link uses: "min_id", or "since_id" as Mastodon's account lists."""
+        if prev_key not in ("min_id", "since_id"):
+            raise ValueError(f"prev_key must be min_id or since_id, not {prev_key!r}")
         if not ids:
             return {}
         # The path as a URI again (a hashtag timeline's path may hold any letter, and a header
@@ -82,4 +98,6 @@ class Page:
         def url(key: str, value: int) -> str:
             return f"{base}?{urlencode(kept + [(key, str(value))])}"
 
-        return {"Link": f'<{url("max_id", min(ids))}>; rel="next", <{url("min_id", max(ids))}>; rel="prev"'}
+        links = [f'<{url("max_id", min(ids))}>; rel="next"'] if continues else []
+        links.append(f'<{url(prev_key, max(ids))}>; rel="prev"')
+        return {"Link": ", ".join(links)}

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from app import db
 from app.api.pagination import Page
 from app.models import Account, User
+from tests.support.links import cursors
 from tests.support.openapi import assert_matches_spec
 from tests.support.world import block, follow, make_media, post_status, signed_in
 
@@ -67,6 +68,10 @@ async def test_pagination_with_link_headers(client):
     link = first.headers["link"]
     assert f"max_id={ids[3]}" in link and f"min_id={ids[4]}" in link
     assert await listed(client, alice, limit=2, max_id=ids[3]) == [ids[2], ids[1]]
+    # As Mastodon: next only on a full page (a short one is the last), prev by min_id.
+    last = await client.get(f"/api/v1/accounts/{alice.id}/statuses", params={"limit": 2, "max_id": ids[1]})
+    assert [s["id"] for s in last.json()] == [ids[0]]
+    assert cursors(last) == {"prev": ("min_id", ids[0])}
     assert await listed(client, alice, since_id=ids[2]) == [ids[4], ids[3]]
     assert await listed(client, alice, limit=2, min_id=ids[0]) == [ids[2], ids[1]]
 
@@ -92,6 +97,16 @@ def test_link_headers_keep_a_mount_prefix_once():
              "query_string": b"limit=2", "headers": []}
     link = Page(limit=2).link_header(Request(scope), [5, 9])["Link"]
     assert "/social/api/v1/timelines/home?limit=2&max_id=5" in link and "/social/social/" not in link
+
+
+def test_link_headers_leave_next_out_of_a_last_page_and_take_the_prev_cursor_asked_for():
+    scope = {"type": "http", "method": "GET", "path": "/api/v1/blocks", "query_string": b"limit=2", "headers": []}
+    page = Page(limit=2)
+    assert page.full([1, 2]) and not page.full([1])
+    last = page.link_header(Request(scope), [5], continues=False, prev_key="since_id")["Link"]
+    assert 'rel="next"' not in last and last.endswith('/api/v1/blocks?limit=2&since_id=5>; rel="prev"')
+    both = page.link_header(Request(scope), [5, 9])["Link"]  # the default: timelines, notifications
+    assert 'max_id=5>; rel="next"' in both and 'min_id=9>; rel="prev"' in both
 
 
 async def test_visibility_levels_per_viewer(client):

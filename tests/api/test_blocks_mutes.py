@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from app import db
 from app.models import Account, Block, Follow, FollowRequest, Mute
 from app.services import relationships
+from tests.support.links import cursors
 from tests.support.openapi import assert_matches_spec
 from tests.support.world import bearer, block, follow, follow_counts, signed_in, token_for
 
@@ -109,8 +110,31 @@ async def test_blocks_list_is_paginated_by_block(client):
     assert [a["acct"] for a in first.json()] == ["b2", "b1"]
     rest = await client.get(first.links["next"]["url"], headers=me_h)
     assert [a["acct"] for a in rest.json()] == ["b0"]
+    # As Mastodon: next only on a full page, prev by since_id (the block's id).
+    assert set(cursors(first)) == {"next", "prev"} and set(cursors(rest)) == {"prev"}
+    async with db.session() as session:
+        block_ids = (await session.execute(select(Block.id).order_by(Block.id.desc()))).scalars().all()
+    assert cursors(first)["prev"] == ("since_id", str(block_ids[0]))
     other_view = await client.get("/api/v1/blocks", headers=others[0][1])
     assert other_view.json() == []
+
+
+async def test_mutes_list_is_paginated_by_mute(client):
+    me, me_h = await signed_in("me")
+    others = [await signed_in(f"m{i}") for i in range(3)]
+    for other, _ in others:
+        assert (await client.post(f"/api/v1/accounts/{other.id}/mute", headers=me_h)).status_code == 200
+
+    first = await client.get("/api/v1/mutes", params={"limit": 2}, headers=me_h)
+    assert first.status_code == 200
+    assert_matches_spec(first, "GET", "/api/v1/mutes")
+    assert [a["acct"] for a in first.json()] == ["m2", "m1"]
+    async with db.session() as session:
+        mute_ids = (await session.execute(select(Mute.id).order_by(Mute.id.desc()))).scalars().all()
+    assert cursors(first) == {"next": ("max_id", str(mute_ids[1])), "prev": ("since_id", str(mute_ids[0]))}
+    rest = await client.get(first.links["next"]["url"], headers=me_h)
+    assert [a["acct"] for a in rest.json()] == ["m0"]
+    assert cursors(rest) == {"prev": ("since_id", str(mute_ids[2]))}  # a short page is the last
 
 
 async def test_blocked_accounts_disappear_from_relationship_helpers(client):

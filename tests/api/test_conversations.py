@@ -6,6 +6,7 @@ from __future__ import annotations
 from app import db
 from app.models import AccountConversation
 from app.services import blocks
+from tests.support.links import cursors
 from tests.support.openapi import assert_matches_spec
 from tests.support.world import block, count, follow, post_status, signed_in
 
@@ -82,6 +83,9 @@ async def test_read_delete_and_paging(client):
     assert f"max_id={posts[1]['id']}" in first.headers["link"] and f"min_id={posts[2]['id']}" in first.headers["link"]
     rest = await listed(client, alice_h, limit=2, max_id=posts[1]["id"])
     assert [c["last_status"]["id"] for c in rest] == [posts[0]["id"]]
+    # As Mastodon: a short page is the last (no next); prev by min_id.
+    last = await client.get(CONVERSATIONS, params={"limit": 2, "max_id": posts[1]["id"]}, headers=alice_h)
+    assert cursors(last) == {"prev": ("min_id", posts[0]["id"])}
     upwards = await listed(client, alice_h, limit=1, min_id=posts[0]["id"])
     assert [c["last_status"]["id"] for c in upwards] == [posts[1]["id"]]
 

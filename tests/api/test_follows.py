@@ -13,6 +13,7 @@ from app import db
 from app.config import configure
 from app.main import create_app
 from app.models import Account, Follow, FollowRequest
+from tests.support.links import cursors
 from tests.support.openapi import assert_matches_spec
 from tests.support.world import bearer, block, follow, follow_counts, make_user, signed_in, token_for
 
@@ -96,6 +97,7 @@ async def test_locked_account_gets_a_request_which_it_can_authorize(client):
     assert pending.status_code == 200
     assert_matches_spec(pending, "GET", "/api/v1/follow_requests")
     assert [a["acct"] for a in pending.json()] == ["alice"]
+    assert set(cursors(pending)) == {"prev"} and cursors(pending)["prev"][0] == "since_id"  # one of 40: the last
     me = await client.get("/api/v1/accounts/verify_credentials", headers=carol_h)
     assert me.json()["source"]["follow_requests_count"] == 1
     rel = await client.get("/api/v1/accounts/relationships", params={"id[]": str(alice.id)}, headers=carol_h)
@@ -313,12 +315,15 @@ async def test_followers_and_following_are_paginated_with_link_headers(client):
     assert [a["acct"] for a in second.json()] == ["fan2", "fan1"]
     third = await client.get(second.links["next"]["url"])
     assert [a["acct"] for a in third.json()] == ["fan0"]
+    # As Mastodon's account lists: a short page is the last (no next), and prev is by since_id.
+    assert set(cursors(third)) == {"prev"} and cursors(second)["prev"][0] == "since_id"
     back = await client.get(second.links["prev"]["url"])
     assert [a["acct"] for a in back.json()] == ["fan4", "fan3"]
 
     following = await client.get(f"/api/v1/accounts/{star.id}/following", headers=star_h)
     assert_matches_spec(following, "GET", "/api/v1/accounts/{id}/following")
     assert [a["acct"] for a in following.json()] == ["fan0"]
+    assert set(cursors(following)) == {"prev"} and cursors(following)["prev"][0] == "since_id"
     assert following.json()[0]["followers_count"] == 1
 
     unknown = await client.get("/api/v1/accounts/424242/followers")

@@ -5,6 +5,7 @@ from sqlalchemy import update
 
 from app import db
 from app.models import Marker, Notification
+from tests.support.links import cursors
 from tests.support.openapi import assert_matches_spec
 from tests.support.polling import settled
 from tests.support.world import bearer, make_user, post_status, token_for
@@ -142,6 +143,10 @@ async def test_one_group_its_accounts_and_dismissing_it(client):
     assert accounts.status_code == 200
     assert_matches_spec(accounts, "GET", "/api/v2/notifications/{group_key}/accounts")
     assert [a["id"] for a in accounts.json()] == [str(f.id) for f in reversed(fans)]
+    # As Mastodon: two of 40 is the last page (no next); prev by min_id. A full page goes on.
+    assert set(cursors(accounts)) == {"prev"} and cursors(accounts)["prev"][0] == "min_id"
+    full = await client.get(f"/api/v2/notifications/{key}/accounts", params={"limit": 2}, headers=alice_h)
+    assert set(cursors(full)) == {"next", "prev"}
 
     # Someone else's group: not found, and dismissing it removes nothing of alice's.
     assert (await client.get(f"/api/v2/notifications/{key}", headers=bob_h)).status_code == 404

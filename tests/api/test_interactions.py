@@ -16,6 +16,7 @@ from app.config import configure
 from app.main import create_app
 from app.models import Account, Bookmark, ConversationMute, Favourite, Status, StatusPin, User
 from app.services import interactions, rate_limits
+from tests.support.links import cursors
 from tests.support.openapi import assert_matches_spec
 from tests.support.world import block, count, follow, post_status, signed_in
 
@@ -320,6 +321,8 @@ async def test_bookmarks_list_in_bookmark_order_with_bookmark_ids_in_the_link_he
     assert cursor == {"next": str(bookmark_ids[int(ids[2])]), "prev": str(bookmark_ids[int(ids[0])])}
     rest = await client.get("/api/v1/bookmarks", params={"limit": 2, "max_id": cursor["next"]}, headers=bob_h)
     assert [s["id"] for s in rest.json()] == [ids[1]]
+    # As Mastodon: a short page is the last (no next); prev by min_id, as on every status list.
+    assert cursors(rest) == {"prev": ("min_id", str(bookmark_ids[int(ids[1])]))}
 
     removed = await act(client, bob_h, ids[0], "unbookmark")
     assert (removed.status_code, removed.json()["bookmarked"]) == (200, False)
@@ -359,7 +362,10 @@ async def test_favourites_list_hides_posts_no_longer_visible(client):
     assert_matches_spec(response, "GET", "/api/v1/favourites")
     assert [s["id"] for s in response.json()] == [from_carol]
     assert response.json()[0]["favourited"] is True
-    assert "link" in response.headers
+    # One favourite of the 20 asked for: prev (by min_id) but no next, as Mastodon.
+    assert set(cursors(response)) == {"prev"} and cursors(response)["prev"][0] == "min_id"
+    full = await client.get("/api/v1/favourites", params={"limit": 1}, headers=bob_h)
+    assert set(cursors(full)) == {"next", "prev"}
     assert (await client.get("/api/v1/favourites")).status_code == 401
 
 
@@ -482,6 +488,8 @@ async def test_favourited_by_and_reblogged_by_are_paginated_and_respect_visibili
         rest = await client.get(f"/api/v1/statuses/{status_id}/{path}",
                                 params={"limit": 2, "max_id": link_ids(first)["next"]}, headers=alice_h)
         assert [a["acct"] for a in rest.json()] == ["fan0"], path
+        # As Mastodon's account lists: prev by since_id, and no next after a short page.
+        assert cursors(first)["prev"][0] == "since_id" and set(cursors(rest)) == {"prev"}, path
         anonymous = await client.get(f"/api/v1/statuses/{status_id}/{path}")
         # nobody blocks an anonymous visitor
         assert [a["acct"] for a in anonymous.json()] == ["blocked", "fan2", "fan1", "fan0"], path

@@ -7,6 +7,7 @@ from sqlalchemy import update
 from app import db
 from app.models import Account, Follow, ListAccount
 from app.models.base import utcnow
+from tests.support.links import cursors
 from tests.support.openapi import assert_matches_spec
 from tests.support.polling import settled
 from tests.support.world import count, follow, make_user, post_status, signed_in
@@ -114,6 +115,11 @@ async def test_members_must_be_followed_and_are_added_all_or_nothing(client):
     assert [a["id"] for a in page.json()] == [str(carol.id)]
     following = await client.get(page.links["next"]["url"], headers=alice_h)
     assert [a["id"] for a in following.json()] == [str(bob.id)]
+    # As Mastodon's account lists: prev by since_id, and a short page has no next.
+    assert cursors(page)["prev"] == ("since_id", str(carol.id))
+    both = await client.get(members, params={"limit": 3}, headers=alice_h)
+    assert [a["id"] for a in both.json()] == [str(carol.id), str(bob.id)]
+    assert cursors(both) == {"prev": ("since_id", str(carol.id))}
     everyone = await client.get(members, params={"limit": 0}, headers=alice_h)
     assert [a["id"] for a in everyone.json()] == [str(carol.id), str(bob.id)] and "link" not in everyone.headers
 

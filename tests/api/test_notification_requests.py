@@ -16,6 +16,7 @@ from app.services import streaming
 from tests.api.test_conversations import direct
 from tests.api.test_notifications import listing, person
 from tests.api.test_streaming import frame, socket, until_listening
+from tests.support.links import cursors
 from tests.support.openapi import assert_matches_spec
 from tests.support.polling import eventually, settled
 from tests.support.world import bearer, follow, post_status, token_for
@@ -228,6 +229,11 @@ async def test_dismissing_requests_drops_what_they_held(client):
     await settled()
     both = await requests(client, bob_h)
     assert {r["account"]["id"] for r in both} == {str(alice.id), str(carol.id)}
+    # As Mastodon: next only on a full page (two of 40 is the last); prev by min_id.
+    full = await client.get(REQUESTS, params={"limit": 2}, headers=bob_h)
+    assert cursors(full) == {"next": ("max_id", both[1]["id"]), "prev": ("min_id", both[0]["id"])}
+    last = await client.get(REQUESTS, headers=bob_h)
+    assert cursors(last) == {"prev": ("min_id", both[0]["id"])}
     dismissed = await client.post(f"{REQUESTS}/dismiss", data={"id[]": [r["id"] for r in both]}, headers=bob_h)
     assert dismissed.status_code == 200
     assert_matches_spec(dismissed, "POST", f"{REQUESTS}/dismiss")

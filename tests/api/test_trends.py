@@ -11,6 +11,7 @@ from sqlmodel import select
 from app import db
 from app.models import Account, PreviewCard, Status, StatusPreviewCard, StatusTag, SuggestionDismissal, Tag
 from tests.support.fake_web import fake_web
+from tests.support.links import cursors
 from tests.support.openapi import assert_matches_spec
 from tests.support.polling import eventually, settled
 from tests.support.world import bearer, block, count, follow, make_user, post_status, token_for
@@ -185,6 +186,8 @@ async def test_following_hashtags(client):
     assert listed.status_code == 200, listed.text
     assert_matches_spec(listed, "GET", "/api/v1/followed_tags")
     assert [t["name"] for t in listed.json()] == ["Brandnew", "Cats"]
+    # As Mastodon's followed_tags: two of the 100 asked for is the last page (no next); prev by since_id.
+    assert set(cursors(listed)) == {"prev"} and cursors(listed)["prev"][0] == "since_id"
     first = await client.get("/api/v1/followed_tags", params={"limit": 1}, headers=headers)
     assert [t["name"] for t in first.json()] == ["Brandnew"] and 'rel="next"' in first.headers["link"]
     following = await client.get(first.links["next"]["url"], headers=headers)  # the link, as clients follow it

@@ -139,7 +139,8 @@ async def statuses_index(request: Request) -> Response:
             raise NotFound()
         rows = await statuses.of_account(session, viewer, account, filters, page)
         rendered = await render_statuses(session, [status for _, status in rows], viewer)
-    return json_response(rendered, headers=page.link_header(request, [cursor for cursor, _ in rows]))
+    return json_response(rendered, headers=page.link_header(request, [cursor for cursor, _ in rows],
+                                                                  continues=page.full(rows)))
 
 
 @authenticated("read:accounts")

@@ -34,8 +34,9 @@ async def index(request: Request) -> Response:
     page = Page.from_params(await read_params(request), default=40, maximum=80)
     async with db.session() as session:
         rows = await blocks.blocked_accounts(session, request.state.auth.account.id, page)
+    ids = [block_id for block_id, _ in rows]
     return json_response([account_json(account) for _, account in rows],
-                         headers=page.link_header(request, [block_id for block_id, _ in rows]))
+                         headers=page.link_header(request, ids, continues=page.full(rows), prev_key="since_id"))
 
 
 routes = [

@@ -25,7 +25,8 @@ async def index(request: Request) -> Response:
     async with db.session() as session:
         rows = await interactions.bookmarks_of(session, account, page)
         rendered = await render_statuses(session, [status for _, status in rows], account)
-    return json_response(rendered, headers=page.link_header(request, [row_id for row_id, _ in rows]))
+    return json_response(rendered, headers=page.link_header(request, [row_id for row_id, _ in rows],
+                                                                  continues=page.full(rows)))
 
 
 routes = [Route("/api/v1/bookmarks", index, methods=["GET"])]

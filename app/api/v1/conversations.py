@@ -26,7 +26,8 @@ async def index(request: Request) -> Response:
     async with db.reading() as session:
         rows = await conversations.page_of(session, viewer.id, page)
         rendered = await render_conversations(session, rows, viewer)
-    return json_response(rendered, headers=page.link_header(request, [row.last_status_id for row in rows]))
+    return json_response(rendered, headers=page.link_header(request, [row.last_status_id for row in rows],
+                                                                  continues=page.full(rows)))
 
 
 @authenticated("write:conversations")

@@ -22,7 +22,8 @@ async def index(request: Request) -> Response:
         rows = await followed_tags.followed(session, request.state.auth.account.id, page)
         history = await usage_history(session, [tag.id for _, tag in rows])
     return json_response([tag_json(tag, history[tag.id], following=True) for _, tag in rows],
-                         headers=page.link_header(request, [follow_id for follow_id, _ in rows]))
+                         headers=page.link_header(request, [follow_id for follow_id, _ in rows],
+                                                  continues=page.full(rows), prev_key="since_id"))
 
 
 routes = [Route("/api/v1/followed_tags", index, methods=["GET"])]

@@ -39,7 +39,8 @@ def account_ids(params: Params) -> list[int]:
 
 def _accounts_page(request: Request, page: Page, rows) -> Response:
     return json_response([account_json(account) for _, account in rows],
-                         headers=page.link_header(request, [row_id for row_id, _ in rows]))
+                         headers=page.link_header(request, [row_id for row_id, _ in rows],
+                                                  continues=page.full(rows), prev_key="since_id"))
 
 
 @authenticated("write:follows")

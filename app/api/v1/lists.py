@@ -65,7 +65,8 @@ async def accounts(request: Request) -> Response:
     page = None if str(params.get("limit", "")).strip() == "0" else Page.from_params(params, default=40, maximum=80)
     async with db.session() as session:
         rows = await lists.accounts(session, request.state.auth.account, request.path_params["id"], page)
-    headers = page.link_header(request, [account.id for account in rows]) if page is not None else {}
+    headers = (page.link_header(request, [account.id for account in rows], continues=page.full(rows),
+                                 prev_key="since_id") if page is not None else {})
     return json_response([account_json(account) for account in rows], headers=headers)
 
 

@@ -38,7 +38,8 @@ async def index(request: Request) -> Response:
     async with db.session() as session:
         rows = await blocks.muted_accounts(session, request.state.auth.account.id, page)
     return json_response([muted_account_json(account, m) for m, account in rows],
-                         headers=page.link_header(request, [m.id for m, _ in rows]))
+                         headers=page.link_header(request, [m.id for m, _ in rows],
+                                                  continues=page.full(rows), prev_key="since_id"))
 
 
 routes = [

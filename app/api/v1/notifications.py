@@ -123,7 +123,8 @@ async def requests(request: Request) -> Response:
     async with db.session() as session:
         rows = await notification_requests.page_of(session, viewer.id, page)
         items = await render_requests(session, rows, viewer)
-    return json_response(items, headers=page.link_header(request, [row.request.id for row in rows]))
+    return json_response(items, headers=page.link_header(request, [row.request.id for row in rows],
+                                                            continues=page.full(rows)))
 
 
 @authenticated("read:notifications")

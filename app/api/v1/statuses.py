@@ -162,7 +162,8 @@ def _who(lister):
             status = await statuses.find_visible(session, viewer, request.path_params["id"])
             rows = await lister(session, viewer, status, page)
         return json_response([account_json(account) for _, account in rows],
-                             headers=page.link_header(request, [row_id for row_id, _ in rows]))
+                             headers=page.link_header(request, [row_id for row_id, _ in rows],
+                                                      continues=page.full(rows), prev_key="since_id"))
 
     handler.__name__ = lister.__name__
     return handler

@@ -53,7 +53,7 @@ async def accounts(request: Request) -> Response:
         rows = await notifications.group_accounts(session, request.state.auth.account,
                                                   request.path_params["group_key"], page)
     return json_response([account_json(account) for _, account in rows],
-                         headers=page.link_header(request, [row_id for row_id, _ in rows]))
+                         headers=page.link_header(request, [row_id for row_id, _ in rows], continues=page.full(rows)))
 
 
 @authenticated("write:notifications")
