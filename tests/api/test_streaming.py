@@ -1237,6 +1237,7 @@ async def test_server_sent_events_for_public_hashtag_and_user(client, live_serve
             await post_status(client, auth(token), status="not tagged")
             await client.delete(f"/api/v1/statuses/{posted['id']}", headers=auth(token))
             assert await sse.events(1) == [("delete", posted["id"])]
+        await settled()  # the delete's withdrawal from alice's own feed tells her user stream too
 
         async with event_stream(http, "/api/v1/streaming/user", headers=auth(token)) as (_, sse):
             await sse.until_listening(streaming.user_channel(alice.id))
