@@ -1098,6 +1098,13 @@ async def test_members_of_an_exclusive_list_post_to_the_list_stream_not_the_home
         own = (await post_status(client, auth(token), status="mine")).json()
         assert json.loads((await frame(home))["payload"])["id"] == own["id"]
         assert json.loads((await frame(listed))["payload"])["id"] == own["id"]
+        # bob's edit goes where his post went: the list stream, not home (it said so before)
+        edited = await client.put(f"/api/v1/statuses/{bobs['id']}", json={"status": "for the list, edited"},
+                                  headers=auth(bob_token))
+        assert edited.status_code == 200, edited.text
+        change = await frame(listed)
+        assert change["event"] == "status.update" and json.loads(change["payload"])["id"] == bobs["id"]
+        await no_frame(home, 0.5)
     home_ids = [s["id"] for s in (await client.get("/api/v1/timelines/home", headers=auth(token))).json()]
     assert home_ids == [own["id"], carols["id"]]
 

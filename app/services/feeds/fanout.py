@@ -32,13 +32,13 @@ from app.services.feeds.store import Window
 log = logging.getLogger("starling.feeds")
 LOGGED_AUDIENCE = 10_000  # fan-outs at least this big are logged with their timings
 
-# Given the status being fanned out, the encoded `update` event for its receivers' home
-# streams (app.services.streaming.encode), or None. The worker renders it (services do not
-# render API entities). Only called if some receiver has a home stream open, then once.
+# Given the status being fanned out or edited, the encoded event (`update`, `status.update`)
+# for its receivers' home streams (app.services.streaming.encode), or None, rendered once for
+# all of them. The worker renders it (services do not render API entities). Only called if some
+# receiver has a home stream open, then once.
 Announcement = Callable[[AsyncSession, Status], Awaitable[str | None]]
-# Given a status and one receiver, the encoded event for that receiver's home stream, rendered
-# for them (their own favourited/bookmarked flags), or None: a boost's `update`, an edit's
-# `status.update`.
+# Given a status and one receiver, the same event rendered for that receiver (their own flags,
+# votes and filter matches), or None: for the few whose rendering differs, and lists' owners.
 ViewerAnnouncement = Callable[[AsyncSession, Status, int], Awaitable[str | None]]
 
 
@@ -76,9 +76,7 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
         # The lists holding the author: their open streams hear of the post, and the owners of
         # exclusive ones do not see it at home (the home read leaves it out), so neither there.
         lists_of_author = (await session.execute(_LISTS_OF, {"author": status.account_id})).all()
-        # (One's own posts stay at home even in an exclusive list of one's own, as in Mastodon.)
-        announcer = _Announcer(status, announcement, hidden_for={owner for _, owner, exclusive in lists_of_author
-                                                                 if exclusive and owner != status.account_id},
+        announcer = _Announcer(status, announcement, hidden_for=_exclusive_owners(lists_of_author, status),
                                per_viewer=announcement_for)
         # Hybrid push/pull: a very followed account is read at read time instead (docs/feeds.md).
         pushed = author.followers_count <= settings.fanout_pull_threshold
@@ -134,6 +132,13 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
 # listens to now, each only if its own rules (replies policy, boosts, direct) let the post in.
 _LISTS_OF = text("SELECT l.id, l.account_id, l.exclusive FROM list_accounts la JOIN lists l ON l.id = la.list_id"
                  " WHERE la.account_id = :author")
+
+
+def _exclusive_owners(lists_of_author: list, status: Status) -> set[int]:
+    """Owners of an exclusive list holding the author: their home timeline leaves the author's
+    posts out (Mastodon's skip_home), so their home stream hears of none of them. (One's own
+    posts stay at home even in an exclusive list of one's own, as in Mastodon.)"""
+    return {owner for _, owner, exclusive in lists_of_author if exclusive and owner != status.account_id}
 
 
 async def _lists_listened(session: AsyncSession, author_id: int,
@@ -420,8 +425,10 @@ async def announce_edit(status_id: int, announcement: Announcement, announcement
             # stream the fan-out told of it, by the same rules (a direct post: the followers it
             # mentions; a reply: those who follow whom it answers too).
             holders += await audience.followers_among(session, status, [a for a in watching if a not in holders])
-        lists = await _lists_showing(session, status)
-    announcer = _Announcer(status, announcement, per_viewer=announcement_for)
+        lists_of_author = (await session.execute(_LISTS_OF, {"author": status.account_id})).all()
+        lists = await _lists_showing(session, status, [list_id for list_id, _, _ in lists_of_author])
+    announcer = _Announcer(status, announcement, hidden_for=_exclusive_owners(lists_of_author, status),
+                           per_viewer=announcement_for)
     await announcer.tell(holders)
     await announcer.tell_lists(lists)
     return len(holders) + len(lists)
