@@ -18,7 +18,6 @@ from app.config import get_settings
 from app.models.account import STAFF_ROLES
 
 
-
 @dataclass(frozen=True)
 class Parts:
     local: bool

@@ -335,7 +335,8 @@ async def _sign_up(session: AsyncSession, account_id: int, _=None) -> _Cause | N
     sender = await _account(session, account_id)
     if sender is None or sender.domain is not None:
         return None
-    staff = (await session.exec(select(User.account_id).where(User.role.in_(STAFF_ROLES), User.disabled.is_(False)))).all()
+    # Disabled staff too, as Mastodon (a notification stops only at a suspended recipient).
+    staff = (await session.exec(select(User.account_id).where(User.role.in_(STAFF_ROLES)))).all()
     return _Cause(sender, None, [_Candidate(a, "admin.sign_up", sender.id) for a in sorted(staff)],
                   group_prefix="admin.sign_up", group_time=sender.created_at)
 
@@ -447,17 +448,21 @@ async def _mention_filtered(session: AsyncSession, recipient_ids: set[int], othe
 
 
 async def _group_key(session: AsyncSession, recipient_id: int, cause: _Cause) -> str | None:
-    """Mastodon's keys: `<prefix>-<hour bucket>`, reusing the recipient's latest bucket for the
-    same prefix while it is less than GROUP_SPAN_HOURS old, so a burst of likes is one group."""
+    """Mastodon's keys: `<prefix>-<hour bucket>` (the hour of the activity), reusing the
+    recipient's latest bucket for the same prefix while it is less than GROUP_SPAN_HOURS ahead,
+    so a burst of likes is one group. As Mastodon keeps that bucket for GROUP_SPAN_HOURS after
+    the notification that last used it, a latest one older than that starts a new group: a
+    sign-up approved days after the account was made does not join sign-ups read long ago."""
     if cause.group_prefix is None:
         return None
     moment = (cause.group_time or utcnow()).astimezone(timezone.utc)
     bucket = int(moment.timestamp()) // 3600
-    previous = (await session.exec(select(Notification.group_key).where(
-        Notification.account_id == recipient_id, Notification.group_key.like(f"{cause.group_prefix}-%"))
+    previous = (await session.exec(select(Notification.group_key, Notification.created_at).where(
+        Notification.account_id == recipient_id,
+        Notification.group_key.startswith(f"{cause.group_prefix}-", autoescape=True))
         .order_by(Notification.id.desc()).limit(1))).first()
-    if previous:
-        previous_bucket = int(previous.rsplit("-", 1)[1])
+    if previous and previous[1] > utcnow() - timedelta(hours=GROUP_SPAN_HOURS):
+        previous_bucket = int(previous[0].rsplit("-", 1)[1])
         if bucket < previous_bucket + GROUP_SPAN_HOURS:  # also when jobs ran out of order
             bucket = previous_bucket
     return f"{cause.group_prefix}-{bucket}"

@@ -3,6 +3,13 @@ Mastodon tells its staff: once the address is confirmed and, where sign-ups wait
 the account approved (whichever comes last), never at sign-up itself."""
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from app import db
+from app.models import Account, Notification
+from app.models.base import utcnow
 from app.services import admin_accounts
 from tests.api.test_registration import _app_token, _confirmation_path, _register, _user
 from tests.support.openapi import assert_matches_spec
@@ -90,3 +97,27 @@ async def test_sign_ups_within_hours_of_each_other_are_one_group(client, mailbox
 
     apart = await client.get("/api/v2/notifications", params={"grouped_types[]": "follow"}, headers=people["boss"])
     assert [g["notifications_count"] for g in apart.json()["notification_groups"]] == [1, 1]
+
+
+async def test_a_sign_up_long_after_the_last_one_starts_a_group_of_its_own(client, mailbox):
+    """The hour an account was made keys its group, but as Mastodon a group stops collecting 12
+    hours after its last sign-up came: an account made days ago and only now confirmed does
+    not bring back, grouped with itself, a sign-up staff read days ago."""
+    people = await _people()
+    assert (await client.get(await _signed_up(client, mailbox, "early"))).status_code == 200
+    await settled()
+    days_ago = utcnow() - timedelta(days=3)
+    async with db.session() as session:  # early signed up and was told of three days ago
+        await session.execute(update(Account).where(Account.username == "early")
+                              .values(created_at=days_ago - timedelta(hours=2)))
+        await session.execute(update(Notification).where(Notification.type == "admin.sign_up").values(
+            created_at=days_ago - timedelta(hours=1),
+            group_key=f"admin.sign_up-{int((days_ago - timedelta(hours=2)).timestamp()) // 3600}"))
+    link = await _signed_up(client, mailbox, "late")
+    async with db.session() as session:  # late signed up three days ago too, and confirms only now
+        await session.execute(update(Account).where(Account.username == "late").values(created_at=days_ago))
+    assert (await client.get(link)).status_code == 200
+    await settled()
+    body = (await client.get("/api/v2/notifications", headers=people["boss"])).json()
+    groups = [g for g in body["notification_groups"] if g["type"] == "admin.sign_up"]
+    assert [g["notifications_count"] for g in groups] == [1, 1]
