@@ -19,8 +19,7 @@ from app import db
 from app.errors import ApiError, Forbidden, NotFound
 from app.models import Account, User
 from app.models.account import ROLES, STAFF_ROLES as STAFF
-from app.models.base import utcnow
-from app.services import accounts, mail, notifications
+from app.services import accounts, mail, notifications, registrations
 
 
 class NotPending(Forbidden):
@@ -89,10 +88,7 @@ async def confirm(username: str) -> str:
         account, user = await _by_username(session, username)
         if user.confirmed:
             return f"@{account.username} had already confirmed {user.email}."
-        user.confirmed_at = utcnow()
-        session.add(user)
-        if user.approved:
-            await notifications.signed_up(session, account.id)
+        await registrations.mark_confirmed(session, user)
     return f"Confirmed the e-mail address of @{account.username} ({user.email})."
 
 

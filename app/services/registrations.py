@@ -186,11 +186,20 @@ async def confirm_email(token: str) -> tuple[str, User]:
             raise BadLink("invalid", "This confirmation link was sent to an address that is no longer on the account")
         if user.confirmed:
             return "already_confirmed", user
-        user.confirmed_at = utcnow()
-        session.add(user)
-        if user.approved:
-            await notifications.signed_up(session, user.account_id)
+        await mark_confirmed(session, user)
         return "confirmed", user
+
+
+async def mark_confirmed(session: AsyncSession, user: User) -> None:
+    """The address is confirmed now (its link followed, or `starling accounts confirm`). As
+    Mastodon, someone still waiting for approval is approved at once if sign-ups have been opened
+    since; whoever can now use their account is announced to staff (admin.sign_up)."""
+    user.confirmed_at = utcnow()
+    if not user.approved and mode() == "open":
+        user.approved = True
+    session.add(user)
+    if user.approved:
+        await notifications.signed_up(session, user.account_id)
 
 
 async def resend_confirmation(email: str) -> None:

@@ -79,6 +79,20 @@ async def test_with_approval_staff_are_told_when_a_confirmed_user_is_approved(cl
     assert told["account"]["id"] == str(pending) and told["account"]["acct"] == "hopeful"
 
 
+async def test_a_user_waiting_for_approval_confirms_once_sign_ups_are_open_and_is_let_in(
+        client, mailbox, registration_mode):
+    """As Mastodon: confirming re-checks approval when sign-ups have been opened since."""
+    registration_mode("approval")
+    people = await _people()
+    link = await _signed_up(client, mailbox, "patient", reason="I count birds")
+    registration_mode("open")
+    assert (await client.get(link)).status_code == 200
+    await settled()
+    assert (await _user("patient@example.com")).approved
+    [told] = await _sign_ups(client, people["boss"])
+    assert told["account"]["acct"] == "patient"
+
+
 async def test_sign_ups_within_hours_of_each_other_are_one_group(client, mailbox):
     people = await _people()
     assert (await client.get(await _signed_up(client, mailbox, "first"))).status_code == 200

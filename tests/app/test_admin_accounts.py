@@ -89,7 +89,8 @@ async def test_approve_and_reject_refuse_what_is_not_pending(client):
     assert await _counts() == before
 
 
-async def test_confirm_role_and_pending_list(client):
+async def test_confirm_role_and_pending_list(client, registration_mode):
+    registration_mode("approval")  # (confirming approves at once where sign-ups are open, as Mastodon)
     await _pending("first", confirmed=False)
     await _pending("second")
     async with db.session() as s:
