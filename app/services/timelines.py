@@ -150,7 +150,7 @@ async def home(session: AsyncSession, viewer: Account, page) -> list[Status]:
         floor = state.get("floor")
         if floor is not None and any(s.reblog_of_id is not None for s in shown):
             # Counted as read (the sources returned them) but not shown, as a held-back boost is.
-            repeated = await _repeating_pulled(session, viewer_id, floor, shown)
+            repeated = await repeating_pulled(session, viewer_id, floor, shown)
             shown = [s for s in shown if s.id not in repeated]
         return shown
 
@@ -182,7 +182,7 @@ async def home(session: AsyncSession, viewer: Account, page) -> list[Status]:
     return await _collect(page, [redis_source, pulled_source], load, held_back)
 
 
-async def _repeating_pulled(session: AsyncSession, viewer_id: int, floor: int, shown: list) -> set[int]:
+async def repeating_pulled(session: AsyncSession, viewer_id: int, floor: int, shown: list) -> set[int]:
     """The boosts among `shown` (in the Redis feed's part of the timeline) that repeat a post
     of an account pulled at read time, or that such an account boosted: Mastodon's reblog rule
     across the two sources, which the fan-out cannot apply because pulled posts never reach the

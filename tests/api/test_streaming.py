@@ -601,6 +601,60 @@ async def test_muting_withdraws_a_pulled_accounts_posts_and_nothing_once_unmuted
             await no_frame(ws, 0.3)
 
 
+async def test_muting_withdraws_a_pulled_accounts_posts_about_the_muted_account(client, live_server):
+    """A followed account pulled at read time posts about carol and boosts her: muting carol takes
+    both off alice's home stream, as the timeline now leaves them out (they are in no feed)."""
+    alice, token = await user_with_token("alice")
+    star, star_token = await user_with_token("star")
+    carol, carol_token = await user_with_token("carol")
+    fan, _ = await user_with_token("fan")
+    for follower in (alice, fan):
+        await follow(follower, star)
+    await live_home(client, token, alice)
+    with tuned(fanout_pull_threshold=1):  # star has 2 followers: pulled at read time
+        carols = (await post_status(client, auth(carol_token), status="carol speaking")).json()
+        about = (await post_status(client, auth(star_token), status="hello @carol")).json()
+        boosted = await client.post(f"/api/v1/statuses/{carols['id']}/reblog", headers=auth(star_token))
+        assert boosted.status_code == 200, boosted.text
+        await settled()
+        shown = [s["id"] for s in (await client.get("/api/v1/timelines/home", headers=auth(token))).json()]
+        assert shown == [boosted.json()["id"], about["id"]]
+        async with socket(live_server, token, "stream=user") as ws:
+            await until_listening(ws, streaming.user_channel(alice.id))
+            assert (await client.post(f"/api/v1/accounts/{carol.id}/mute", headers=auth(token))).status_code == 200
+            withdrawn = {(await frame(ws))["payload"] for _ in range(2)}
+            assert withdrawn == {about["id"], boosted.json()["id"]}
+            await no_frame(ws, 0.3)
+        assert (await client.get("/api/v1/timelines/home", headers=auth(token))).json() == []
+
+
+async def test_a_boost_the_timeline_holds_back_for_a_pulled_post_is_not_streamed(client, live_server):
+    """bob boosts star's post, which alice's timeline shows right under it from star (pulled at
+    read time, in no feed): the timeline holds the boost back (Mastodon's reblog rule), so her
+    home stream is not told of it either."""
+    alice, token = await user_with_token("alice")
+    star, star_token = await user_with_token("star")
+    bob, bob_token = await user_with_token("bob")
+    fan, _ = await user_with_token("fan")
+    for follower in (alice, fan):
+        await follow(follower, star)
+    await follow(alice, bob)
+    await live_home(client, token, alice)
+    with tuned(fanout_pull_threshold=1):  # star has 2 followers: pulled; bob has 1: pushed
+        stars = (await post_status(client, auth(star_token), status="star speaking")).json()
+        await settled()
+        async with socket(live_server, token, "stream=user") as ws:
+            await until_listening(ws, streaming.user_channel(alice.id))
+            boosted = await client.post(f"/api/v1/statuses/{stars['id']}/reblog", headers=auth(bob_token))
+            assert boosted.status_code == 200, boosted.text
+            await settled()
+            await no_frame(ws, 0.5)
+            later = (await post_status(client, auth(bob_token), status="bob speaking")).json()
+            assert json.loads((await frame(ws))["payload"])["id"] == later["id"]  # the stream is alive
+        shown = [s["id"] for s in (await client.get("/api/v1/timelines/home", headers=auth(token))).json()]
+        assert shown == [later["id"], stars["id"]]
+
+
 async def test_a_block_withdraws_the_blocked_accounts_posts_even_once_the_unfollow_took_them_out(client, live_server):
     """A block also unfollows; its two jobs run in any order, so the posts may be gone from
     the feed before the stream is told: it is told anyway. Run here in the bad order."""

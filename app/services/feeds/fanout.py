@@ -25,7 +25,7 @@ from app import db
 from app.config import get_settings
 from app.models import Account, List, Status
 from app.models.base import utcnow
-from app.services import filters, lists, relationships, streaming, visibility
+from app.services import filters, lists, relationships, streaming, timelines, visibility
 from app.services.feeds import audience, sources, store
 from app.services.feeds.store import Window
 
@@ -200,6 +200,11 @@ _HIDDEN_FROM = text("""
 """)
 
 
+# Of the viewers, those who follow one of the accounts pulled at read time.
+_FOLLOWING_ANY = text("SELECT DISTINCT account_id FROM follows WHERE account_id = ANY(CAST(:viewers AS bigint[]))"
+                      " AND target_account_id = ANY(CAST(:pulled AS bigint[]))")
+
+
 # Of the viewers, those for whom :target (a new post, or the post a boost boosts) renders
 # differently from everyone else: they favourited, boosted (the booster too), bookmarked, pinned
 # or voted in it, muted its thread, or wrote it (a poll counts its author as having voted).
@@ -239,7 +244,7 @@ class _Announcer:
         receivers = [a for a in map(int, account_ids) if a not in self.hidden_for and a not in self._told]
         self._told.update(receivers)
         if receivers:
-            hidden = await self._blocked_or_muted(receivers)
+            hidden = await self._blocked_or_muted(receivers) | await self._repeating_pulled(receivers)
             receivers = [a for a in receivers if a not in hidden]
         # One rendering for all, but a receiver with filters gets theirs matched, as Mastodon's
         # streaming server does, and a post, boost or edit comes rendered for each receiver whose
@@ -268,6 +273,30 @@ class _Announcer:
         ids = [self.status.id] + ([self.status.reblog_of_id] if self.status.reblog_of_id else [])
         return await self._picked(_HIDDEN_FROM, {"viewers": receivers, "ids": ids},
                                   "blocks and mutes not read; telling nobody", set(receivers))
+
+    async def _repeating_pulled(self, receivers: list[int]) -> set[int]:
+        """For a boost, the receivers whose home timeline holds it back by the reblog rule across
+        the feed and the accounts pulled at read time (timelines.repeating_pulled: the post shows
+        right under it from a pulled account, or a pulled account boosted it), which the feed's
+        script cannot judge. Only receivers who follow a pulled account: none on most instances."""
+        pulled = await sources.pulled_accounts() if self.status.reblog_of_id is not None else []
+        if not pulled:
+            return set()
+        following = await self._picked(_FOLLOWING_ANY, {"viewers": receivers, "pulled": pulled},
+                                       "follows of pulled accounts not read", set())
+        if not following:
+            return set()
+        try:
+            async with db.reading() as session:
+                held = set()
+                for viewer in following:
+                    floor = await store.floor_of(viewer)
+                    if floor is not None and await timelines.repeating_pulled(session, viewer, floor, [self.status]):
+                        held.add(viewer)
+                return held
+        except Exception:  # best effort, as every stream event
+            log.exception("status %s: boosts held back by pulled accounts not judged", self.status.id)
+            return set()
 
     async def _touched(self, receivers: list[int]) -> set[int]:
         """The receivers whose flags show on the status (the boosted post, for a boost), rendered
@@ -490,6 +519,25 @@ _HIDDEN_BY_TARGET = text("""
 """)
 
 
+_PULLED_POSTS = text("""
+    SELECT s.id FROM statuses s WHERE s.account_id = ANY(CAST(:authors AS bigint[])) AND s.id >= :floor
+       AND s.deleted_at IS NULL
+       AND (s.visibility <> 'direct' OR EXISTS (SELECT 1 FROM status_mentions m
+                                                 WHERE m.status_id = s.id AND m.account_id = :viewer))
+     ORDER BY s.id DESC LIMIT :most
+""")
+
+
+async def _pulled_posts(session: AsyncSession, account_id: int, floor: int, most: int) -> list[int]:
+    """The newest posts and boosts above the feed's floor of the accounts pulled at read time that
+    the viewer follows (what the home timeline merges in from them; the read rules decide)."""
+    authors = [row[0] for row in await sources.followed_pulled(session, account_id)]
+    if not authors:
+        return []
+    return [row[0] for row in await db.rows(session, _PULLED_POSTS, {"authors": authors, "floor": floor,
+                                                                     "most": most, "viewer": account_id})]
+
+
 async def hide(account_id: int, target_id: int, severed: bool = False) -> int:
     """A mute or block: the muter's open home and list streams get `delete` for each feed entry
     the home timeline now leaves out, as Mastodon's do (clear_from_home, clear_from_lists), so
@@ -520,8 +568,11 @@ async def hide(account_id: int, target_id: int, severed: bool = False) -> int:
         # A followed account pulled at read time: its posts were on the home timeline, in no feed.
         pulled = (target is not None and target.followers_count > settings.fanout_pull_threshold
                   and await relationships.is_following(session, account_id, target_id))
+        # So were the other pulled accounts' posts and boosts: those mentioning the target, or
+        # boosting its posts, leave the timeline as the feed's do.
+        shown = await store.ids(account_id) + await _pulled_posts(session, account_id, floor, settings.feed_max_items)
         hidden = [row[0] for row in await db.rows(session, _HIDDEN_BY_TARGET, {
-            "ids": await store.ids(account_id), "target": target_id, "theirs": severed or pulled, "floor": floor,
+            "ids": shown, "target": target_id, "theirs": severed or pulled, "floor": floor,
             "most": settings.feed_max_items})]
     if hidden:
         # Up to a feed's worth of deletes: one round trip, not one per post.

@@ -1,0 +1,102 @@
+"""What an app keeps on screen from the home stream must be the home timeline: a random history
+of posts, replies, mentions, boosts, deletes, unfollows, mutes and blocks while the viewer's
+`user` stream is open, then every `update` not followed by its `delete` is a post the timeline
+shows, and the timeline shows nothing else posted meanwhile. One seed per run."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+
+import pytest
+
+from app.services import streaming
+from tests.api.test_home_consistency import PULLED, PUSHED, History, _world
+from tests.api.test_streaming import PROBE, socket, until_listening
+from tests.api.test_timelines import scrolled_down, tuned
+from tests.support.polling import settled
+
+
+class StreamedHistory(History):
+    """As History, without the changes Mastodon's streams do not announce either: a follow
+    (its merged posts come without `update`), an unmute or unblock (what shows again comes
+    without one), a second boost of a post (it stands in for the first one silently when that
+    goes). An unfollow takes the account's posts and boosts out of the feed without `delete`s,
+    as Mastodon's unmerge: they are left out of what the stream is expected to have shown."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.unfollowed: set[int] = set()
+        self.boosted_once: set[str] = set()
+
+    async def follow(self) -> None:
+        target = self.people[self.rng.choice(PUSHED)][0]
+        await self._as_viewer(f"/api/v1/accounts/{target.id}/unfollow")
+        self.unfollowed.add(target.id)
+
+    async def mute(self) -> None:
+        await self._as_viewer(f"/api/v1/accounts/{self.people[self.rng.choice(PULLED + PUSHED)][0].id}/mute")
+
+    async def block(self) -> None:
+        target = self.people[self.rng.choice(PUSHED)][0]
+        await self._as_viewer(f"/api/v1/accounts/{target.id}/block")
+        self.unfollowed.add(target.id)
+
+    async def boost(self) -> None:
+        before = set(self.boosted)
+        await super().boost()
+        for boost_id in set(self.boosted) - before:
+            original = self.boosted[boost_id]
+            if original in self.boosted_once:  # a second boost of one post: take it back
+                response = await self.client.post(f"/api/v1/statuses/{original}/unreblog",
+                                                  headers=self.people[self._booster(boost_id)][1])
+                assert response.status_code == 200, response.text
+                self.posts = [p for p in self.posts if p[0] != boost_id]
+                del self.boosted[boost_id]
+                self.log.append(f"  (taken back: {original} was boosted already)")
+            self.boosted_once.add(original)
+
+    def _booster(self, boost_id: str) -> str:
+        return next(author for status_id, author, _ in self.posts if status_id == boost_id)
+
+
+async def _collect(ws, frames: list) -> None:
+    while True:
+        data = json.loads(await ws.recv())
+        if data.get("event") != PROBE:
+            frames.append(data)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_what_the_home_stream_left_on_screen_is_the_home_timeline(client, live_server, seed):
+    rng = random.Random(seed)
+    with tuned(fanout_pull_threshold=1):  # ann and ben pulled at read time, the others pushed
+        people = await _world(client)
+        viewer, headers = people["viewer"]
+        frames: list[dict] = []
+        async with socket(live_server, headers["Authorization"].split(" ", 1)[1], "stream=user") as ws:
+            await until_listening(ws, streaming.user_channel(viewer.id))
+            reader = asyncio.ensure_future(_collect(ws, frames))
+            history = StreamedHistory(client, rng, people)
+            for _ in range(60):
+                await history.step()
+            await settled()
+            await asyncio.sleep(0.5)  # the last events on their way
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        story = "\n".join(history.log)
+
+        on_screen: dict[str, int] = {}  # status id -> author, as an app keeps them
+        for event in frames:
+            if event["event"] == "update":
+                status = json.loads(event["payload"])
+                on_screen[status["id"]] = int(status["account"]["id"])
+            elif event["event"] == "delete":
+                on_screen.pop(event["payload"], None)
+        expected = [i for i, author in on_screen.items() if author not in history.unfollowed]
+        shown = await scrolled_down(client, headers, 40)
+        events = "\n".join(f"{e['event']} {e['payload'][:60]}" for e in frames if e["event"] != "notification")
+        names = {a.id: name for name, (a, _) in people.items()}
+        assert sorted(shown, key=int) == sorted(expected, key=int), f"{names}\n{story}\n-- events:\n{events}"
