@@ -30,9 +30,10 @@ class History:
         self.boosted: dict[str, str] = {}  # boost id -> the boosted post's
         self.log: list[str] = []  # what happened, for the failure message
 
+    STEPS = {"post": 10, "reply": 5, "boost": 4, "delete": 2, "follow": 2, "mute": 2, "block": 1}
+
     async def step(self) -> None:
-        kind = self.rng.choices(("post", "reply", "boost", "delete", "follow", "mute", "block"),
-                                weights=(10, 5, 4, 2, 2, 2, 1))[0]
+        kind = self.rng.choices(list(self.STEPS), weights=list(self.STEPS.values()))[0]
         await getattr(self, kind)()
 
     def _author(self) -> str:

@@ -1,7 +1,8 @@
-"""What an app keeps on screen from the home stream must be the home timeline: a random history
-of posts, replies, mentions, boosts, deletes, unfollows, mutes and blocks while the viewer's
-`user` stream is open, then every `update` not followed by its `delete` is a post the timeline
-shows, and the timeline shows nothing else posted meanwhile. One seed per run."""
+"""What an app keeps on screen from the home stream must be the home timeline, and from a list's
+stream the list's timeline: a random history of posts, replies, mentions, boosts, deletes,
+unfollows, mutes and blocks while the viewer's `user` and `list` streams are open, then every
+`update` not followed by its `delete` is a post the timeline shows, and the timeline shows
+nothing else posted meanwhile. One seed per run."""
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +13,7 @@ import random
 import pytest
 
 from app.services import streaming
-from tests.api.test_home_consistency import PULLED, PUSHED, History, _world
+from tests.api.test_home_consistency import PULLED, PUSHED, History, _list_of, _list_scrolled, _world
 from tests.api.test_streaming import PROBE, socket, until_listening
 from tests.api.test_timelines import scrolled_down, tuned
 from tests.support.polling import settled
@@ -24,6 +25,9 @@ class StreamedHistory(History):
     without one), a second boost of a post (it stands in for the first one silently when that
     goes). An unfollow takes the account's posts and boosts out of the feed without `delete`s,
     as Mastodon's unmerge: they are left out of what the stream is expected to have shown."""
+
+    # Each change below is for good here: a few per history, so that some posts stay to be seen.
+    STEPS = {**History.STEPS, "follow": 0.6, "mute": 0.6, "block": 0.3}
 
     def __init__(self, *args):
         super().__init__(*args)
@@ -68,35 +72,54 @@ async def _collect(ws, frames: list) -> None:
             frames.append(data)
 
 
+def _left_on_screen(frames: list[dict], unfollowed: set[int]) -> list[str]:
+    """The statuses an app keeps from these frames: each `update` until its `delete`, but those
+    of accounts unfollowed since (taken out without a `delete`, as Mastodon's unmerge)."""
+    on_screen: dict[str, int] = {}  # status id -> author
+    for event in frames:
+        if event["event"] == "update":
+            status = json.loads(event["payload"])
+            on_screen[status["id"]] = int(status["account"]["id"])
+        elif event["event"] == "delete":
+            on_screen.pop(event["payload"], None)
+    return sorted((i for i, author in on_screen.items() if author not in unfollowed), key=int)
+
+
+def _told(frames: list[dict]) -> str:
+    return "\n".join(f"{e['event']} {e['payload'][:60]}" for e in frames if e["event"] != "notification")
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_what_the_home_stream_left_on_screen_is_the_home_timeline(client, live_server, seed):
+async def test_what_the_home_and_list_streams_left_on_screen_is_their_timeline(client, live_server, seed):
     rng = random.Random(seed)
     with tuned(fanout_pull_threshold=1):  # ann and ben pulled at read time, the others pushed
         people = await _world(client)
         viewer, headers = people["viewer"]
-        frames: list[dict] = []
-        async with socket(live_server, headers["Authorization"].split(" ", 1)[1], "stream=user") as ws:
-            await until_listening(ws, streaming.user_channel(viewer.id))
-            reader = asyncio.ensure_future(_collect(ws, frames))
+        list_id = await _list_of(client, headers, people, rng)
+        token = headers["Authorization"].split(" ", 1)[1]
+        home_frames: list[dict] = []
+        list_frames: list[dict] = []
+        async with socket(live_server, token, "stream=user") as home_ws, \
+                socket(live_server, token, f"stream=list&list={list_id}") as list_ws:
+            await until_listening(home_ws, streaming.user_channel(viewer.id))
+            await until_listening(list_ws, streaming.list_channel(int(list_id)))
+            readers = [asyncio.ensure_future(_collect(home_ws, home_frames)),
+                       asyncio.ensure_future(_collect(list_ws, list_frames))]
             history = StreamedHistory(client, rng, people)
             for _ in range(60):
                 await history.step()
             await settled()
             await asyncio.sleep(0.5)  # the last events on their way
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+            for reader in readers:
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
         story = "\n".join(history.log)
-
-        on_screen: dict[str, int] = {}  # status id -> author, as an app keeps them
-        for event in frames:
-            if event["event"] == "update":
-                status = json.loads(event["payload"])
-                on_screen[status["id"]] = int(status["account"]["id"])
-            elif event["event"] == "delete":
-                on_screen.pop(event["payload"], None)
-        expected = [i for i, author in on_screen.items() if author not in history.unfollowed]
-        shown = await scrolled_down(client, headers, 40)
-        events = "\n".join(f"{e['event']} {e['payload'][:60]}" for e in frames if e["event"] != "notification")
         names = {a.id: name for name, (a, _) in people.items()}
-        assert sorted(shown, key=int) == sorted(expected, key=int), f"{names}\n{story}\n-- events:\n{events}"
+
+        shown = await scrolled_down(client, headers, 40)
+        assert sorted(shown, key=int) == _left_on_screen(home_frames, history.unfollowed), \
+            f"{names}\n{story}\n-- home events:\n{_told(home_frames)}"
+        listed = await _list_scrolled(client, headers, list_id, 40)
+        assert sorted(listed, key=int) == _left_on_screen(list_frames, history.unfollowed), \
+            f"{names}\n{story}\n-- list events:\n{_told(list_frames)}"
