@@ -28,7 +28,6 @@ from typing import Awaitable, Callable
 
 from sqlalchemy import and_, exists, or_
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -125,11 +124,8 @@ def _home_rules(viewer_id: int):
     # A public post carrying a hashtag the viewer follows (delivered by the fan-out).
     followed_tag = and_(Status.visibility == "public", Status.reblog_of_id.is_(None), exists().where(
         StatusTag.status_id == Status.id, TagFollow.tag_id == StatusTag.tag_id, TagFollow.account_id == viewer_id))
-    original = aliased(Status)
-    original_not_muted = or_(Status.reblog_of_id.is_(None), exists().where(
-        original.id == Status.reblog_of_id, visibility.not_muted_by(viewer_id, original)))
     return and_(or_(Status.account_id == viewer_id, and_(followed, ~in_exclusive_list), followed_tag),
-                visibility.not_muted_by(viewer_id), original_not_muted,
+                visibility.not_muted_by(viewer_id), visibility.boosted_not_muted_by(viewer_id),
                 visibility.mentions_nobody_hidden_by(viewer_id))
 
 

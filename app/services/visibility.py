@@ -80,6 +80,14 @@ def not_muted_by(viewer_id: int | None, status=Status) -> ColumnElement:
     )
 
 
+def boosted_not_muted_by(viewer_id: int, status=Status) -> ColumnElement:
+    """Statuses that are not boosts of a post whose author the viewer muted (Mastodon's home and
+    list feeds check the boosted post's author as the booster)."""
+    original = aliased(Status)
+    return or_(status.reblog_of_id.is_(None),
+               exists().where(original.id == status.reblog_of_id, not_muted_by(viewer_id, original)))
+
+
 def mentions_nobody_hidden_by(viewer_id: int, status=Status) -> ColumnElement:
     """Statuses that mention no one the viewer blocks or mutes, and boosts of such statuses:
     Mastodon leaves those out of home timelines and lists (not out of threads or a status
@@ -116,9 +124,9 @@ def in_followed_languages(viewer_id: int, status=Status) -> ColumnElement:
 
 def shown_in_lists_of(viewer_id: int, status=Status) -> ColumnElement:
     """What a list of the viewer's shows of its members' posts (the list timeline, and its stream):
-    what they may see, minus muted authors, posts mentioning someone they block or mute, and
-    posts in a language their follow leaves out."""
-    return and_(visible_to(viewer_id, status), not_muted_by(viewer_id, status),
+    what they may see, minus muted authors (of a boost or of the boosted post), posts mentioning
+    someone they block or mute, and posts in a language their follow leaves out."""
+    return and_(visible_to(viewer_id, status), not_muted_by(viewer_id, status), boosted_not_muted_by(viewer_id, status),
                 mentions_nobody_hidden_by(viewer_id, status), in_followed_languages(viewer_id, status))
 
 

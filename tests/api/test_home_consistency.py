@@ -31,6 +31,8 @@ class History:
         self.log: list[str] = []  # what happened, for the failure message
 
     STEPS = {"post": 10, "reply": 5, "boost": 4, "delete": 2, "follow": 2, "mute": 2, "block": 1}
+    BOOSTED = ("viewer",) + PULLED  # whose posts are boosted (see boost())
+    TAGGED = False  # whether some posts carry #cats
 
     async def step(self) -> None:
         kind = self.rng.choices(list(self.STEPS), weights=list(self.STEPS.values()))[0]
@@ -42,7 +44,8 @@ class History:
     async def _post(self, author: str, **data) -> None:
         visibility = self.rng.choice(VISIBILITIES)
         mention = self.rng.choice([""] * 3 + [f"@{n} " for n in ("viewer",) + PULLED + PUSHED])
-        response = await post_status(self.client, self.people[author][1], status=f"{mention}{author} says",
+        tag = self.rng.choice(("",) * 4 + (" #cats",)) if self.TAGGED else ""
+        response = await post_status(self.client, self.people[author][1], status=f"{mention}{author} says{tag}",
                                      visibility=visibility, **data)
         if response.status_code == 200:
             self.posts.append((response.json()["id"], author, visibility))
@@ -63,7 +66,7 @@ class History:
         # Of posts by the viewer or an account followed throughout: a boost held back while its
         # post was in the feed stays out once an unfollow takes the post away (as in Mastodon's
         # feed), while PostgreSQL judges it by what the viewer follows when reading.
-        shareable = [p for p in self.posts if p[2] in ("public", "unlisted") and p[1] in ("viewer",) + PULLED]
+        shareable = [p for p in self.posts if p[2] in ("public", "unlisted") and p[1] in self.BOOSTED]
         if shareable:
             booster, (status_id, _, _) = self._author(), self.rng.choice(shareable)
             response = await self.client.post(f"/api/v1/statuses/{status_id}/reblog",

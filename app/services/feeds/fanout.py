@@ -117,6 +117,7 @@ async def distribute(status_id: int, announcement: Announcement = _silent, claim
             if await store.first_telling(status.id):
                 await announcer.tell(watchers)
         await announcer.tell_lists(await _lists_showing(session, status, [list_id for list_id, _, _ in lists_of_author]))
+    await _withdrawn_meanwhile(status_id)
     if audience_size >= LOGGED_AUDIENCE:
         # How long the post waited for a worker, and how long the batches' scripts took in all
         # (they overlap with reading the audience, so the parts do not add up to the whole).
@@ -199,6 +200,8 @@ _HIDDEN_FROM = text("""
                   WHERE m.account_id = v.id AND (m.expires_at IS NULL OR m.expires_at > now()))
 """)
 
+
+_STILL_THERE = text("SELECT 1 FROM statuses WHERE id = :id AND deleted_at IS NULL")
 
 # Of the viewers, those who follow one of the accounts pulled at read time.
 _FOLLOWING_ANY = text("SELECT DISTINCT account_id FROM follows WHERE account_id = ANY(CAST(:viewers AS bigint[]))"
@@ -406,6 +409,22 @@ async def _mentioned_locals(session: AsyncSession, status_id: int) -> list[int]:
     return [r[0] for r in rows]
 
 
+async def _withdrawn_meanwhile(status_id: int) -> None:
+    """A status deleted while a job wrote it into feeds or told streams of it: its withdrawal,
+    running beside this job, may have gone first, leaving it in feeds (where a boost would
+    hold back later boosts of its post) and its `update` on screens after the `delete`. Withdrawn
+    again, once this job is done: a deletion committed after this check has its own withdrawal
+    run after it."""
+    try:
+        async with db.reading() as session:
+            there = await db.rows(session, _STILL_THERE, {"id": status_id})
+    except Exception:
+        log.exception("status %s: not checked for a deletion during its fan-out", status_id)
+        return
+    if not there:
+        await withdraw(status_id)
+
+
 async def withdraw(status_id: int) -> int:
     """Take a deleted status and every boost of it out of the feeds that may hold them, and
     tell the open home streams of those feeds' owners and of the local accounts it mentions,
@@ -460,6 +479,7 @@ async def announce_edit(status_id: int, announcement: Announcement, announcement
                            per_viewer=announcement_for)
     await announcer.tell(holders)
     await announcer.tell_lists(lists)
+    await _withdrawn_meanwhile(status_id)
     return len(holders) + len(lists)
 
 
@@ -539,49 +559,58 @@ async def _pulled_posts(session: AsyncSession, account_id: int, floor: int, most
 
 
 async def hide(account_id: int, target_id: int, severed: bool = False) -> int:
-    """A mute or block: the muter's open home and list streams get `delete` for each feed entry
-    the home timeline now leaves out, as Mastodon's do (clear_from_home, clear_from_lists), so
-    apps drop them without a reload. `severed`: a block that ended the viewer's follow of the
-    target. The entries stay in the feed (reads filter them; an unmute brings them back). How
-    many posts were withdrawn."""
-    floor = await store.floor_of(account_id)
-    if floor is None:
-        return 0  # no live feed: nothing was streamed from it
+    """A mute or block: the muter's open home and list streams get `delete` for each entry their
+    timeline now leaves out, as Mastodon's do (clear_from_home, clear_from_lists), so apps drop
+    them without a reload. `severed`: a block that ended the viewer's follow of the target. The
+    entries stay in the feed (reads filter them; an unmute brings them back). How many posts
+    were withdrawn (from either)."""
     settings = get_settings()
+    most = settings.feed_max_items
+    floor = await store.floor_of(account_id)  # None: no live feed, nothing was streamed from it
+    withdrawn: list[tuple[str, int]] = []  # (channel, status id)
     async with db.reading() as session:
         viewer = await session.get(Account, account_id)
         if viewer is None:
             return 0
-        # Lists show the same posts of the accounts they hold, and the same rules hide them.
         listening = await streaming.listened([streaming.list_channel(a_list.id)
                                               for a_list in await lists.all_of(session, viewer)])
-        channels = [streaming.user_channel(account_id)] if await store.watching([account_id]) else []
-        channels += sorted(listening)
-        if not channels:
+        listened = [a_list for a_list in await lists.all_of(session, viewer)
+                    if streaming.list_channel(a_list.id) in listening]
+        home = floor is not None and bool(await store.watching([account_id]))
+        if not home and not listened:
             return 0
         # Still muted (unexpired) or blocked when the job runs: an unmute in between, or a late
         # retry, must not take visible posts off the screen.
         if not (await relationships.is_blocking(session, account_id, target_id)
                 or await relationships.is_muting(session, account_id, target_id)):
             return 0
-        target = await session.get(Account, target_id)
-        # A followed account pulled at read time: its posts were on the home timeline, in no feed.
-        pulled = (target is not None and target.followers_count > settings.fanout_pull_threshold
-                  and await relationships.is_following(session, account_id, target_id))
-        # So were the other pulled accounts' posts and boosts: those mentioning the target, or
-        # boosting its posts, leave the timeline as the feed's do.
-        shown = await store.ids(account_id) + await _pulled_posts(session, account_id, floor, settings.feed_max_items)
-        hidden = [row[0] for row in await db.rows(session, _HIDDEN_BY_TARGET, {
-            "ids": shown, "target": target_id, "theirs": severed or pulled, "floor": floor,
-            "most": settings.feed_max_items})]
-    if hidden:
-        # Up to a feed's worth of deletes: one round trip, not one per post.
+        if home:
+            target = await session.get(Account, target_id)
+            # A followed account pulled at read time: its posts were on the home timeline, in no feed.
+            pulled = (target is not None and target.followers_count > settings.fanout_pull_threshold
+                      and await relationships.is_following(session, account_id, target_id))
+            # So were the other pulled accounts' posts and boosts: those mentioning the target,
+            # or boosting its posts, leave the timeline as the feed's do.
+            shown = await store.ids(account_id) + await _pulled_posts(session, account_id, floor, most)
+            channel = streaming.user_channel(account_id)
+            withdrawn += [(channel, row[0]) for row in await db.rows(session, _HIDDEN_BY_TARGET, {
+                "ids": shown, "target": target_id, "theirs": severed or pulled, "floor": floor, "most": most})]
+        for a_list in listened:
+            # A list's own entries (a list is read from PostgreSQL: it may show a boost where
+            # home shows the post itself, or posts home leaves out).
+            entries = [row[0] for row in await sources.listed(session, a_list, Window(), most)]
+            channel = streaming.list_channel(a_list.id)
+            withdrawn += [(channel, row[0]) for row in await db.rows(session, _HIDDEN_BY_TARGET, {
+                "ids": entries, "target": target_id, "theirs": False, "floor": 0, "most": most})]
+    if withdrawn:
+        # Up to a feed's worth of deletes per stream: one round trip, not one per post.
         try:
             await streaming.publish_each((channel, streaming.encode("delete", str(status_id)))
-                                         for status_id in hidden for channel in channels)
+                                         for channel, status_id in withdrawn)
         except Exception:  # best effort, like every stream event: the reads already leave them out
-            log.exception("account %s: deletes of %d posts of %s not published", account_id, len(hidden), target_id)
-    return len(hidden)
+            log.exception("account %s: deletes of %d posts of %s not published", account_id, len(withdrawn),
+                          target_id)
+    return len({status_id for _, status_id in withdrawn})
 
 
 async def rebuild(account_id: int) -> int:
