@@ -354,3 +354,25 @@ async def test_direct_posts_never_show_in_a_list(client):
     # Mastodon sends a direct post to the home feeds of those it mentions, not to their lists.
     home = await client.get("/api/v1/timelines/home", headers=alice_h)
     assert [s["id"] for s in home.json()] == [secret["id"], public["id"]]
+
+
+async def test_a_list_leaves_out_boosts_of_posts_by_accounts_the_owner_muted(client):
+    """As home (and Mastodon's list feeds): a member's boost of a muted account's post is not shown."""
+    alice, alice_h = await signed_in("alice")
+    bob, bob_h = await signed_in("bob")
+    carol, carol_h = await signed_in("carol")
+    await follow(alice, bob)
+    made = await client.post("/api/v1/lists", json={"title": "Bob"}, headers=alice_h)
+    list_id = made.json()["id"]
+    added = await client.post(f"/api/v1/lists/{list_id}/accounts", json={"account_ids": [str(bob.id)]}, headers=alice_h)
+    assert added.status_code == 200, added.text
+    carols = (await post_status(client, carol_h, status="carol speaking")).json()
+    boost = await client.post(f"/api/v1/statuses/{carols['id']}/reblog", headers=bob_h)
+    own = (await post_status(client, bob_h, status="bob speaking")).json()
+    assert boost.status_code == 200, boost.text
+    assert (await client.post(f"/api/v1/accounts/{carol.id}/mute", headers=alice_h)).status_code == 200
+    listed = await client.get(f"/api/v1/timelines/list/{list_id}", headers=alice_h)
+    assert listed.status_code == 200, listed.text
+    assert [s["id"] for s in listed.json()] == [own["id"]]
+    home = await client.get("/api/v1/timelines/home", headers=alice_h)
+    assert [s["id"] for s in home.json()] == [own["id"]]
