@@ -1065,6 +1065,26 @@ async def test_list_stream_of_someone_else_is_refused(live_server):
         assert await frame(ws) == {"stream": ["list", str(list_id)], "event": "update", "payload": '{"id":"3"}'}
 
 
+async def test_blocking_a_list_member_withdraws_their_posts_from_the_list_stream(client, live_server):
+    """The block ends the follow, and with it the membership: the list shows carol's posts no
+    more, and its open stream is told so (Mastodon's clear_from_list), as home's is."""
+    alice, token = await user_with_token("alice")
+    carol, carol_token = await user_with_token("carol")
+    await follow(alice, carol)
+    made = await client.post("/api/v1/lists", json={"title": "Carol"}, headers=auth(token))
+    list_id = made.json()["id"]
+    added = await client.post(f"/api/v1/lists/{list_id}/accounts", json={"account_ids": [str(carol.id)]},
+                              headers=auth(token))
+    assert added.status_code == 200, added.text
+    carols = (await post_status(client, auth(carol_token), status="carol speaking")).json()
+    await settled()
+    async with socket(live_server, token, f"stream=list&list={list_id}") as ws:
+        await until_listening(ws, streaming.list_channel(int(list_id)))
+        assert (await client.post(f"/api/v1/accounts/{carol.id}/block", headers=auth(token))).status_code == 200
+        assert await frame(ws) == {"stream": ["list", list_id], "event": "delete", "payload": carols["id"]}
+    assert (await client.get(f"/api/v1/timelines/list/{list_id}", headers=auth(token))).json() == []
+
+
 async def test_list_stream_gets_new_posts_of_its_members_by_its_rules(client, live_server):
     """A post of a list member reaches the list's open stream as `update` (lists are read at
     read time, yet their streams hear of posts as Mastodon's do), unless the list's

@@ -203,6 +203,12 @@ _HIDDEN_FROM = text("""
 
 _STILL_THERE = text("SELECT 1 FROM statuses WHERE id = :id AND deleted_at IS NULL")
 
+# Whether a pulled account wrote the boosted post or boosted it (a boost of it may show right
+# under a new boost in the merged timeline).
+_PULLED_INVOLVED = text("SELECT 1 FROM statuses WHERE id = :boosted AND account_id = ANY(CAST(:pulled AS bigint[]))"
+                        " UNION ALL SELECT 1 FROM statuses WHERE reblog_of_id = :boosted AND deleted_at IS NULL"
+                        " AND account_id = ANY(CAST(:pulled AS bigint[])) LIMIT 1")
+
 # Of the viewers, those who follow one of the accounts pulled at read time.
 _FOLLOWING_ANY = text("SELECT DISTINCT account_id FROM follows WHERE account_id = ANY(CAST(:viewers AS bigint[]))"
                       " AND target_account_id = ANY(CAST(:pulled AS bigint[]))")
@@ -281,23 +287,29 @@ class _Announcer:
         """For a boost, the receivers whose home timeline holds it back by the reblog rule across
         the feed and the accounts pulled at read time (timelines.repeating_pulled: the post shows
         right under it from a pulled account, or a pulled account boosted it), which the feed's
-        script cannot judge. Only receivers who follow a pulled account: none on most instances."""
-        pulled = await sources.pulled_accounts() if self.status.reblog_of_id is not None else []
-        if not pulled:
-            return set()
-        following = await self._picked(_FOLLOWING_ANY, {"viewers": receivers, "pulled": pulled},
-                                       "follows of pulled accounts not read", set())
-        if not following:
+        script cannot judge. Only if a pulled account is involved (it boosted, wrote the post, or
+        boosted the post already: none on most instances, one query), then for each receiver
+        who follows one."""
+        if self.status.reblog_of_id is None:
             return set()
         try:
+            pulled = await sources.pulled_accounts()
+            if not pulled:
+                return set()
             async with db.reading() as session:
+                involved = self.status.account_id in pulled or await db.rows(
+                    session, _PULLED_INVOLVED, {"boosted": self.status.reblog_of_id, "pulled": pulled})
+                if not involved:
+                    return set()
+                following = [row[0] for row in await db.rows(session, _FOLLOWING_ANY,
+                                                              {"viewers": receivers, "pulled": pulled})]
+                floors = await store.floors_of(following)
                 held = set()
-                for viewer in following:
-                    floor = await store.floor_of(viewer)
+                for viewer, floor in zip(following, floors):
                     if floor is not None and await timelines.repeating_pulled(session, viewer, floor, [self.status]):
                         held.add(viewer)
                 return held
-        except Exception:  # best effort, as every stream event
+        except Exception:  # best effort, as every stream event: never a reason to retry the fan-out
             log.exception("status %s: boosts held back by pulled accounts not judged", self.status.id)
             return set()
 
@@ -422,7 +434,10 @@ async def _withdrawn_meanwhile(status_id: int) -> None:
         log.exception("status %s: not checked for a deletion during its fan-out", status_id)
         return
     if not there:
-        await withdraw(status_id)
+        try:
+            await withdraw(status_id)
+        except Exception:  # the deletion's own withdrawal has run; this one only tidies after it
+            log.exception("status %s: not withdrawn again after its deletion during its fan-out", status_id)
 
 
 async def withdraw(status_id: int) -> int:
@@ -572,10 +587,9 @@ async def hide(account_id: int, target_id: int, severed: bool = False) -> int:
         viewer = await session.get(Account, account_id)
         if viewer is None:
             return 0
-        listening = await streaming.listened([streaming.list_channel(a_list.id)
-                                              for a_list in await lists.all_of(session, viewer)])
-        listened = [a_list for a_list in await lists.all_of(session, viewer)
-                    if streaming.list_channel(a_list.id) in listening]
+        owned = await lists.all_of(session, viewer)
+        listening = await streaming.listened([streaming.list_channel(a_list.id) for a_list in owned])
+        listened = [a_list for a_list in owned if streaming.list_channel(a_list.id) in listening]
         home = floor is not None and bool(await store.watching([account_id]))
         if not home and not listened:
             return 0
@@ -600,8 +614,12 @@ async def hide(account_id: int, target_id: int, severed: bool = False) -> int:
             # home shows the post itself, or posts home leaves out).
             entries = [row[0] for row in await sources.listed(session, a_list, Window(), most)]
             channel = streaming.list_channel(a_list.id)
+            # After a block that ended the follow the target is no member any more (its list rows
+            # went with the follow), so its posts are among no entries: the target's own above
+            # the list's oldest entry, as home's above its floor (a client drops what it shows).
             withdrawn += [(channel, row[0]) for row in await db.rows(session, _HIDDEN_BY_TARGET, {
-                "ids": entries, "target": target_id, "theirs": False, "floor": 0, "most": most})]
+                "ids": entries, "target": target_id, "theirs": severed, "floor": min(entries, default=0),
+                "most": most})]
     if withdrawn:
         # Up to a feed's worth of deletes per stream: one round trip, not one per post.
         try:

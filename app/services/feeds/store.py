@@ -378,6 +378,14 @@ async def floor_of(account_id: int) -> int | None:
     return None if value in (None, BUILDING) else int(value)
 
 
+async def floors_of(account_ids: list[int]) -> list[int | None]:
+    """floor_of for each account, in one round trip."""
+    if not account_ids:
+        return []
+    values = await app_redis.feeds().mget([floor_key(a) for a in account_ids])
+    return [None if value in (None, BUILDING) else int(value) for value in values]
+
+
 async def claim_rebuild(account_id: int, seconds: int = 60) -> bool:
     """True for the first caller in `seconds`: one rebuild request per feed at a time."""
     return bool(await app_redis.feeds().set(f"feed:home:{account_id}:rebuild", "1", nx=True, ex=seconds))
