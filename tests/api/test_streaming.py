@@ -602,15 +602,22 @@ async def test_muting_withdraws_a_pulled_accounts_posts_and_nothing_once_unmuted
             await no_frame(ws, 0.3)
 
 
+async def followed_star(reader):
+    """star, followed by the reader and one fan: pulled at read time with
+    `tuned(fanout_pull_threshold=1)` (more followers than that). (star, star's token)."""
+    star, star_token = await user_with_token("star")
+    fan, _ = await user_with_token("fan")
+    for follower in (reader, fan):
+        await follow(follower, star)
+    return star, star_token
+
+
 async def test_muting_withdraws_a_pulled_accounts_posts_about_the_muted_account(client, live_server):
     """A followed account pulled at read time posts about carol and boosts her: muting carol takes
     both off alice's home stream, as the timeline now leaves them out (they are in no feed)."""
     alice, token = await user_with_token("alice")
-    star, star_token = await user_with_token("star")
+    star, star_token = await followed_star(alice)
     carol, carol_token = await user_with_token("carol")
-    fan, _ = await user_with_token("fan")
-    for follower in (alice, fan):
-        await follow(follower, star)
     await live_home(client, token, alice)
     with tuned(fanout_pull_threshold=1):  # star has 2 followers: pulled at read time
         carols = (await post_status(client, auth(carol_token), status="carol speaking")).json()
@@ -634,11 +641,8 @@ async def test_a_boost_the_timeline_holds_back_for_a_pulled_post_is_not_streamed
     read time, in no feed): the timeline holds the boost back (Mastodon's reblog rule), so her
     home stream is not told of it either."""
     alice, token = await user_with_token("alice")
-    star, star_token = await user_with_token("star")
+    star, star_token = await followed_star(alice)
     bob, bob_token = await user_with_token("bob")
-    fan, _ = await user_with_token("fan")
-    for follower in (alice, fan):
-        await follow(follower, star)
     await follow(alice, bob)
     await live_home(client, token, alice)
     with tuned(fanout_pull_threshold=1):  # star has 2 followers: pulled; bob has 1: pushed
