@@ -68,13 +68,18 @@ class History:
         # feed), while PostgreSQL judges it by what the viewer follows when reading.
         shareable = [p for p in self.posts if p[2] in ("public", "unlisted") and p[1] in self.BOOSTED]
         if shareable:
-            booster, (status_id, _, _) = self._author(), self.rng.choice(shareable)
+            booster, (status_id, author, _) = self._author(), self.rng.choice(shareable)
+            if not self._may_boost(booster, author):
+                return
             response = await self.client.post(f"/api/v1/statuses/{status_id}/reblog",
                                               headers=self.people[booster][1])
             if response.status_code == 200:
                 self.posts.append((response.json()["id"], booster, "boost"))
                 self.boosted[response.json()["id"]] = status_id
                 self.log.append(f"{booster} boosts {status_id} as {response.json()['id']}")
+
+    def _may_boost(self, booster: str, author: str) -> bool:
+        return True
 
     async def delete(self) -> None:
         if self.posts:

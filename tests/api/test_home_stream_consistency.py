@@ -68,6 +68,12 @@ class StreamedHistory(History):
                 self.log.append(f"  (taken back: {original} was boosted already)")
             self.boosted_once.add(original)
 
+    def _may_boost(self, booster: str, author: str) -> bool:
+        # Not a pulled account's boost of a post by an account that may be unfollowed: held back
+        # while the post is in the feed (and not streamed), it shows once the unfollow takes the
+        # post out, where Mastodon's feed never adds it (docs/feeds.md, left alone).
+        return not (booster in PULLED and author in PUSHED)
+
     def _booster(self, boost_id: str) -> str:
         return next(author for status_id, author, _ in self.posts if status_id == boost_id)
 
