@@ -71,6 +71,10 @@ class History:
             booster, (status_id, author, _) = self._author(), self.rng.choice(shareable)
             if not self._may_boost(booster, author):
                 return
+            # The post's own fan-out done first: a boost fanned out ahead of its post stands for it
+            # in the feed (the post then stays out), where PostgreSQL shows the post and holds the
+            # boost back; which one runs first is up to the workers.
+            await settled()
             response = await self.client.post(f"/api/v1/statuses/{status_id}/reblog",
                                               headers=self.people[booster][1])
             if response.status_code == 200:
