@@ -135,6 +135,7 @@ async def test_a_private_mention_from_a_stranger_waits_in_a_request(client, live
     async with socket(live_server, bob_token, "stream=user:notification") as ws:
         await until_listening(ws, streaming.notifications_channel(bob.id))
         first = await direct(client, alice_h, "@bob hello, stranger")
+        await settled()  # its notification made first (the notify jobs may run in any order)
         public = await post_status(client, alice_h, status="@bob said out loud")
         # The stream tells only of the mention that was let through.
         event = await frame(ws)
