@@ -554,25 +554,6 @@ _HIDDEN_BY_TARGET = text("""
 """)
 
 
-_PULLED_POSTS = text("""
-    SELECT s.id FROM statuses s WHERE s.account_id = ANY(CAST(:authors AS bigint[])) AND s.id >= :floor
-       AND s.deleted_at IS NULL
-       AND (s.visibility <> 'direct' OR EXISTS (SELECT 1 FROM status_mentions m
-                                                 WHERE m.status_id = s.id AND m.account_id = :viewer))
-     ORDER BY s.id DESC LIMIT :most
-""")
-
-
-async def _pulled_posts(session: AsyncSession, account_id: int, floor: int, most: int) -> list[int]:
-    """The newest posts and boosts above the feed's floor of the accounts pulled at read time that
-    the viewer follows (what the home timeline merges in from them; the read rules decide)."""
-    authors = [row[0] for row in await sources.followed_pulled(session, account_id)]
-    if not authors:
-        return []
-    return [row[0] for row in await db.rows(session, _PULLED_POSTS, {"authors": authors, "floor": floor,
-                                                                     "most": most, "viewer": account_id})]
-
-
 async def hide(account_id: int, target_id: int, severed: bool = False) -> int:
     """A mute or block: the muter's open home and list streams get `delete` for each entry their
     timeline now leaves out, as Mastodon's do (clear_from_home, clear_from_lists), so apps drop
@@ -605,7 +586,9 @@ async def hide(account_id: int, target_id: int, severed: bool = False) -> int:
                       and await relationships.is_following(session, account_id, target_id))
             # So were the other pulled accounts' posts and boosts: those mentioning the target,
             # or boosting its posts, leave the timeline as the feed's do.
-            shown = await store.ids(account_id) + await _pulled_posts(session, account_id, floor, most)
+            pulled_rows = await sources.home(session, account_id, Window(since_id=floor - 1 if floor else None), most,
+                                             follows="pulled")
+            shown = await store.ids(account_id) + [row[0] for row in pulled_rows]
             channel = streaming.user_channel(account_id)
             withdrawn += [(channel, row[0]) for row in await db.rows(session, _HIDDEN_BY_TARGET, {
                 "ids": shown, "target": target_id, "theirs": severed or pulled, "floor": floor, "most": most})]
